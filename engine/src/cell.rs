@@ -1,0 +1,314 @@
+//! What one cell runs: a plain, fully resolved description shared by the
+//! runner (which builds it from a spec) and the cell process (which runs it).
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// An execution model under test. Adding one means a file in `models/` and a
+/// line in [`ModelKind::ALL`] and [`crate::models::start`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ModelKind {
+    /// Thread-per-request with a bounded pool fed by a bounded accept queue (Tomcat).
+    Threads,
+    /// A fresh OS thread per request, no pool.
+    ThreadPerRequest,
+    /// tokio multi-thread runtime on `workers` threads.
+    Tokio,
+    /// tokio current_thread runtime: one event loop.
+    TokioCurrent,
+    /// async-std on `workers` threads (discontinued upstream: the legacy column).
+    AsyncStd,
+    /// smol `Executor` driven by `workers` threads.
+    Smol,
+    /// smol `LocalExecutor`: one event loop.
+    SmolLocal,
+}
+
+impl ModelKind {
+    pub const ALL: [ModelKind; 7] = [
+        ModelKind::Threads,
+        ModelKind::ThreadPerRequest,
+        ModelKind::Tokio,
+        ModelKind::TokioCurrent,
+        ModelKind::AsyncStd,
+        ModelKind::Smol,
+        ModelKind::SmolLocal,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ModelKind::Threads => "threads",
+            ModelKind::ThreadPerRequest => "thread-per-request",
+            ModelKind::Tokio => "tokio",
+            ModelKind::TokioCurrent => "tokio-current",
+            ModelKind::AsyncStd => "async-std",
+            ModelKind::Smol => "smol",
+            ModelKind::SmolLocal => "smol-local",
+        }
+    }
+
+    /// Uses the `threads` and `queue` factors (a bounded pool).
+    pub fn has_pool(self) -> bool {
+        self == ModelKind::Threads
+    }
+
+    /// Runs requests as async tasks (and so has `offload` and a loop to lag).
+    pub fn is_async(self) -> bool {
+        !matches!(self, ModelKind::Threads | ModelKind::ThreadPerRequest)
+    }
+
+    /// Uses the `workers` factor (a multi-thread async runtime).
+    pub fn has_workers(self) -> bool {
+        matches!(
+            self,
+            ModelKind::Tokio | ModelKind::AsyncStd | ModelKind::Smol
+        )
+    }
+}
+
+impl fmt::Display for ModelKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Error for a name that is not one of a closed set of choices.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown {what} `{given}`, expected one of: {expected}")]
+pub struct UnknownName {
+    pub what: &'static str,
+    pub given: String,
+    pub expected: String,
+}
+
+fn parse_named<T: Copy>(
+    what: &'static str,
+    s: &str,
+    all: &[T],
+    name: impl Fn(T) -> &'static str,
+) -> Result<T, UnknownName> {
+    all.iter()
+        .copied()
+        .find(|v| name(*v) == s)
+        .ok_or_else(|| UnknownName {
+            what,
+            given: s.to_string(),
+            expected: all.iter().map(|v| name(*v)).collect::<Vec<_>>().join(", "),
+        })
+}
+
+impl FromStr for ModelKind {
+    type Err = UnknownName;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        parse_named("model", s, &ModelKind::ALL, ModelKind::name)
+    }
+}
+
+/// Where the I/O of a request goes. Only `timer` exists yet; PostgreSQL and
+/// HTTP become new variants with a blocking and an async client per model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum IoKind {
+    /// The model's own sleep: `thread::sleep` for threads, the runtime's timer for async.
+    Timer,
+}
+
+impl IoKind {
+    pub const ALL: [IoKind; 1] = [IoKind::Timer];
+    pub fn name(self) -> &'static str {
+        match self {
+            IoKind::Timer => "timer",
+        }
+    }
+}
+
+impl FromStr for IoKind {
+    type Err = UnknownName;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        parse_named("io kind", s, &IoKind::ALL, IoKind::name)
+    }
+}
+
+/// Where an async model runs the CPU part of a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Offload {
+    /// On the event loop itself (blocks it for `cpu_ms`).
+    Inline,
+    /// The runtime's own blocking pool (`spawn_blocking`, `smol::unblock`).
+    SpawnBlocking,
+    /// A fixed pool of `pool_threads` OS threads (Python's ThreadPoolExecutor).
+    WorkerPool,
+}
+
+impl Offload {
+    pub const ALL: [Offload; 3] = [Offload::Inline, Offload::SpawnBlocking, Offload::WorkerPool];
+    pub fn name(self) -> &'static str {
+        match self {
+            Offload::Inline => "inline",
+            Offload::SpawnBlocking => "spawn-blocking",
+            Offload::WorkerPool => "worker-pool",
+        }
+    }
+}
+
+impl FromStr for Offload {
+    type Err = UnknownName;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        parse_named("offload", s, &Offload::ALL, Offload::name)
+    }
+}
+
+/// Inter-arrival distribution of the open loop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Arrival {
+    Poisson,
+    Constant,
+}
+
+impl Arrival {
+    pub const ALL: [Arrival; 2] = [Arrival::Poisson, Arrival::Constant];
+    pub fn name(self) -> &'static str {
+        match self {
+            Arrival::Poisson => "poisson",
+            Arrival::Constant => "constant",
+        }
+    }
+}
+
+impl FromStr for Arrival {
+    type Err = UnknownName;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        parse_named("arrival", s, &Arrival::ALL, Arrival::name)
+    }
+}
+
+/// How load is offered.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "mode", rename_all = "kebab-case")]
+pub enum Load {
+    /// `concurrency` clients, each sending its next request when the last ends
+    /// (or `retry_after_ms` after a rejection). Latency is not CO-corrected.
+    Closed { concurrency: u32 },
+    /// Arrivals at `rate_rps`; latency counts from the intended send time
+    /// (coordinated-omission corrected, as wrk2 does).
+    Open { rate_rps: f64, arrival: Arrival },
+}
+
+impl Load {
+    pub fn mode_name(&self) -> &'static str {
+        match self {
+            Load::Closed { .. } => "closed",
+            Load::Open { .. } => "open",
+        }
+    }
+}
+
+/// One fully resolved cell: every factor has a value, factors that do not
+/// apply to the model are `None`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cell {
+    pub model: ModelKind,
+    /// Pool size (`threads` model only).
+    pub threads: Option<u32>,
+    /// Accept-queue capacity (`threads` model only); a full queue rejects.
+    pub queue: Option<u32>,
+    /// Worker threads of a multi-thread async runtime.
+    pub workers: Option<u32>,
+    /// Threads of the `worker-pool` offload.
+    pub pool_threads: Option<u32>,
+    pub load: Load,
+    pub io: IoKind,
+    pub io_latency_ms: f64,
+    /// Calibrated CPU work per request.
+    pub cpu_ms: f64,
+    /// Offload strategy (async models only).
+    pub offload: Option<Offload>,
+    /// A request not answered within this is a timeout; a closed-loop client
+    /// abandons it and sends its next request.
+    pub timeout_ms: u64,
+    /// Back-off of a closed-loop client after a rejection.
+    pub retry_after_ms: u64,
+    /// Open loop: arrivals beyond this many requests in flight are counted as
+    /// errors instead of sent (keeps memory bounded under overload).
+    pub max_in_flight: u32,
+    pub warmup_s: f64,
+    pub duration_s: f64,
+    pub seed: u64,
+    /// Calibration of the CPU work: loop iterations per millisecond of CPU.
+    pub cpu_iters_per_ms: f64,
+    /// Cores of the machine (for the theory's CPU bound).
+    pub cores: u32,
+}
+
+impl Cell {
+    /// A readable, unique id of the cell within its experiment.
+    pub fn id(&self) -> String {
+        let mut parts = vec![self.model.name().to_string()];
+        if let Some(t) = self.threads {
+            parts.push(format!("t{t}"));
+        }
+        if let Some(q) = self.queue {
+            parts.push(format!("q{q}"));
+        }
+        if let Some(w) = self.workers {
+            parts.push(format!("w{w}"));
+        }
+        match self.load {
+            Load::Closed { concurrency } => parts.push(format!("c{concurrency}")),
+            Load::Open { rate_rps, arrival } => {
+                parts.push(format!("{}{}rps", arrival.name(), fmt_num(rate_rps)))
+            }
+        }
+        parts.push(format!(
+            "{}{}ms",
+            self.io.name(),
+            fmt_num(self.io_latency_ms)
+        ));
+        parts.push(format!("cpu{}ms", fmt_num(self.cpu_ms)));
+        if let Some(o) = self.offload {
+            parts.push(o.name().to_string());
+        }
+        if let Some(p) = self.pool_threads {
+            parts.push(format!("p{p}"));
+        }
+        parts.join("-")
+    }
+
+    pub fn concurrency(&self) -> Option<u32> {
+        match self.load {
+            Load::Closed { concurrency } => Some(concurrency),
+            Load::Open { .. } => None,
+        }
+    }
+
+    pub fn rate_rps(&self) -> Option<f64> {
+        match self.load {
+            Load::Open { rate_rps, .. } => Some(rate_rps),
+            Load::Closed { .. } => None,
+        }
+    }
+
+    /// The fraction of unloaded service time spent on CPU.
+    pub fn cpu_ratio(&self) -> f64 {
+        let s = self.cpu_ms + self.io_latency_ms;
+        if s > 0.0 {
+            self.cpu_ms / s
+        } else {
+            0.0
+        }
+    }
+}
+
+/// Formats a number for ids: integers without a fraction, others trimmed.
+pub fn fmt_num(x: f64) -> String {
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        format!("{}", x as i64)
+    } else {
+        let s = format!("{x:.4}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}

@@ -1,0 +1,317 @@
+//! The load generator. It runs on the cell process's main thread, never on
+//! the runtime under test, so a blocked event loop cannot delay the arrivals
+//! that would expose it. It owns every timestamp that defines latency and all
+//! the counters; the model only reports starts and ends through a channel.
+
+use crate::cell::{Arrival, Cell, Load};
+use crate::measure::{new_histogram, record, ProcStatus, Usage, Window};
+use crate::server::{Done, Request, Server, Status};
+use crossbeam_channel::{unbounded, Receiver, RecvTimeoutError, Sender};
+use hdrhistogram::Histogram;
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
+use std::collections::{HashMap, VecDeque};
+use std::time::{Duration, Instant};
+
+/// How often the generator samples thread count and RSS.
+const SAMPLE_EVERY: Duration = Duration::from_millis(20);
+/// Completions handled per wake before arrivals and deadlines are checked again.
+const BATCH: usize = 1024;
+
+/// Counters of the measured window.
+#[derive(Debug, Clone, Default)]
+pub struct Tallies {
+    /// Requests sent (all, including warm-up).
+    pub sent: u64,
+    /// Answered in time, inside the window.
+    pub completed: u64,
+    pub errors: u64,
+    pub rejected: u64,
+    pub timeouts: u64,
+    /// Answers that came after their client had given up.
+    pub late: u64,
+    /// Open loop: arrivals not sent because `max_in_flight` were outstanding.
+    pub overflow: u64,
+}
+
+/// Everything the generator measured.
+pub struct LoadResult {
+    pub tallies: Tallies,
+    /// From the intended send time to the end, µs (answered in time only).
+    pub latency: Histogram<u64>,
+    /// From the intended send time to the model starting the request, µs.
+    pub queue_wait: Histogram<u64>,
+    /// Thread CPU time of each request's CPU part, µs.
+    pub cpu: Histogram<u64>,
+    pub window: Window,
+    /// Process counters over the window, and the generator thread's share.
+    pub usage: Usage,
+    pub generator_usage: Usage,
+    pub threads_peak: u32,
+    pub rss_peak_in_window: u64,
+    pub rss_at_window_end: u64,
+}
+
+struct InFlight {
+    client: u32,
+    sent: Instant,
+}
+
+fn pop_due(queue: &mut VecDeque<(Instant, u32)>, now: Instant) -> Option<(Instant, u32)> {
+    queue.front().filter(|(due, _)| *due <= now)?;
+    queue.pop_front()
+}
+
+pub struct Generator<'a> {
+    cell: &'a Cell,
+    server: &'a dyn Server,
+    tx: Sender<Done>,
+    rx: Receiver<Done>,
+    window: Window,
+    timeout: Duration,
+    retry_after: Duration,
+    in_flight: HashMap<u64, InFlight>,
+    /// Deadlines in send order: the timeout is the same for all requests, so
+    /// this stays sorted without a heap.
+    deadlines: VecDeque<(Instant, u64)>,
+    retries: VecDeque<(Instant, u32)>,
+    /// Closed loop: first sends, staggered over one service time so clients
+    /// do not move in lock-step (which would make completions arrive in bursts
+    /// and the window count them in whole bursts).
+    starts: VecDeque<(Instant, u32)>,
+    next_id: u64,
+    t: Tallies,
+    latency: Histogram<u64>,
+    queue_wait: Histogram<u64>,
+    cpu: Histogram<u64>,
+    threads_peak: u32,
+    rss_peak: u64,
+}
+
+impl<'a> Generator<'a> {
+    pub fn new(cell: &'a Cell, server: &'a dyn Server, window: Window) -> Self {
+        let (tx, rx) = unbounded();
+        Generator {
+            cell,
+            server,
+            tx,
+            rx,
+            window,
+            timeout: Duration::from_millis(cell.timeout_ms),
+            retry_after: Duration::from_millis(cell.retry_after_ms),
+            in_flight: HashMap::new(),
+            deadlines: VecDeque::new(),
+            retries: VecDeque::new(),
+            starts: VecDeque::new(),
+            next_id: 0,
+            t: Tallies::default(),
+            latency: new_histogram(),
+            queue_wait: new_histogram(),
+            cpu: new_histogram(),
+            threads_peak: 0,
+            rss_peak: 0,
+        }
+    }
+
+    fn send(&mut self, client: u32, intended: Instant) {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.t.sent += 1;
+        self.in_flight.insert(
+            id,
+            InFlight {
+                client,
+                sent: intended,
+            },
+        );
+        self.deadlines.push_back((intended + self.timeout, id));
+        // Answered requests leave stale deadlines behind; drop them once they
+        // outnumber the live ones, so harness memory follows what is in flight
+        // (it is part of the RSS the cell reports).
+        if self.deadlines.len() > 2 * self.in_flight.len() + 4096 {
+            let live = &self.in_flight;
+            self.deadlines.retain(|(_, id)| live.contains_key(id));
+        }
+        self.server
+            .submit(Request::new(id, intended, self.tx.clone()));
+    }
+
+    /// A closed-loop client whose request ended sends its next one.
+    fn next_for(&mut self, client: u32, rejected: bool, now: Instant) {
+        if let Load::Closed { .. } = self.cell.load {
+            if rejected {
+                self.retries.push_back((now + self.retry_after, client));
+            } else {
+                self.send(client, now);
+            }
+        }
+    }
+
+    fn on_done(&mut self, d: Done, now: Instant) {
+        let Some(f) = self.in_flight.remove(&d.id) else {
+            if self.window.contains(d.ended) {
+                self.t.late += 1;
+            }
+            return;
+        };
+        let counted = self.window.contains(d.ended);
+        let latency = d.ended.saturating_duration_since(d.intended);
+        match d.status {
+            Status::Ok if latency > self.timeout => {
+                if counted {
+                    self.t.timeouts += 1;
+                }
+            }
+            Status::Ok => {
+                if counted {
+                    self.t.completed += 1;
+                    record(&mut self.latency, latency);
+                    if let Some(s) = d.started {
+                        record(&mut self.queue_wait, s.saturating_duration_since(f.sent));
+                    }
+                    if !d.cpu.is_zero() {
+                        record(&mut self.cpu, d.cpu);
+                    }
+                }
+            }
+            Status::Error => self.t.errors += counted as u64,
+            Status::Rejected => self.t.rejected += counted as u64,
+        }
+        self.next_for(f.client, d.status == Status::Rejected, now);
+    }
+
+    fn expire(&mut self, now: Instant) {
+        while let Some(&(deadline, id)) = self.deadlines.front() {
+            if deadline > now {
+                break;
+            }
+            self.deadlines.pop_front();
+            if let Some(f) = self.in_flight.remove(&id) {
+                if self.window.contains(deadline) {
+                    self.t.timeouts += 1;
+                }
+                self.next_for(f.client, false, now);
+            }
+        }
+        while let Some((due, client)) =
+            pop_due(&mut self.retries, now).or_else(|| pop_due(&mut self.starts, now))
+        {
+            self.send(client, due);
+        }
+    }
+
+    fn sample(&mut self) {
+        let s = ProcStatus::read();
+        self.threads_peak = self.threads_peak.max(s.threads);
+        self.rss_peak = self.rss_peak.max(s.rss_bytes);
+    }
+
+    /// Runs the load until the end of the window and returns what it measured.
+    pub fn run(mut self) -> LoadResult {
+        let start = Instant::now();
+        let mut rng = SmallRng::seed_from_u64(self.cell.seed);
+        let mut next_arrival = match self.cell.load {
+            Load::Closed { concurrency } => {
+                let service =
+                    Duration::from_secs_f64((self.cell.cpu_ms + self.cell.io_latency_ms) / 1e3);
+                let spread = service.min(self.window.start - start);
+                for client in 0..concurrency {
+                    let offset = spread.mul_f64(client as f64 / concurrency as f64);
+                    self.starts.push_back((start + offset, client));
+                }
+                None
+            }
+            Load::Open { .. } => Some(start),
+        };
+        let gap = |rng: &mut SmallRng| match self.cell.load {
+            Load::Open {
+                rate_rps,
+                arrival: Arrival::Constant,
+            } => Duration::from_secs_f64(1.0 / rate_rps),
+            Load::Open {
+                rate_rps,
+                arrival: Arrival::Poisson,
+            } => Duration::from_secs_f64(-(1.0 - rng.random::<f64>()).ln() / rate_rps),
+            Load::Closed { .. } => Duration::MAX,
+        };
+        let max_in_flight = self.cell.max_in_flight as usize;
+        let mut usage_at_start: Option<(Usage, Usage)> = None;
+        let mut next_sample = start;
+        loop {
+            let now = Instant::now();
+            if now >= self.window.end {
+                break;
+            }
+            if usage_at_start.is_none() && now >= self.window.start {
+                usage_at_start = Some((Usage::process(), Usage::thread()));
+            }
+            self.expire(now);
+            while let Some(at) = next_arrival.filter(|at| *at <= now) {
+                if self.in_flight.len() < max_in_flight {
+                    self.send(u32::MAX, at);
+                } else if self.window.contains(at) {
+                    self.t.overflow += 1;
+                }
+                next_arrival = Some(at + gap(&mut rng));
+            }
+            if now >= next_sample && self.window.contains(now) {
+                self.sample();
+                next_sample = now + SAMPLE_EVERY;
+            }
+            let mut wake = self.window.end.min(next_sample.max(self.window.start));
+            for t in [
+                next_arrival,
+                // Timeouts are counted to the millisecond: no need to wake for each.
+                self.deadlines
+                    .front()
+                    .map(|d| d.0.max(now + Duration::from_millis(1))),
+                self.retries.front().map(|r| r.0),
+                self.starts.front().map(|r| r.0),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                wake = wake.min(t);
+            }
+            match self.rx.recv_deadline(wake) {
+                Ok(done) => {
+                    let now = Instant::now();
+                    self.on_done(done, now);
+                    for _ in 0..BATCH {
+                        match self.rx.try_recv() {
+                            Ok(done) => self.on_done(done, now),
+                            Err(_) => break,
+                        }
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => unreachable!("the generator holds a sender"),
+            }
+        }
+        let (p0, g0) = usage_at_start.unwrap_or_else(|| (Usage::process(), Usage::thread()));
+        let usage = Usage::process().since(&p0);
+        let generator_usage = Usage::thread().since(&g0);
+        let end_status = ProcStatus::read();
+        // Requests still in flight whose deadline fell inside the window are
+        // timeouts too, though the loop ended before it could see them.
+        let end = self.window.end;
+        for (deadline, id) in self.deadlines.drain(..) {
+            if deadline < end && self.in_flight.contains_key(&id) && self.window.contains(deadline)
+            {
+                self.t.timeouts += 1;
+            }
+        }
+        LoadResult {
+            tallies: self.t,
+            latency: self.latency,
+            queue_wait: self.queue_wait,
+            cpu: self.cpu,
+            window: self.window,
+            usage,
+            generator_usage,
+            threads_peak: self.threads_peak.max(end_status.threads),
+            rss_peak_in_window: self.rss_peak.max(end_status.rss_bytes),
+            rss_at_window_end: end_status.rss_bytes,
+        }
+    }
+}

@@ -1,0 +1,193 @@
+//! Measurement primitives: latency histograms, the loop-lag recorder, and the
+//! process's own resource counters (rusage, `/proc/self/status`).
+
+use hdrhistogram::Histogram;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Highest value a histogram tracks: one hour in microseconds. Larger values
+/// are clamped (saturating), never a panic.
+pub const MAX_US: u64 = 3_600_000_000;
+
+/// A histogram of durations in microseconds, 3 significant digits.
+pub fn new_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, MAX_US, 3).expect("valid histogram bounds")
+}
+
+pub fn record(h: &mut Histogram<u64>, d: Duration) {
+    h.saturating_record((d.as_micros() as u64).min(MAX_US));
+}
+
+/// The measured window: warm-up excluded.
+#[derive(Debug, Clone, Copy)]
+pub struct Window {
+    pub start: Instant,
+    pub end: Instant,
+}
+
+impl Window {
+    pub fn contains(&self, t: Instant) -> bool {
+        t >= self.start && t < self.end
+    }
+}
+
+/// Collects loop-lag samples from a model's probe, inside the window only.
+pub struct LagRecorder {
+    window: Window,
+    hist: Mutex<Histogram<u64>>,
+    refused: AtomicU64,
+}
+
+impl LagRecorder {
+    pub fn new(window: Window) -> Self {
+        LagRecorder {
+            window,
+            hist: Mutex::new(new_histogram()),
+            refused: AtomicU64::new(0),
+        }
+    }
+
+    pub fn record(&self, lag: Duration) {
+        if self.window.contains(Instant::now()) {
+            record(&mut self.hist.lock().unwrap(), lag);
+        }
+    }
+
+    /// The probe could not even be queued (queue full, spawn failed).
+    pub fn record_refused(&self) {
+        if self.window.contains(Instant::now()) {
+            self.refused.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    pub fn is_over(&self) -> bool {
+        Instant::now() >= self.window.end
+    }
+
+    pub fn remaining(&self) -> Duration {
+        self.window.end.saturating_duration_since(Instant::now())
+    }
+
+    pub fn snapshot(&self) -> (Histogram<u64>, u64) {
+        (
+            self.hist.lock().unwrap().clone(),
+            self.refused.load(Ordering::Relaxed),
+        )
+    }
+}
+
+/// Resource counters of the process or of one thread, from `getrusage`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Usage {
+    pub user_s: f64,
+    pub sys_s: f64,
+    pub voluntary: i64,
+    pub involuntary: i64,
+    pub maxrss_bytes: u64,
+}
+
+impl Usage {
+    pub fn process() -> Self {
+        Self::of(libc::RUSAGE_SELF)
+    }
+
+    /// The calling thread only (the load generator measures itself with this).
+    pub fn thread() -> Self {
+        Self::of(libc::RUSAGE_THREAD)
+    }
+
+    fn of(who: libc::c_int) -> Self {
+        // SAFETY: `ru` is a plain C struct that getrusage fills in.
+        let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+        let rc = unsafe { libc::getrusage(who, &mut ru) };
+        assert_eq!(rc, 0, "getrusage failed");
+        let secs = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
+        Usage {
+            user_s: secs(ru.ru_utime),
+            sys_s: secs(ru.ru_stime),
+            voluntary: ru.ru_nvcsw,
+            involuntary: ru.ru_nivcsw,
+            maxrss_bytes: ru.ru_maxrss as u64 * 1024,
+        }
+    }
+
+    pub fn since(&self, earlier: &Usage) -> Usage {
+        Usage {
+            user_s: self.user_s - earlier.user_s,
+            sys_s: self.sys_s - earlier.sys_s,
+            voluntary: self.voluntary - earlier.voluntary,
+            involuntary: self.involuntary - earlier.involuntary,
+            maxrss_bytes: self.maxrss_bytes,
+        }
+    }
+}
+
+/// One reading of `/proc/self/status`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ProcStatus {
+    pub threads: u32,
+    pub rss_bytes: u64,
+    pub rss_peak_bytes: u64,
+}
+
+impl ProcStatus {
+    pub fn read() -> Self {
+        let text = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+        Self::parse(&text)
+    }
+
+    pub fn parse(text: &str) -> Self {
+        let mut s = ProcStatus::default();
+        for line in text.lines() {
+            let mut it = line.split_whitespace();
+            let (Some(key), Some(val)) = (it.next(), it.next()) else {
+                continue;
+            };
+            let n: u64 = val.parse().unwrap_or(0);
+            match key {
+                "Threads:" => s.threads = n as u32,
+                "VmRSS:" => s.rss_bytes = n * 1024,
+                "VmHWM:" => s.rss_peak_bytes = n * 1024,
+                _ => {}
+            }
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_proc_status() {
+        let s = ProcStatus::parse("Name:\tx\nVmHWM:\t  2048 kB\nVmRSS:\t  1024 kB\nThreads:\t7\n");
+        assert_eq!(s.threads, 7);
+        assert_eq!(s.rss_bytes, 1024 * 1024);
+        assert_eq!(s.rss_peak_bytes, 2048 * 1024);
+    }
+
+    #[test]
+    fn histograms_merge_to_the_union_of_their_samples() {
+        let mut a = new_histogram();
+        let mut b = new_histogram();
+        for v in 1..=1000u64 {
+            record(&mut a, Duration::from_micros(v));
+            record(&mut b, Duration::from_micros(v + 1000));
+        }
+        a.add(&b).unwrap();
+        assert_eq!(a.len(), 2000);
+        let p50 = a.value_at_quantile(0.5);
+        assert!((995..=1005).contains(&p50), "p50 {p50}");
+        assert!(a.max() >= 1998 && a.max() <= 2001);
+    }
+
+    #[test]
+    fn out_of_range_values_saturate_instead_of_panicking() {
+        let mut h = new_histogram();
+        record(&mut h, Duration::from_secs(10 * 3600));
+        assert_eq!(h.len(), 1);
+        assert!(h.max() >= MAX_US - MAX_US / 1000);
+    }
+}

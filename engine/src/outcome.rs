@@ -1,0 +1,79 @@
+//! What a cell reports back to the runner: one plain, documented record per
+//! cell × repetition (serialised as JSON on the cell process's stdout).
+
+use crate::cell::Cell;
+use crate::theory::Theory;
+use serde::{Deserialize, Serialize};
+
+/// Summary of one latency-like histogram, in milliseconds.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Percentiles {
+    pub count: u64,
+    pub mean_ms: f64,
+    pub p50_ms: f64,
+    pub p90_ms: f64,
+    pub p99_ms: f64,
+    pub p999_ms: f64,
+    pub max_ms: f64,
+}
+
+/// One point of the percentile spectrum (for HDR plots).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SpectrumPoint {
+    pub percentile: f64,
+    pub latency_ms: f64,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CellOutcome {
+    pub cell: Cell,
+    /// Answered in time inside the window.
+    pub completed: u64,
+    pub errors: u64,
+    pub rejected: u64,
+    pub timeouts: u64,
+    /// Answers that arrived after the client had given up.
+    pub late: u64,
+    /// Open loop: arrivals dropped because `max_in_flight` were outstanding.
+    pub overflow: u64,
+    pub sent: u64,
+    /// Length of the measured window actually observed, seconds.
+    pub window_s: f64,
+    pub throughput_rps: f64,
+    pub latency: Percentiles,
+    /// From the intended send time to the model starting the request.
+    pub queue_wait: Percentiles,
+    /// How late the model's 1 ms probe woke (threads: its wait in the queue).
+    pub loop_lag: Percentiles,
+    /// Probes that could not even be queued (full queue, failed spawn).
+    pub loop_lag_refused: u64,
+    /// Measured thread CPU time of the CPU part, mean per request (ms).
+    pub cpu_work_mean_ms: f64,
+    pub rss_idle_bytes: u64,
+    pub rss_peak_bytes: u64,
+    pub rss_window_peak_bytes: u64,
+    pub threads_idle: u32,
+    pub threads_peak: u32,
+    /// Threads of the harness itself (generator, probe) inside the counts.
+    pub harness_threads: u32,
+    /// Process CPU over the window, the generator's share included.
+    pub cpu_user_s: f64,
+    pub cpu_sys_s: f64,
+    pub ctx_voluntary: i64,
+    pub ctx_involuntary: i64,
+    /// The generator thread's own CPU and context switches over the window.
+    pub harness_cpu_s: f64,
+    pub harness_ctx: i64,
+    pub theory: Theory,
+    /// measured throughput / theory throughput.
+    pub fidelity: Option<f64>,
+    /// Closed loop: C / measured mean latency, the throughput Little's law
+    /// predicts from the latency actually seen (checks the bookkeeping).
+    pub littles_law_rps: Option<f64>,
+    /// Caveats a reader must see next to the numbers.
+    pub notes: Vec<String>,
+    pub spectrum: Vec<SpectrumPoint>,
+    /// The latency histogram, HdrHistogram V2 + deflate, base64 (for merging).
+    pub histogram: String,
+}

@@ -1,0 +1,187 @@
+//! Runs one cell end to end inside the current process: start the model,
+//! offer the load, summarise. The cell binary calls this once and exits, so
+//! nothing of one cell (threads, memory, runtime state) leaks into the next.
+
+use crate::cell::{Cell, IoKind, Load, ModelKind};
+use crate::io::Io;
+use crate::load::Generator;
+use crate::measure::{LagRecorder, ProcStatus, Window};
+use crate::outcome::{CellOutcome, Percentiles, SpectrumPoint};
+use crate::server::Job;
+use crate::theory::theory;
+use crate::work::CpuWork;
+use base64::Engine as _;
+use hdrhistogram::serialization::{Serializer as _, V2DeflateSerializer};
+use hdrhistogram::Histogram;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+pub fn percentiles(h: &Histogram<u64>) -> Percentiles {
+    if h.is_empty() {
+        return Percentiles::default();
+    }
+    let ms = |us: u64| us as f64 / 1e3;
+    Percentiles {
+        count: h.len(),
+        mean_ms: h.mean() / 1e3,
+        p50_ms: ms(h.value_at_quantile(0.50)),
+        p90_ms: ms(h.value_at_quantile(0.90)),
+        p99_ms: ms(h.value_at_quantile(0.99)),
+        p999_ms: ms(h.value_at_quantile(0.999)),
+        max_ms: ms(h.max()),
+    }
+}
+
+/// The percentile spectrum, 5 points per halving of the tail (as HdrHistogram's
+/// own percentile output), enough for an HDR plot.
+pub fn spectrum(h: &Histogram<u64>) -> Vec<SpectrumPoint> {
+    if h.is_empty() {
+        return Vec::new();
+    }
+    h.iter_quantiles(5)
+        .map(|v| SpectrumPoint {
+            percentile: v.quantile_iterated_to() * 100.0,
+            latency_ms: h.highest_equivalent(v.value_iterated_to()) as f64 / 1e3,
+            count: v.count_since_last_iteration(),
+        })
+        .collect()
+}
+
+pub fn encode_histogram(h: &Histogram<u64>) -> String {
+    let mut buf = Vec::new();
+    V2DeflateSerializer::new()
+        .serialize(h, &mut buf)
+        .expect("serialising to memory cannot fail");
+    base64::engine::general_purpose::STANDARD.encode(buf)
+}
+
+pub fn decode_histogram(s: &str) -> anyhow::Result<Histogram<u64>> {
+    let bytes = base64::engine::general_purpose::STANDARD.decode(s)?;
+    Ok(hdrhistogram::serialization::Deserializer::new().deserialize(&mut bytes.as_slice())?)
+}
+
+pub fn run_cell(cell: &Cell) -> anyhow::Result<CellOutcome> {
+    let job = Job {
+        cpu: CpuWork::new(cell.cpu_ms, cell.cpu_iters_per_ms),
+        io: Io::new(cell.io, cell.io_latency_ms),
+    };
+    let server = crate::models::start(cell, job)?;
+    // Let the model's threads come up before taking the idle reading.
+    std::thread::sleep(Duration::from_millis(20));
+    let idle = ProcStatus::read();
+
+    let start = Instant::now();
+    let window = Window {
+        start: start + Duration::from_secs_f64(cell.warmup_s),
+        end: start + Duration::from_secs_f64(cell.warmup_s + cell.duration_s),
+    };
+    let lag = Arc::new(LagRecorder::new(window));
+    server.start_probe(lag.clone());
+    let r = Generator::new(cell, server.as_ref(), window).run();
+    let (lag_hist, lag_refused) = lag.snapshot();
+    let end_status = ProcStatus::read();
+
+    let window_s = cell.duration_s;
+    let throughput = r.tallies.completed as f64 / window_s;
+    let latency = percentiles(&r.latency);
+    let th = theory(cell);
+    let fidelity = th
+        .throughput_rps
+        .filter(|b| *b > 0.0)
+        .map(|b| throughput / b);
+    let littles = match cell.load {
+        Load::Closed { concurrency } if latency.mean_ms > 0.0 => {
+            Some(concurrency as f64 / (latency.mean_ms / 1e3))
+        }
+        _ => None,
+    };
+    let cpu_work_mean_ms = if r.cpu.is_empty() {
+        0.0
+    } else {
+        r.cpu.mean() / 1e3
+    };
+    let harness_threads = 1 + server.harness_threads();
+    let mut out = CellOutcome {
+        cell: cell.clone(),
+        completed: r.tallies.completed,
+        errors: r.tallies.errors,
+        rejected: r.tallies.rejected,
+        timeouts: r.tallies.timeouts,
+        late: r.tallies.late,
+        overflow: r.tallies.overflow,
+        sent: r.tallies.sent,
+        window_s,
+        throughput_rps: throughput,
+        latency,
+        queue_wait: percentiles(&r.queue_wait),
+        loop_lag: percentiles(&lag_hist),
+        loop_lag_refused: lag_refused,
+        cpu_work_mean_ms,
+        rss_idle_bytes: idle.rss_bytes,
+        rss_peak_bytes: end_status.rss_peak_bytes,
+        rss_window_peak_bytes: r.rss_peak_in_window,
+        threads_idle: idle.threads,
+        threads_peak: r.threads_peak,
+        harness_threads,
+        cpu_user_s: r.usage.user_s,
+        cpu_sys_s: r.usage.sys_s,
+        ctx_voluntary: r.usage.voluntary,
+        ctx_involuntary: r.usage.involuntary,
+        harness_cpu_s: r.generator_usage.user_s + r.generator_usage.sys_s,
+        harness_ctx: r.generator_usage.voluntary + r.generator_usage.involuntary,
+        theory: th,
+        fidelity,
+        littles_law_rps: littles,
+        notes: Vec::new(),
+        spectrum: spectrum(&r.latency),
+        histogram: encode_histogram(&r.latency),
+    };
+    out.notes = notes(&out, r.window);
+    Ok(out)
+}
+
+/// Caveats that belong next to the numbers.
+fn notes(o: &CellOutcome, _w: Window) -> Vec<String> {
+    let c = &o.cell;
+    let mut n = Vec::new();
+    if matches!(c.load, Load::Closed { .. }) {
+        n.push("closed loop: latency counts from the actual send and is not coordinated-omission corrected".into());
+    }
+    if let Some(turn) = o.theory.turnover_s {
+        if turn > c.warmup_s {
+            n.push(format!(
+                "transient: the queue turns over in {turn:.1} s (C/T × S), longer than the {:.1} s warm-up; latency is below its steady state",
+                c.warmup_s
+            ));
+        }
+    }
+    if matches!(c.model, ModelKind::Tokio | ModelKind::TokioCurrent)
+        && c.io == IoKind::Timer
+        && c.io_latency_ms > 0.0
+    {
+        n.push("tokio's timer ticks in 1 ms: each sleep ends up to ~1 ms late, so the nominal bound is not quite reachable".into());
+    }
+    if c.cpu_ms > 0.0 && o.cpu_work_mean_ms > 0.0 {
+        let dev = o.cpu_work_mean_ms / c.cpu_ms - 1.0;
+        if dev.abs() > 0.10 {
+            n.push(format!(
+                "CPU work measured {:.3} ms per request against {:.3} ms asked ({:+.0}%): calibration drifted",
+                o.cpu_work_mean_ms, c.cpu_ms, dev * 100.0
+            ));
+        }
+    }
+    let gen_share = o.harness_cpu_s / o.window_s;
+    if gen_share > 0.25 {
+        n.push(format!(
+            "the load generator used {:.0}% of a core",
+            gen_share * 100.0
+        ));
+    }
+    if o.overflow > 0 {
+        n.push(format!(
+            "{} arrivals were not sent: {} requests were already in flight",
+            o.overflow, c.max_in_flight
+        ));
+    }
+    n
+}

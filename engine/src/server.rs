@@ -1,0 +1,107 @@
+//! The one small interface every execution model implements, and the request
+//! that flows through it.
+//!
+//! The load generator owns the clock: it stamps the intended send time, hands
+//! the request to [`Server::submit`] and learns of the end through a channel.
+//! A model only stamps when the request starts and ends; it never decides what
+//! is measured.
+
+use crate::measure::LagRecorder;
+use crossbeam_channel::Sender;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How a request ended, as the model saw it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Ok,
+    /// The model could not serve it (I/O error, thread spawn failure, ...).
+    Error,
+    /// Refused at the door: the accept queue was full.
+    Rejected,
+}
+
+/// The message a finished request sends back to the load generator.
+#[derive(Debug, Clone, Copy)]
+pub struct Done {
+    pub id: u64,
+    pub intended: Instant,
+    pub started: Option<Instant>,
+    pub ended: Instant,
+    pub status: Status,
+    /// Thread CPU time the request's CPU part took (verifies calibration).
+    pub cpu: Duration,
+}
+
+/// One request in flight. Dropping it without [`Request::finish`] reports an
+/// error, so a request lost inside a model is counted, never silently missing.
+pub struct Request {
+    id: u64,
+    intended: Instant,
+    started: Option<Instant>,
+    done: Option<Sender<Done>>,
+}
+
+impl Request {
+    pub fn new(id: u64, intended: Instant, done: Sender<Done>) -> Self {
+        Request {
+            id,
+            intended,
+            started: None,
+            done: Some(done),
+        }
+    }
+
+    /// Marks the moment the model begins serving it (ends its queue wait).
+    pub fn start(&mut self) {
+        self.started = Some(Instant::now());
+    }
+
+    pub fn finish(mut self, status: Status, cpu: Duration) {
+        self.send(status, cpu);
+    }
+
+    fn send(&mut self, status: Status, cpu: Duration) {
+        if let Some(tx) = self.done.take() {
+            // The generator may have stopped listening at the end of the
+            // window; a send error then is expected and harmless.
+            let _ = tx.send(Done {
+                id: self.id,
+                intended: self.intended,
+                started: self.started,
+                ended: Instant::now(),
+                status,
+                cpu,
+            });
+        }
+    }
+}
+
+impl Drop for Request {
+    fn drop(&mut self) {
+        self.send(Status::Error, Duration::ZERO);
+    }
+}
+
+/// What a request does: its CPU part, then its I/O.
+#[derive(Debug, Clone, Copy)]
+pub struct Job {
+    pub cpu: crate::work::CpuWork,
+    pub io: crate::io::Io,
+}
+
+/// An execution model, started and ready for requests.
+pub trait Server: Send + Sync {
+    /// Hands one request to the model. Must return promptly: the caller is the
+    /// load generator, and a model that blocks here would slow the arrivals.
+    fn submit(&self, req: Request);
+
+    /// Starts the loop-lag probe, which records into `lag` until the process ends.
+    fn start_probe(&self, lag: Arc<LagRecorder>);
+
+    /// OS threads the harness itself added inside this model (e.g. a probe
+    /// thread), so reported thread counts can be read net of them.
+    fn harness_threads(&self) -> u32 {
+        0
+    }
+}

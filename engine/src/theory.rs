@@ -1,0 +1,257 @@
+//! The bounds every measurement is held against.
+//!
+//! Closed loop (asymptotic bounds from Little's law): C clients with service
+//! time S cannot exceed C / S; a pool of T threads blocking for S caps at
+//! T / S; CPU work of c per request on k usable cores caps at k / c. The bound
+//! is the least of these, and the latency it implies is R = C / X.
+//! Open loop: throughput is the offered rate (when below capacity) and the
+//! pool is an M/D/T queue (or D/D/T for constant arrivals), whose mean
+//! queueing delay is computed by simulation.
+
+use crate::cell::{Arrival, Cell, Load, ModelKind, Offload};
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
+use serde::{Deserialize, Serialize};
+use std::collections::BinaryHeap;
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Theory {
+    /// Upper bound on throughput (closed) or the expected throughput (open).
+    pub throughput_rps: Option<f64>,
+    /// The model's capacity whatever the load: min(T/S, k/c).
+    pub capacity_rps: Option<f64>,
+    /// Mean latency the bound implies (closed: C / X; open: S + queue wait).
+    pub latency_ms: Option<f64>,
+    /// Open loop: offered rate / capacity.
+    pub utilisation: Option<f64>,
+    /// Open loop, `threads`: mean queueing delay of the M/D/T (or D/D/T) queue.
+    pub queue_wait_ms: Option<f64>,
+    /// Closed loop, C > T: time for the queue to turn over once (C/T × S);
+    /// a warm-up shorter than this measures a transient, not a steady state.
+    pub turnover_s: Option<f64>,
+}
+
+/// Requests the model can have in service at once (None: unbounded).
+fn concurrency_cap(cell: &Cell) -> Option<f64> {
+    match cell.model {
+        ModelKind::Threads => Some(cell.threads.unwrap_or(1) as f64),
+        _ => None,
+    }
+}
+
+/// Cores the CPU part of requests can use at once.
+pub fn cpu_parallelism(cell: &Cell) -> f64 {
+    let cores = cell.cores.max(1) as f64;
+    let workers = cell.workers.unwrap_or(cell.cores).max(1) as f64;
+    let pool = cell.pool_threads.unwrap_or(cell.cores).max(1) as f64;
+    match (cell.model, cell.offload.unwrap_or(Offload::Inline)) {
+        (ModelKind::Threads, _) => cores.min(cell.threads.unwrap_or(1) as f64),
+        (ModelKind::ThreadPerRequest, _) => cores,
+        (_, Offload::SpawnBlocking) => cores,
+        (_, Offload::WorkerPool) => cores.min(pool),
+        (ModelKind::TokioCurrent | ModelKind::SmolLocal, Offload::Inline) => 1.0,
+        (_, Offload::Inline) => cores.min(workers),
+    }
+}
+
+pub fn theory(cell: &Cell) -> Theory {
+    let s = (cell.cpu_ms + cell.io_latency_ms) / 1e3;
+    let c = cell.cpu_ms / 1e3;
+    let mut caps = Vec::new();
+    if let (Some(t), true) = (concurrency_cap(cell), s > 0.0) {
+        caps.push(t / s);
+    }
+    if c > 0.0 {
+        caps.push(cpu_parallelism(cell) / c);
+    }
+    let capacity = caps.into_iter().reduce(f64::min);
+    match cell.load {
+        Load::Closed { concurrency } => {
+            let n = concurrency as f64;
+            let by_clients = (s > 0.0).then(|| n / s);
+            let bound = match (by_clients, capacity) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            let turnover = match (cell.model, cell.threads) {
+                (ModelKind::Threads, Some(t)) if concurrency > t && s > 0.0 => {
+                    Some(n / t as f64 * s)
+                }
+                _ => None,
+            };
+            Theory {
+                throughput_rps: bound,
+                capacity_rps: capacity,
+                latency_ms: bound.map(|x| n / x * 1e3),
+                utilisation: None,
+                queue_wait_ms: None,
+                turnover_s: turnover,
+            }
+        }
+        Load::Open { rate_rps, arrival } => {
+            let rho = capacity.map(|cap| rate_rps / cap);
+            let queue_wait = match (cell.model, cell.threads) {
+                (ModelKind::Threads, Some(t)) if s > 0.0 && rho.is_some_and(|r| r < 1.0) => Some(
+                    simulate_pool_wait(rate_rps, s, t as usize, arrival, 200_000, cell.seed) * 1e3,
+                ),
+                _ => None,
+            };
+            Theory {
+                throughput_rps: Some(capacity.map_or(rate_rps, |cap| rate_rps.min(cap))),
+                capacity_rps: capacity,
+                latency_ms: (s > 0.0 && rho.is_none_or(|r| r < 1.0))
+                    .then(|| s * 1e3 + queue_wait.unwrap_or(0.0)),
+                utilisation: rho,
+                queue_wait_ms: queue_wait,
+                turnover_s: None,
+            }
+        }
+    }
+}
+
+/// Mean queueing delay (seconds) of a FIFO pool of `servers` with fixed
+/// service time `service_s`, fed at `rate` by `arrival`: M/D/c for Poisson,
+/// D/D/c for constant. A discrete-event simulation over `n` arrivals, the
+/// first tenth discarded as warm-up; deterministic for a seed.
+pub fn simulate_pool_wait(
+    rate: f64,
+    service_s: f64,
+    servers: usize,
+    arrival: Arrival,
+    n: usize,
+    seed: u64,
+) -> f64 {
+    let mut rng = SmallRng::seed_from_u64(seed);
+    // Min-heap of the times the servers become free (negated for BinaryHeap).
+    let mut free: BinaryHeap<std::cmp::Reverse<u64>> = (0..servers.max(1))
+        .map(|_| std::cmp::Reverse(0u64))
+        .collect();
+    let ns = |secs: f64| (secs * 1e9) as u64;
+    let service = ns(service_s);
+    let mut t = 0.0f64;
+    let skip = n / 10;
+    let mut total_wait = 0u128;
+    for i in 0..n {
+        t += match arrival {
+            Arrival::Constant => 1.0 / rate,
+            Arrival::Poisson => -(1.0 - rng.random::<f64>()).ln() / rate,
+        };
+        let arrive = ns(t);
+        let std::cmp::Reverse(earliest) = free.pop().expect("at least one server");
+        let begin = earliest.max(arrive);
+        free.push(std::cmp::Reverse(begin + service));
+        if i >= skip {
+            total_wait += (begin - arrive) as u128;
+        }
+    }
+    total_wait as f64 / (n - skip) as f64 / 1e9
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cell::{IoKind, Load};
+
+    fn cell(model: ModelKind, load: Load) -> Cell {
+        Cell {
+            model,
+            threads: Some(20),
+            queue: Some(10_000),
+            workers: Some(2),
+            pool_threads: None,
+            load,
+            io: IoKind::Timer,
+            io_latency_ms: 50.0,
+            cpu_ms: 0.0,
+            offload: Some(Offload::Inline),
+            timeout_ms: 2000,
+            retry_after_ms: 10,
+            max_in_flight: 100_000,
+            warmup_s: 1.0,
+            duration_s: 5.0,
+            seed: 1,
+            cpu_iters_per_ms: 1e5,
+            cores: 2,
+        }
+    }
+
+    #[test]
+    fn pool_caps_closed_loop_at_threads_over_latency() {
+        let th = theory(&cell(ModelKind::Threads, Load::Closed { concurrency: 100 }));
+        assert!((th.throughput_rps.unwrap() - 400.0).abs() < 1e-9);
+        assert!(
+            (th.latency_ms.unwrap() - 250.0).abs() < 1e-9,
+            "C/X = 100/400 s"
+        );
+        assert!((th.turnover_s.unwrap() - 0.25).abs() < 1e-9);
+    }
+
+    #[test]
+    fn async_bound_is_clients_over_latency() {
+        let th = theory(&cell(ModelKind::Tokio, Load::Closed { concurrency: 1000 }));
+        assert!((th.throughput_rps.unwrap() - 20_000.0).abs() < 1e-6);
+        assert_eq!(th.capacity_rps, None);
+    }
+
+    #[test]
+    fn cpu_bound_uses_usable_cores() {
+        let mut c = cell(ModelKind::TokioCurrent, Load::Closed { concurrency: 1000 });
+        c.cpu_ms = 10.0;
+        assert!(
+            (theory(&c).throughput_rps.unwrap() - 100.0).abs() < 1e-9,
+            "one loop: 1/10ms"
+        );
+        c.model = ModelKind::Tokio;
+        assert!(
+            (theory(&c).throughput_rps.unwrap() - 200.0).abs() < 1e-9,
+            "two workers"
+        );
+        c.offload = Some(Offload::WorkerPool);
+        c.pool_threads = Some(1);
+        assert!(
+            (theory(&c).throughput_rps.unwrap() - 100.0).abs() < 1e-9,
+            "pool of one"
+        );
+    }
+
+    #[test]
+    fn no_op_requests_have_no_bound() {
+        let mut c = cell(ModelKind::Tokio, Load::Closed { concurrency: 10 });
+        c.io_latency_ms = 0.0;
+        assert_eq!(theory(&c).throughput_rps, None);
+    }
+
+    #[test]
+    fn open_loop_utilisation_and_md_c_wait() {
+        let mut c = cell(
+            ModelKind::Threads,
+            Load::Open {
+                rate_rps: 400.0,
+                arrival: Arrival::Poisson,
+            },
+        );
+        c.threads = Some(10);
+        c.io_latency_ms = 20.0;
+        let th = theory(&c);
+        assert!((th.utilisation.unwrap() - 0.8).abs() < 1e-9);
+        let w = th.queue_wait_ms.unwrap();
+        // M/D/10 at rho 0.8: about half the M/M/10 wait (Erlang C 0.409 → 4.1 ms).
+        assert!(w > 1.0 && w < 4.1, "M/D/10 wait {w} ms");
+    }
+
+    #[test]
+    fn simulation_matches_known_queues() {
+        // M/D/1 (Pollaczek-Khinchine): Wq = rho S / (2 (1 - rho)).
+        let wq = simulate_pool_wait(50.0, 0.01, 1, Arrival::Poisson, 400_000, 7);
+        let expect = 0.5 * 0.01 / (2.0 * 0.5);
+        assert!(
+            (wq - expect).abs() / expect < 0.05,
+            "M/D/1 {wq} vs {expect}"
+        );
+        // D/D/c below capacity never waits.
+        assert_eq!(
+            simulate_pool_wait(900.0, 0.01, 10, Arrival::Constant, 10_000, 7),
+            0.0
+        );
+    }
+}
