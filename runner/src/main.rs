@@ -1,1 +1,127 @@
-fn main() {}
+//! `runner`: runs threadloop's experiments.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use std::path::{Path, PathBuf};
+use threadloop_runner::{plan, run, spec};
+
+#[derive(Parser)]
+#[command(name = "runner", version, about = "Threads vs. event loops, measured: runs experiment specs into Parquet results")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run experiments; results go to data/runs/<run-id>/ (or --out).
+    Run {
+        /// Spec files (default: every experiments/*.toml).
+        specs: Vec<PathBuf>,
+        /// Apply [profiles.NAME] of every spec (e.g. quick).
+        #[arg(long)]
+        profile: Option<String>,
+        /// The run directory itself (DIR/results.parquet).
+        #[arg(long, conflicts_with = "resume")]
+        out: Option<PathBuf>,
+        /// Finish a run that was interrupted or crashed.
+        #[arg(long, value_name = "DIR")]
+        resume: Option<PathBuf>,
+        /// Seed of the cell order and the arrivals (default: random, recorded).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// No progress bar.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Show each spec's cells and estimated time.
+    List {
+        specs: Vec<PathBuf>,
+        #[arg(long)]
+        profile: Option<String>,
+        /// Print every cell, not just the totals.
+        #[arg(long)]
+        cells: bool,
+    },
+    /// Check specs (defaults and every profile) without running anything.
+    Validate { specs: Vec<PathBuf> },
+}
+
+fn spec_files(given: Vec<PathBuf>) -> anyhow::Result<Vec<PathBuf>> {
+    if !given.is_empty() {
+        return Ok(given);
+    }
+    spec::catalogue(Path::new("experiments")).context("reading experiments/ (run from the repository root or name spec files)")
+}
+
+fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    match real_main() {
+        Ok(code) => std::process::exit(code),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::exit(2);
+        }
+    }
+}
+
+fn real_main() -> anyhow::Result<i32> {
+    match Cli::parse().command {
+        Command::Run { specs, profile, out, resume, seed, quiet } => {
+            let specs = if resume.is_some() { Vec::new() } else { spec_files(specs)? };
+            let s = run::run(run::RunOptions { specs, profile, out, resume, seed, quiet })?;
+            println!("{}", s.dir.display());
+            eprintln!(
+                "{} executions, {} failed{}",
+                s.executed,
+                s.failed,
+                if s.interrupted { format!("; interrupted: finish with `runner run --resume {}`", s.dir.display()) } else { String::new() }
+            );
+            Ok(if s.interrupted { 130 } else { 0 })
+        }
+        Command::List { specs, profile, cells } => {
+            let files = spec_files(specs)?;
+            let loaded = run::load_specs(&files, profile.as_deref())?;
+            let cores = std::thread::available_parallelism().map_or(1, |n| n.get() as u32);
+            let machine = plan::Machine { cores, cpu_iters_per_ms: 0.0 };
+            let mut total = 0.0;
+            println!("{:<28} {:<12} {:>6} {:>6} {:>10}", "experiment", "claim", "cells", "runs", "estimate");
+            for s in &loaded {
+                let planned = plan::expand(s, machine);
+                let runs: u32 = planned.iter().map(|c| c.repetitions).sum();
+                let est: f64 = planned.iter().map(|c| plan::estimate_s(&c.cell) * c.repetitions as f64).sum();
+                total += est;
+                println!("{:<28} {:<12} {:>6} {:>6} {:>10}", s.name, s.claim, planned.len(), runs, fmt_secs(est));
+                if cells {
+                    for c in &planned {
+                        println!("    {} ×{}", c.id, c.repetitions);
+                    }
+                }
+            }
+            println!("total estimate: {} (+ ~1 s calibration)", fmt_secs(total));
+            Ok(0)
+        }
+        Command::Validate { specs } => {
+            let files = spec_files(specs)?;
+            let mut bad = 0;
+            for f in &files {
+                match spec::validate_all(f) {
+                    Ok(v) => println!("{}: ok ({} profile(s))", f.display(), v.len() - 1),
+                    Err(e) => {
+                        eprintln!("{e}");
+                        bad += 1;
+                    }
+                }
+            }
+            Ok(if bad > 0 { 1 } else { 0 })
+        }
+    }
+}
+
+fn fmt_secs(s: f64) -> String {
+    let s = s.round() as u64;
+    format!("{}m{:02}s", s / 60, s % 60)
+}

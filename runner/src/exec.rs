@@ -1,0 +1,154 @@
+//! Runs one cell in a fresh child process (`threadloop-cell`): isolation,
+//! honest per-cell RSS and rusage, async-std's per-process thread count, and
+//! a crash or hang that costs one cell, not the run.
+
+use serde::de::DeserializeOwned;
+use std::io::{Read, Write};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+use threadloop_engine::{Cell, CellOutcome};
+
+/// Why a cell produced no outcome.
+#[derive(Debug, thiserror::Error)]
+pub enum ExecError {
+    #[error("interrupted")]
+    Interrupted,
+    #[error("{0}")]
+    Failed(String),
+}
+
+/// Extra wall time a cell may take beyond warm-up and window before it is
+/// killed (start-up, idle settling, output).
+const GRACE: Duration = Duration::from_secs(20);
+
+/// Locates `threadloop-cell`: `THREADLOOP_CELL_BIN`, else next to the running
+/// binary (or one level up, for test binaries in `target/*/deps`).
+pub fn cell_binary() -> anyhow::Result<PathBuf> {
+    if let Ok(p) = std::env::var("THREADLOOP_CELL_BIN") {
+        return Ok(p.into());
+    }
+    let exe = std::env::current_exe()?;
+    let dir = exe.parent().unwrap_or(Path::new("."));
+    for d in [Some(dir), dir.parent()].into_iter().flatten() {
+        let p = d.join("threadloop-cell");
+        if p.is_file() {
+            return Ok(p);
+        }
+    }
+    anyhow::bail!(
+        "threadloop-cell not found next to {} (build it with `cargo build --release --workspace`, or set THREADLOOP_CELL_BIN)",
+        exe.display()
+    )
+}
+
+pub struct Executor {
+    pub binary: PathBuf,
+}
+
+impl Executor {
+    /// Runs `cell` and returns its outcome. Polls `interrupt` so Ctrl-C stops
+    /// the child at once instead of waiting for its window to end.
+    pub fn run(&self, cell: &Cell, interrupt: &AtomicBool) -> Result<CellOutcome, ExecError> {
+        let input = serde_json::to_vec(cell).expect("cells serialise");
+        let limit = Duration::from_secs_f64(cell.warmup_s + cell.duration_s) + GRACE;
+        self.child(&[], &input, limit, interrupt)
+    }
+
+    /// Runs the CPU-work calibration in a child (the same binary and
+    /// optimisation the cells use).
+    pub fn calibrate(&self) -> anyhow::Result<threadloop_engine::calibrate::Calibration> {
+        self.child(&["--calibrate"], b"", Duration::from_secs(60), &AtomicBool::new(false))
+            .map_err(|e| anyhow::anyhow!("calibration failed: {e}"))
+    }
+
+    fn child<T: DeserializeOwned>(
+        &self,
+        args: &[&str],
+        input: &[u8],
+        limit: Duration,
+        interrupt: &AtomicBool,
+    ) -> Result<T, ExecError> {
+        let threads = serde_json::from_slice::<Cell>(input)
+            .ok()
+            .map(|c| c.workers.unwrap_or(c.cores).max(1))
+            .unwrap_or(1);
+        let mut child = Command::new(&self.binary)
+            .args(args)
+            .env("ASYNC_STD_THREAD_COUNT", threads.to_string())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            // Its own process group: a Ctrl-C in the terminal reaches the
+            // runner, which then stops the child deliberately.
+            .process_group(0)
+            .spawn()
+            .map_err(|e| ExecError::Failed(format!("cannot start {}: {e}", self.binary.display())))?;
+        child
+            .stdin
+            .take()
+            .expect("piped stdin")
+            .write_all(input)
+            .map_err(|e| ExecError::Failed(format!("cannot send the cell to the child: {e}")))?;
+        let mut stdout = child.stdout.take().expect("piped stdout");
+        let mut stderr = child.stderr.take().expect("piped stderr");
+        let out_reader = std::thread::spawn(move || {
+            let mut s = Vec::new();
+            let _ = stdout.read_to_end(&mut s);
+            s
+        });
+        let err_reader = std::thread::spawn(move || {
+            let mut s = Vec::new();
+            let _ = stderr.read_to_end(&mut s);
+            s
+        });
+        let deadline = Instant::now() + limit;
+        let status = loop {
+            match child.try_wait() {
+                Ok(Some(status)) => break Ok(status),
+                Ok(None) => {}
+                Err(e) => break Err(format!("waiting for the child: {e}")),
+            }
+            if interrupt.load(Ordering::SeqCst) {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(ExecError::Interrupted);
+            }
+            if Instant::now() >= deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                break Err(format!("killed: still running {:.0} s after its window should have ended", GRACE.as_secs_f64()));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let out = out_reader.join().unwrap_or_default();
+        let err = err_reader.join().unwrap_or_default();
+        let stderr_tail = tail(&String::from_utf8_lossy(&err), 600);
+        let status = status.map_err(ExecError::Failed)?;
+        if !status.success() {
+            use std::os::unix::process::ExitStatusExt;
+            let how = match (status.code(), status.signal()) {
+                (Some(code), _) => format!("exit status {code}"),
+                (None, Some(sig)) => format!("killed by signal {sig}"),
+                _ => "ended abnormally".into(),
+            };
+            return Err(ExecError::Failed(format!("cell process {how}: {stderr_tail}").trim_end_matches(": ").to_string()));
+        }
+        serde_json::from_slice(&out)
+            .map_err(|e| ExecError::Failed(format!("unreadable outcome from the cell process ({e}): {stderr_tail}")))
+    }
+}
+
+fn tail(s: &str, max: usize) -> String {
+    let s = s.trim();
+    if s.len() <= max {
+        return s.to_string();
+    }
+    let mut start = s.len() - max;
+    while !s.is_char_boundary(start) {
+        start += 1;
+    }
+    format!("…{}", &s[start..])
+}

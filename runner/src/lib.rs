@@ -1,0 +1,10 @@
+//! The runner: spec → plan (cells) → execute (one child process per cell) →
+//! store (Parquet + manifest). Each stage is a module with plain data types
+//! between them; the measurement itself lives in `threadloop-engine`.
+
+pub mod exec;
+pub mod manifest;
+pub mod plan;
+pub mod run;
+pub mod spec;
+pub mod store;

@@ -1,0 +1,119 @@
+//! `manifest.json`: everything needed to know what a run was and to resume it.
+
+use crate::plan::PlannedCell;
+use crate::spec::{ExperimentSpec, Verdict};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use threadloop_engine::calibrate::Calibration;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ManifestExperiment {
+    pub file: String,
+    pub name: String,
+    pub claim: String,
+    pub title: String,
+    pub description: Option<String>,
+    pub verdict: Vec<Verdict>,
+    pub spec: ExperimentSpec,
+    pub cells: Vec<PlannedCell>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Manifest {
+    pub run_id: String,
+    pub started_at: String,
+    pub ended_at: Option<String>,
+    pub git_commit: Option<String>,
+    pub git_dirty: Option<bool>,
+    pub rustc: String,
+    /// Versions of the runtimes and measurement crates, from Cargo.lock.
+    pub crates: BTreeMap<String, String>,
+    pub cpu_model: String,
+    pub cores: u32,
+    pub memory_bytes: u64,
+    pub kernel: String,
+    /// OS limits that bound how many threads a cell can start.
+    pub limits: BTreeMap<String, String>,
+    pub profile: Option<String>,
+    pub seed: u64,
+    pub calibration: Calibration,
+    pub cells_total: usize,
+    pub cells_failed: usize,
+    pub command: Vec<String>,
+    pub experiments: Vec<ManifestExperiment>,
+}
+
+const CRATES: &[&str] = &["tokio", "async-std", "smol", "async-executor", "hdrhistogram", "polars", "crossbeam-channel"];
+
+pub fn crate_versions() -> BTreeMap<String, String> {
+    let lock: toml::Table = toml::from_str(include_str!("../../Cargo.lock")).unwrap_or_default();
+    let mut out = BTreeMap::new();
+    for p in lock.get("package").and_then(|p| p.as_array()).into_iter().flatten() {
+        let name = p.get("name").and_then(|v| v.as_str()).unwrap_or("");
+        if CRATES.contains(&name) {
+            if let Some(v) = p.get("version").and_then(|v| v.as_str()) {
+                out.insert(name.to_string(), v.to_string());
+            }
+        }
+    }
+    out
+}
+
+fn read(path: &str) -> String {
+    std::fs::read_to_string(path).unwrap_or_default().trim().to_string()
+}
+
+fn git(args: &[&str]) -> Option<String> {
+    let o = std::process::Command::new("git").args(args).output().ok()?;
+    o.status.success().then(|| String::from_utf8_lossy(&o.stdout).trim().to_string())
+}
+
+/// The machine and build this run executes on.
+pub struct Environment {
+    pub git_commit: Option<String>,
+    pub git_dirty: Option<bool>,
+    pub cpu_model: String,
+    pub cores: u32,
+    pub memory_bytes: u64,
+    pub kernel: String,
+    pub limits: BTreeMap<String, String>,
+}
+
+pub fn environment() -> Environment {
+    let cpuinfo = read("/proc/cpuinfo");
+    let cpu_model = cpuinfo
+        .lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split_once(':'))
+        .map(|(_, v)| v.trim().to_string())
+        .unwrap_or_else(|| "unknown".into());
+    let memory_bytes = read("/proc/meminfo")
+        .lines()
+        .find(|l| l.starts_with("MemTotal:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse::<u64>().ok())
+        .map_or(0, |kb| kb * 1024);
+    let mut limits = BTreeMap::new();
+    for (k, p) in [
+        ("threads-max", "/proc/sys/kernel/threads-max"),
+        ("pid_max", "/proc/sys/kernel/pid_max"),
+        ("max_map_count", "/proc/sys/vm/max_map_count"),
+    ] {
+        limits.insert(k.to_string(), read(p));
+    }
+    // SAFETY: getrlimit fills a plain struct.
+    let mut rl: libc::rlimit = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrlimit(libc::RLIMIT_NPROC, &mut rl) } == 0 {
+        let v = if rl.rlim_cur == libc::RLIM_INFINITY { "unlimited".into() } else { rl.rlim_cur.to_string() };
+        limits.insert("ulimit -u".into(), v);
+    }
+    Environment {
+        git_commit: git(&["rev-parse", "HEAD"]),
+        git_dirty: git(&["status", "--porcelain", "--untracked-files=no"]).map(|s| !s.is_empty()),
+        cpu_model,
+        cores: std::thread::available_parallelism().map_or(1, |n| n.get() as u32),
+        memory_bytes,
+        kernel: read("/proc/sys/kernel/osrelease"),
+        limits,
+    }
+}

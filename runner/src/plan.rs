@@ -1,0 +1,208 @@
+//! From validated specs to the cells that run: the cartesian product of each
+//! matrix, with factors that do not apply to a model dropped and the
+//! duplicates this creates removed, then an execution order.
+
+use crate::spec::{CpuSize, ExperimentSpec, LoadMode};
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+use threadloop_engine::cell::{Cell, Load, ModelKind};
+
+/// Machine facts the plan needs to resolve defaults.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct Machine {
+    pub cores: u32,
+    pub cpu_iters_per_ms: f64,
+}
+
+/// One cell of one experiment.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PlannedCell {
+    pub experiment: String,
+    pub claim: String,
+    pub title: String,
+    pub id: String,
+    pub repetitions: u32,
+    pub cell: Cell,
+}
+
+/// One execution: a cell and a repetition number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Slot {
+    pub cell: usize,
+    pub repetition: u32,
+}
+
+/// Expands one spec into its distinct cells, in matrix order.
+pub fn expand(spec: &ExperimentSpec, machine: Machine) -> Vec<PlannedCell> {
+    let m = &spec.matrix;
+    let loads: Vec<Load> = match spec.load.mode {
+        LoadMode::Closed => m.concurrency.iter().map(|&c| Load::Closed { concurrency: c }).collect(),
+        LoadMode::Open => m
+            .rate_rps
+            .iter()
+            .map(|&r| Load::Open { rate_rps: r, arrival: spec.load.arrival })
+            .collect(),
+    };
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for &model in &m.model {
+        for &threads in &m.threads {
+            for &queue in &m.queue {
+                for &workers in &m.workers {
+                    for &pool in &m.pool_threads {
+                        for &load in &loads {
+                            for &io in &m.io {
+                                for &io_ms in &m.io_latency_ms {
+                                    for &cpu in &m.cpu {
+                                        for &offload in &m.offload {
+                                            let is_async = model.is_async();
+                                            let worker_pool = is_async && offload == threadloop_engine::Offload::WorkerPool;
+                                            let cell = Cell {
+                                                model,
+                                                threads: model.has_pool().then_some(threads),
+                                                queue: model.has_pool().then_some(queue),
+                                                workers: model.has_workers().then(|| workers.unwrap_or(machine.cores)),
+                                                pool_threads: worker_pool.then(|| pool.unwrap_or(machine.cores)),
+                                                load,
+                                                io,
+                                                io_latency_ms: io_ms,
+                                                cpu_ms: match cpu {
+                                                    CpuSize::Ms(ms) => ms,
+                                                    CpuSize::Ratio(r) => r / (1.0 - r) * io_ms,
+                                                },
+                                                offload: is_async.then_some(offload),
+                                                timeout_ms: spec.load.timeout_ms,
+                                                retry_after_ms: spec.load.retry_after_ms,
+                                                max_in_flight: spec.load.max_in_flight,
+                                                warmup_s: spec.warmup_s,
+                                                duration_s: spec.duration_s,
+                                                seed: 0,
+                                                cpu_iters_per_ms: machine.cpu_iters_per_ms,
+                                                cores: machine.cores,
+                                            };
+                                            let key = serde_json::to_string(&cell).expect("cells serialise");
+                                            if seen.insert(key) {
+                                                out.push(PlannedCell {
+                                                    experiment: spec.name.clone(),
+                                                    claim: spec.claim.clone(),
+                                                    title: spec.title.clone(),
+                                                    id: cell.id(),
+                                                    repetitions: spec.repetitions,
+                                                    cell,
+                                                });
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The execution order: each repetition round is a fresh shuffle of every
+/// cell that still has that repetition, so repetitions interleave and no
+/// cell always runs in the same system state. Deterministic for a seed.
+pub fn order(cells: &[PlannedCell], seed: u64) -> Vec<Slot> {
+    let mut rng = rand::rngs::SmallRng::seed_from_u64(seed);
+    let rounds = cells.iter().map(|c| c.repetitions).max().unwrap_or(0);
+    let mut slots = Vec::new();
+    for repetition in 0..rounds {
+        let mut round: Vec<Slot> = (0..cells.len())
+            .filter(|&i| repetition < cells[i].repetitions)
+            .map(|cell| Slot { cell, repetition })
+            .collect();
+        round.shuffle(&mut rng);
+        slots.extend(round);
+    }
+    slots
+}
+
+/// Estimated wall time of one execution: warm-up, window, and the child's
+/// start-up and idle settling (measured: ~0.1 s).
+pub fn estimate_s(cell: &Cell) -> f64 {
+    cell.warmup_s + cell.duration_s + 0.15
+}
+
+/// A per-execution seed: the run seed mixed with the cell and repetition.
+pub fn slot_seed(run_seed: u64, cell_id: &str, experiment: &str, repetition: u32) -> u64 {
+    // FNV-1a: stable across Rust versions (unlike DefaultHasher).
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ run_seed;
+    for b in experiment.bytes().chain([0u8]).chain(cell_id.bytes()).chain(repetition.to_le_bytes()) {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+/// Which models a cell list uses (for manifest and display).
+pub fn models(cells: &[PlannedCell]) -> Vec<ModelKind> {
+    let mut m: Vec<ModelKind> = cells.iter().map(|c| c.cell.model).collect();
+    m.sort();
+    m.dedup();
+    m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::parse;
+
+    const MACHINE: Machine = Machine { cores: 2, cpu_iters_per_ms: 1000.0 };
+
+    fn spec(matrix: &str) -> ExperimentSpec {
+        let text = format!("name = \"t\"\nclaim = \"H1\"\ntitle = \"t\"\n[matrix]\n{matrix}\n");
+        parse("t.toml", &text, None, false).unwrap()
+    }
+
+    #[test]
+    fn factors_that_do_not_apply_are_dropped_and_deduplicated() {
+        let s = spec("model = [\"threads\", \"tokio\", \"tokio-current\"]\nthreads = [20, 200]\nworkers = [1, 2]\nconcurrency = [10, 100]\nio_latency_ms = [50]");
+        let cells = expand(&s, MACHINE);
+        // threads: 2 pool sizes × 2 concurrencies; tokio: 2 worker counts × 2;
+        // tokio-current: neither factor applies → 2.
+        assert_eq!(cells.len(), 4 + 4 + 2);
+        let ids: HashSet<_> = cells.iter().map(|c| c.id.clone()).collect();
+        assert_eq!(ids.len(), cells.len(), "ids are unique");
+        let tc: Vec<_> = cells.iter().filter(|c| c.cell.model == ModelKind::TokioCurrent).collect();
+        assert!(tc.iter().all(|c| c.cell.threads.is_none() && c.cell.workers.is_none()));
+        assert!(cells.iter().filter(|c| c.cell.model == ModelKind::Threads).all(|c| c.cell.offload.is_none()));
+    }
+
+    #[test]
+    fn example_spec_expands_to_its_cells() {
+        let s = parse("p.toml", crate::spec::tests::EXAMPLE, None, false).unwrap();
+        assert_eq!(expand(&s, MACHINE).len(), 5 * 3);
+        let q = parse("p.toml", crate::spec::tests::EXAMPLE, Some("quick"), false).unwrap();
+        assert_eq!(expand(&q, MACHINE).len(), 5 * 2);
+    }
+
+    #[test]
+    fn workers_default_to_cores_and_cpu_ratio_becomes_ms() {
+        let s = spec("model = [\"tokio\"]\nconcurrency = [10]\nio_latency_ms = [30]\ncpu_ratio = [0.25]\noffload = [\"worker-pool\"]");
+        let c = &expand(&s, MACHINE)[0].cell;
+        assert_eq!(c.workers, Some(2));
+        assert_eq!(c.pool_threads, Some(2));
+        assert!((c.cpu_ms - 10.0).abs() < 1e-9, "0.25 = 10 / (10 + 30)");
+        assert!((c.cpu_ratio() - 0.25).abs() < 1e-9);
+    }
+
+    #[test]
+    fn order_interleaves_repetitions_and_is_deterministic() {
+        let s = spec("model = [\"tokio\", \"smol\", \"threads\"]\nconcurrency = [1, 2]");
+        let cells = expand(&s, MACHINE);
+        let a = order(&cells, 7);
+        assert_eq!(a, order(&cells, 7));
+        assert_ne!(a, order(&cells, 8));
+        assert_eq!(a.len(), cells.len() * 3);
+        for (i, slot) in a.iter().enumerate() {
+            assert_eq!(slot.repetition as usize, i / cells.len(), "round by round");
+        }
+    }
+}

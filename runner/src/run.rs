@@ -1,0 +1,192 @@
+//! Orchestration of `runner run`: validate every spec first (nothing runs on
+//! bad input), calibrate, then execute the slots in their shuffled order,
+//! saving each record as it finishes. A failed cell is recorded and the run
+//! goes on; Ctrl-C stops after saving, and `--resume` finishes the rest.
+
+use crate::exec::{ExecError, Executor};
+use crate::manifest::{crate_versions, environment, Manifest, ManifestExperiment};
+use crate::plan::{self, Machine, PlannedCell, Slot};
+use crate::spec::{self, ExperimentSpec};
+use crate::store::{CellRecord, RunDir};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+pub struct RunOptions {
+    pub specs: Vec<PathBuf>,
+    pub profile: Option<String>,
+    pub out: Option<PathBuf>,
+    pub resume: Option<PathBuf>,
+    pub seed: Option<u64>,
+    pub quiet: bool,
+}
+
+/// How a run ended.
+pub struct RunSummary {
+    pub dir: PathBuf,
+    pub executed: usize,
+    pub failed: usize,
+    pub interrupted: bool,
+}
+
+/// Loads and validates every spec; the first error stops everything.
+pub fn load_specs(files: &[PathBuf], profile: Option<&str>) -> anyhow::Result<Vec<ExperimentSpec>> {
+    let specs = files
+        .iter()
+        .map(|f| spec::load(f, profile, false))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut names = HashSet::new();
+    for s in &specs {
+        if !names.insert(&s.name) {
+            anyhow::bail!("{}: experiment name `{}` is used by another spec of this run", s.file, s.name);
+        }
+    }
+    Ok(specs)
+}
+
+fn run_id(seed: u64) -> String {
+    format!("{}-{:04x}", chrono::Utc::now().format("%Y%m%dT%H%M%SZ"), seed & 0xffff)
+}
+
+pub fn run(opts: RunOptions) -> anyhow::Result<RunSummary> {
+    let executor = Executor { binary: crate::exec::cell_binary()? };
+    let (dir, mut manifest) = match &opts.resume {
+        Some(path) => {
+            let dir = RunDir::open(path)?;
+            let m = dir.manifest()?;
+            (dir, m)
+        }
+        None => {
+            let specs = load_specs(&opts.specs, opts.profile.as_deref())?;
+            if specs.is_empty() {
+                anyhow::bail!("no experiment specs given");
+            }
+            let seed = opts.seed.unwrap_or_else(|| {
+                // Clock nanoseconds are seed enough: the seed is recorded, not secret.
+                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64)
+            });
+            let env = environment();
+            let calibration = executor.calibrate()?;
+            let machine = Machine { cores: env.cores, cpu_iters_per_ms: calibration.iters_per_ms };
+            let experiments: Vec<ManifestExperiment> = specs
+                .into_iter()
+                .map(|s| ManifestExperiment {
+                    file: s.file.clone(),
+                    name: s.name.clone(),
+                    claim: s.claim.clone(),
+                    title: s.title.clone(),
+                    description: s.description.clone(),
+                    verdict: s.verdict.clone(),
+                    cells: plan::expand(&s, machine),
+                    spec: s,
+                })
+                .collect();
+            let id = run_id(seed);
+            let path = opts.out.clone().unwrap_or_else(|| Path::new("data/runs").join(&id));
+            let dir = RunDir::create(&path)?;
+            let m = Manifest {
+                run_id: id,
+                started_at: chrono::Utc::now().to_rfc3339(),
+                ended_at: None,
+                git_commit: env.git_commit,
+                git_dirty: env.git_dirty,
+                rustc: env!("THREADLOOP_RUSTC").to_string(),
+                crates: crate_versions(),
+                cpu_model: env.cpu_model,
+                cores: env.cores,
+                memory_bytes: env.memory_bytes,
+                kernel: env.kernel,
+                limits: env.limits,
+                profile: opts.profile.clone(),
+                seed,
+                calibration,
+                cells_total: experiments.iter().map(|e| e.cells.len()).sum(),
+                cells_failed: 0,
+                command: std::env::args().collect(),
+                experiments,
+            };
+            dir.write_manifest(&m)?;
+            (dir, m)
+        }
+    };
+    let cells: Vec<PlannedCell> = manifest.experiments.iter().flat_map(|e| e.cells.clone()).collect();
+    let mut records = dir.records()?;
+    let done: HashSet<(String, String, u32)> = records
+        .iter()
+        .map(|r| (r.experiment.clone(), r.cell_id.clone(), r.repetition))
+        .collect();
+    let todo: Vec<Slot> = plan::order(&cells, manifest.seed)
+        .into_iter()
+        .filter(|s| !done.contains(&(cells[s.cell].experiment.clone(), cells[s.cell].id.clone(), s.repetition)))
+        .collect();
+
+    let interrupt = Arc::new(AtomicBool::new(false));
+    {
+        let flag = interrupt.clone();
+        // Installing twice (tests run several runs per process) is harmless to refuse.
+        let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
+    }
+    let total_s: f64 = todo.iter().map(|s| plan::estimate_s(&cells[s.cell].cell)).sum();
+    let bar = if opts.quiet { ProgressBar::hidden() } else { ProgressBar::new((total_s * 1000.0) as u64) };
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {percent:>3}% ETA {eta} {msg}")
+            .expect("valid template"),
+    );
+    bar.enable_steady_tick(Duration::from_millis(200));
+    let (mut executed, mut failed) = (0, 0);
+    let mut interrupted = false;
+    for (i, slot) in todo.iter().enumerate() {
+        let planned = &cells[slot.cell];
+        bar.set_message(format!("{}/{} {} r{} ({} of {})", planned.experiment, planned.id, planned.claim, slot.repetition, i + 1, todo.len()));
+        let mut cell = planned.cell.clone();
+        cell.seed = plan::slot_seed(manifest.seed, &planned.id, &planned.experiment, slot.repetition);
+        let started_at = chrono::Utc::now().to_rfc3339();
+        let t0 = Instant::now();
+        let result = executor.run(&cell, &interrupt);
+        let (outcome, error) = match result {
+            Ok(o) => (Some(o), None),
+            Err(ExecError::Interrupted) => {
+                interrupted = true;
+                break;
+            }
+            Err(ExecError::Failed(e)) => {
+                failed += 1;
+                bar.suspend(|| tracing::warn!("{}/{} r{} failed: {e}", planned.experiment, planned.id, slot.repetition));
+                (None, Some(e))
+            }
+        };
+        let record = CellRecord {
+            experiment: planned.experiment.clone(),
+            claim: planned.claim.clone(),
+            title: planned.title.clone(),
+            cell_id: planned.id.clone(),
+            repetition: slot.repetition,
+            started_at,
+            wall_s: t0.elapsed().as_secs_f64(),
+            cell,
+            outcome,
+            error,
+        };
+        dir.save(&record)?;
+        records.push(record);
+        dir.write_parquet(&manifest.run_id, &records)?;
+        executed += 1;
+        bar.inc((plan::estimate_s(&planned.cell) * 1000.0) as u64);
+        if interrupt.load(Ordering::SeqCst) {
+            interrupted = true;
+            break;
+        }
+    }
+    bar.finish_and_clear();
+    records.sort_by(|a, b| (&a.experiment, &a.cell_id, a.repetition).cmp(&(&b.experiment, &b.cell_id, b.repetition)));
+    dir.write_parquet(&manifest.run_id, &records)?;
+    manifest.cells_failed = records.iter().filter(|r| r.outcome.is_none()).count();
+    if !interrupted {
+        manifest.ended_at = Some(chrono::Utc::now().to_rfc3339());
+    }
+    dir.write_manifest(&manifest)?;
+    Ok(RunSummary { dir: dir.path.clone(), executed, failed, interrupted })
+}

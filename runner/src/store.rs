@@ -1,0 +1,254 @@
+//! The run directory: complete, self-describing, written as cells finish.
+//!
+//! `cells/*.json` holds one record per finished cell × repetition and is the
+//! source of truth (written atomically, so a crash or Ctrl-C keeps every
+//! finished cell); `results.parquet` and `latency.parquet` are rebuilt from
+//! it after every cell, each through a temporary file and a rename, so no
+//! reader ever sees a half-written file.
+
+use crate::manifest::Manifest;
+use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use threadloop_engine::{Cell, CellOutcome};
+
+/// One execution of a cell: its outcome, or why there is none.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CellRecord {
+    pub experiment: String,
+    pub claim: String,
+    pub title: String,
+    pub cell_id: String,
+    pub repetition: u32,
+    pub started_at: String,
+    pub wall_s: f64,
+    pub cell: Cell,
+    pub outcome: Option<CellOutcome>,
+    pub error: Option<String>,
+}
+
+pub struct RunDir {
+    pub path: PathBuf,
+}
+
+/// Writes `bytes` to `path` through a temporary file and a rename.
+fn write_atomic(path: &Path, write: impl FnOnce(&mut std::fs::File) -> anyhow::Result<()>) -> anyhow::Result<()> {
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    let mut f = std::fs::File::create(&tmp)?;
+    write(&mut f)?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path)?;
+    Ok(())
+}
+
+impl RunDir {
+    pub fn create(path: &Path) -> anyhow::Result<Self> {
+        if path.join("manifest.json").exists() {
+            anyhow::bail!("{} already holds a run; use --resume to finish it, or another --out", path.display());
+        }
+        std::fs::create_dir_all(path.join("cells"))?;
+        Ok(RunDir { path: path.to_path_buf() })
+    }
+
+    pub fn open(path: &Path) -> anyhow::Result<Self> {
+        if !path.join("manifest.json").is_file() {
+            anyhow::bail!("{} is not a run directory (no manifest.json)", path.display());
+        }
+        std::fs::create_dir_all(path.join("cells"))?;
+        Ok(RunDir { path: path.to_path_buf() })
+    }
+
+    pub fn write_manifest(&self, m: &Manifest) -> anyhow::Result<()> {
+        write_atomic(&self.path.join("manifest.json"), |f| Ok(serde_json::to_writer_pretty(f, m)?))
+    }
+
+    pub fn manifest(&self) -> anyhow::Result<Manifest> {
+        let text = std::fs::read_to_string(self.path.join("manifest.json"))?;
+        Ok(serde_json::from_str(&text)?)
+    }
+
+    fn record_path(&self, experiment: &str, cell_id: &str, repetition: u32) -> PathBuf {
+        self.path.join("cells").join(format!("{experiment}__{cell_id}__r{repetition}.json"))
+    }
+
+    pub fn save(&self, r: &CellRecord) -> anyhow::Result<()> {
+        write_atomic(&self.record_path(&r.experiment, &r.cell_id, r.repetition), |f| {
+            Ok(serde_json::to_writer(f, r)?)
+        })
+    }
+
+    /// Every finished record, sorted by experiment, cell and repetition.
+    pub fn records(&self) -> anyhow::Result<Vec<CellRecord>> {
+        let mut out = Vec::new();
+        for e in std::fs::read_dir(self.path.join("cells"))? {
+            let p = e?.path();
+            if p.extension().is_some_and(|x| x == "json") {
+                let text = std::fs::read_to_string(&p)?;
+                out.push(serde_json::from_str::<CellRecord>(&text).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?);
+            }
+        }
+        out.sort_by(|a, b| (&a.experiment, &a.cell_id, a.repetition).cmp(&(&b.experiment, &b.cell_id, b.repetition)));
+        Ok(out)
+    }
+
+    /// Rebuilds both Parquet files from the records.
+    pub fn write_parquet(&self, run_id: &str, records: &[CellRecord]) -> anyhow::Result<()> {
+        let mut results = results_frame(run_id, records)?;
+        write_atomic(&self.path.join("results.parquet"), |f| {
+            ParquetWriter::new(f).finish(&mut results)?;
+            Ok(())
+        })?;
+        let mut latency = latency_frame(run_id, records)?;
+        write_atomic(&self.path.join("latency.parquet"), |f| {
+            ParquetWriter::new(f).finish(&mut latency)?;
+            Ok(())
+        })
+    }
+}
+
+/// Column builder: one closure per column keeps name and value side by side.
+struct Frame<'a> {
+    records: &'a [CellRecord],
+    columns: Vec<Column>,
+}
+
+impl<'a> Frame<'a> {
+    fn str(&mut self, name: &str, f: impl Fn(&CellRecord) -> String) -> &mut Self {
+        let v: Vec<String> = self.records.iter().map(f).collect();
+        self.columns.push(Column::new(name.into(), v));
+        self
+    }
+    fn opt_str(&mut self, name: &str, f: impl Fn(&CellRecord) -> Option<String>) -> &mut Self {
+        let v: Vec<Option<String>> = self.records.iter().map(f).collect();
+        self.columns.push(Column::new(name.into(), v));
+        self
+    }
+    fn int(&mut self, name: &str, f: impl Fn(&CellRecord) -> Option<i64>) -> &mut Self {
+        let v: Vec<Option<i64>> = self.records.iter().map(f).collect();
+        self.columns.push(Column::new(name.into(), v));
+        self
+    }
+    fn float(&mut self, name: &str, f: impl Fn(&CellRecord) -> Option<f64>) -> &mut Self {
+        let v: Vec<Option<f64>> = self.records.iter().map(f).collect();
+        self.columns.push(Column::new(name.into(), v));
+        self
+    }
+    /// A measured value: null for a failed record.
+    fn m_int(&mut self, name: &str, f: impl Fn(&CellOutcome) -> i64) -> &mut Self {
+        self.int(name, |r| r.outcome.as_ref().map(&f))
+    }
+    fn m_float(&mut self, name: &str, f: impl Fn(&CellOutcome) -> Option<f64>) -> &mut Self {
+        self.float(name, |r| r.outcome.as_ref().and_then(&f))
+    }
+}
+
+fn sampled(p: &threadloop_engine::outcome::Percentiles, f: impl Fn(&threadloop_engine::outcome::Percentiles) -> f64) -> Option<f64> {
+    (p.count > 0).then(|| f(p))
+}
+
+/// `results.parquet`: one row per cell × repetition (schema in README.md).
+pub fn results_frame(run_id: &str, records: &[CellRecord]) -> anyhow::Result<DataFrame> {
+    let mut f = Frame { records, columns: Vec::new() };
+    f.str("run_id", |_| run_id.to_string())
+        .str("experiment", |r| r.experiment.clone())
+        .str("claim", |r| r.claim.clone())
+        .str("title", |r| r.title.clone())
+        .str("cell", |r| r.cell_id.clone())
+        .int("repetition", |r| Some(r.repetition as i64))
+        .str("model", |r| r.cell.model.name().to_string())
+        .int("threads", |r| r.cell.threads.map(i64::from))
+        .int("queue", |r| r.cell.queue.map(i64::from))
+        .int("workers", |r| r.cell.workers.map(i64::from))
+        .int("pool_threads", |r| r.cell.pool_threads.map(i64::from))
+        .int("concurrency", |r| r.cell.concurrency().map(i64::from))
+        .float("rate_rps", |r| r.cell.rate_rps())
+        .opt_str("arrival", |r| match r.cell.load {
+            threadloop_engine::Load::Open { arrival, .. } => Some(arrival.name().to_string()),
+            _ => None,
+        })
+        .str("io", |r| r.cell.io.name().to_string())
+        .float("io_latency_ms", |r| Some(r.cell.io_latency_ms))
+        .float("cpu_ms", |r| Some(r.cell.cpu_ms))
+        .float("cpu_ratio", |r| Some(r.cell.cpu_ratio()))
+        .opt_str("offload", |r| r.cell.offload.map(|o| o.name().to_string()))
+        .str("load_mode", |r| r.cell.load.mode_name().to_string())
+        .float("duration_s", |r| Some(r.cell.duration_s))
+        .float("warmup_s", |r| Some(r.cell.warmup_s))
+        .int("timeout_ms", |r| Some(r.cell.timeout_ms as i64))
+        .m_int("completed", |o| o.completed as i64)
+        .m_int("errors", |o| o.errors as i64)
+        .m_int("rejected", |o| o.rejected as i64)
+        .m_int("timeouts", |o| o.timeouts as i64)
+        .m_int("late", |o| o.late as i64)
+        .m_int("overflow", |o| o.overflow as i64)
+        .m_float("throughput_rps", |o| Some(o.throughput_rps))
+        .m_float("latency_mean_ms", |o| Some(o.latency.mean_ms))
+        .m_float("latency_p50_ms", |o| Some(o.latency.p50_ms))
+        .m_float("latency_p90_ms", |o| Some(o.latency.p90_ms))
+        .m_float("latency_p99_ms", |o| Some(o.latency.p99_ms))
+        .m_float("latency_p999_ms", |o| Some(o.latency.p999_ms))
+        .m_float("latency_max_ms", |o| Some(o.latency.max_ms))
+        // Null, not zero, when there was no sample (e.g. a probe stuck in a
+        // queue longer than the window).
+        .m_float("queue_wait_mean_ms", |o| sampled(&o.queue_wait, |p| p.mean_ms))
+        .m_float("queue_wait_p99_ms", |o| sampled(&o.queue_wait, |p| p.p99_ms))
+        .m_float("loop_lag_p50_ms", |o| sampled(&o.loop_lag, |p| p.p50_ms))
+        .m_float("loop_lag_p99_ms", |o| sampled(&o.loop_lag, |p| p.p99_ms))
+        .m_float("loop_lag_max_ms", |o| sampled(&o.loop_lag, |p| p.max_ms))
+        .m_int("loop_lag_samples", |o| o.loop_lag.count as i64)
+        .m_int("loop_lag_refused", |o| o.loop_lag_refused as i64)
+        .m_float("cpu_work_mean_ms", |o| Some(o.cpu_work_mean_ms))
+        .m_int("rss_idle_bytes", |o| o.rss_idle_bytes as i64)
+        .m_int("rss_peak_bytes", |o| o.rss_peak_bytes as i64)
+        .m_int("rss_window_peak_bytes", |o| o.rss_window_peak_bytes as i64)
+        .m_float("cpu_user_s", |o| Some(o.cpu_user_s))
+        .m_float("cpu_sys_s", |o| Some(o.cpu_sys_s))
+        .m_int("ctx_voluntary", |o| o.ctx_voluntary)
+        .m_int("ctx_involuntary", |o| o.ctx_involuntary)
+        .m_int("threads_idle", |o| o.threads_idle as i64)
+        .m_int("threads_peak", |o| o.threads_peak as i64)
+        .m_int("harness_threads", |o| o.harness_threads as i64)
+        .m_float("harness_cpu_s", |o| Some(o.harness_cpu_s))
+        .m_float("theory_throughput_rps", |o| o.theory.throughput_rps)
+        .m_float("theory_latency_ms", |o| o.theory.latency_ms)
+        .m_float("theory_capacity_rps", |o| o.theory.capacity_rps)
+        .m_float("utilisation", |o| o.theory.utilisation)
+        .m_float("theory_queue_wait_ms", |o| o.theory.queue_wait_ms)
+        .m_float("theory_turnover_s", |o| o.theory.turnover_s)
+        .m_float("fidelity", |o| o.fidelity)
+        .m_float("littles_law_rps", |o| o.littles_law_rps);
+    let transient: Vec<Option<bool>> = records
+        .iter()
+        .map(|r| r.outcome.as_ref().map(|o| o.notes.iter().any(|n| n.starts_with("transient"))))
+        .collect();
+    f.columns.push(Column::new("transient".into(), transient));
+    f.opt_str("notes", |r| r.outcome.as_ref().map(|o| o.notes.join("; ")))
+        .str("status", |r| if r.outcome.is_some() { "ok" } else { "failed" }.to_string())
+        .opt_str("error", |r| r.error.clone())
+        .opt_str("histogram", |r| r.outcome.as_ref().map(|o| o.histogram.clone()))
+        .str("started_at", |r| r.started_at.clone())
+        .float("wall_s", |r| Some(r.wall_s));
+    Ok(DataFrame::new_infer_height(f.columns)?)
+}
+
+/// `latency.parquet`: the percentile spectrum of every cell × repetition.
+pub fn latency_frame(run_id: &str, records: &[CellRecord]) -> anyhow::Result<DataFrame> {
+    let rows: Vec<(&CellRecord, &threadloop_engine::outcome::SpectrumPoint)> = records
+        .iter()
+        .filter_map(|r| r.outcome.as_ref().map(|o| (r, o)))
+        .flat_map(|(r, o)| o.spectrum.iter().map(move |p| (r, p)))
+        .collect();
+    let col_s = |name: &str, f: &dyn Fn(&CellRecord) -> String| {
+        Column::new(name.into(), rows.iter().map(|(r, _)| f(r)).collect::<Vec<String>>())
+    };
+    Ok(DataFrame::new_infer_height(vec![
+        Column::new("run_id".into(), vec![run_id.to_string(); rows.len()]),
+        col_s("experiment", &|r| r.experiment.clone()),
+        col_s("cell", &|r| r.cell_id.clone()),
+        Column::new("repetition".into(), rows.iter().map(|(r, _)| r.repetition as i64).collect::<Vec<i64>>()),
+        col_s("model", &|r| r.cell.model.name().to_string()),
+        Column::new("percentile".into(), rows.iter().map(|(_, p)| p.percentile).collect::<Vec<f64>>()),
+        Column::new("latency_ms".into(), rows.iter().map(|(_, p)| p.latency_ms).collect::<Vec<f64>>()),
+        Column::new("count".into(), rows.iter().map(|(_, p)| p.count as i64).collect::<Vec<i64>>()),
+    ])?)
+}
