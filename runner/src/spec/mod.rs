@@ -523,8 +523,8 @@ fn qualify(text: &str, offset: usize, key: &str) -> String {
         .lines()
         .rev()
         .map(str::trim)
-        .find(|l| l.starts_with('[') && !l.contains('='))
-        .map(|h| h.trim_matches(|c| c == '[' || c == ']').trim().to_string());
+        .find(|l| l.starts_with('[') && !l.split('#').next().unwrap_or("").contains('='))
+        .map(|h| h.trim_start_matches('[').split(']').next().unwrap_or("").trim().to_string());
     match (header, key.is_empty()) {
         (Some(h), true) => h,
         (Some(h), false) => format!("{h}.{key}"),
@@ -533,4 +533,4 @@ fn qualify(text: &str, offset: usize, key: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -1,0 +1,387 @@
+//! Reading a run directory: `results.parquet` and `latency.parquet` through
+//! polars lazy scans, `manifest.json` through serde (extra fields tolerated).
+
+use crate::error::{ReportError, Result};
+use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// One cell value of `results.parquet`, normalised: every numeric column is
+/// read as `f64`, every non-numeric, non-boolean column as a string.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Value {
+    Null,
+    Num(f64),
+    Str(String),
+    Bool(bool),
+}
+
+impl Value {
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Value::Num(x) if x.is_finite() => Some(*x),
+            _ => None,
+        }
+    }
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+    /// Short human form (`1000`, `0.5`, `tokio`, `true`, `–`).
+    pub fn display(&self) -> String {
+        match self {
+            Value::Null => "–".into(),
+            Value::Num(x) => fmt_num(*x),
+            Value::Str(s) => s.clone(),
+            Value::Bool(b) => b.to_string(),
+        }
+    }
+}
+
+/// Formats a number compactly: integers without decimals, others with
+/// three significant digits.
+pub fn fmt_num(x: f64) -> String {
+    if !x.is_finite() {
+        return "–".into();
+    }
+    if x == x.trunc() && x.abs() < 1e15 {
+        return format!("{}", x as i64);
+    }
+    let a = x.abs();
+    if a >= 100.0 {
+        format!("{:.0}", x)
+    } else if a >= 10.0 {
+        format!("{:.1}", x)
+    } else if a >= 1.0 {
+        format!("{:.2}", x)
+    } else if a >= 0.01 {
+        format!("{:.3}", x)
+    } else {
+        format!("{:.2e}", x)
+    }
+}
+
+/// One row of `results.parquet` (one cell × repetition), plus the derived
+/// columns `rss_per_inflight_bytes` and `ctx_per_request`.
+#[derive(Debug, Clone, Default)]
+pub struct Row {
+    pub values: BTreeMap<String, Value>,
+}
+
+impl Row {
+    pub fn get(&self, column: &str) -> &Value {
+        static NULL: Value = Value::Null;
+        self.values.get(column).unwrap_or(&NULL)
+    }
+    pub fn num(&self, column: &str) -> Option<f64> {
+        self.get(column).as_f64()
+    }
+    pub fn str(&self, column: &str) -> Option<&str> {
+        self.get(column).as_str()
+    }
+    pub fn text(&self, column: &str) -> String {
+        self.str(column).unwrap_or_default().to_string()
+    }
+    /// `status == "ok"` (a missing status counts as ok).
+    pub fn is_ok(&self) -> bool {
+        self.str("status").map(|s| s == "ok").unwrap_or(true)
+    }
+
+    fn add_derived(&mut self) {
+        let per_inflight = match (
+            self.num("rss_window_peak_bytes"),
+            self.num("rss_idle_bytes"),
+            self.num("concurrency"),
+        ) {
+            (Some(peak), Some(idle), Some(c)) if c > 0.0 => Value::Num((peak - idle) / c),
+            _ => Value::Null,
+        };
+        let ctx = match (
+            self.num("ctx_voluntary"),
+            self.num("ctx_involuntary"),
+            self.num("completed"),
+        ) {
+            (Some(v), Some(i), Some(n)) if n > 0.0 => Value::Num((v + i) / n),
+            _ => Value::Null,
+        };
+        self.values.insert("rss_per_inflight_bytes".into(), per_inflight);
+        self.values.insert("ctx_per_request".into(), ctx);
+    }
+}
+
+/// One point of a cell × repetition's latency percentile spectrum.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpectrumPoint {
+    pub experiment: String,
+    pub cell: String,
+    pub repetition: i64,
+    pub model: String,
+    pub percentile: f64,
+    pub latency_ms: f64,
+}
+
+/// `manifest.json`. Every field is optional so that older or newer runners'
+/// manifests still load; unknown fields are ignored.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Manifest {
+    pub run_id: Option<String>,
+    pub started_at: Option<String>,
+    pub ended_at: Option<String>,
+    pub git_commit: Option<String>,
+    pub git_dirty: Option<bool>,
+    pub rustc: Option<String>,
+    pub crates: BTreeMap<String, String>,
+    pub cpu_model: Option<String>,
+    pub cores: Option<u64>,
+    pub memory_bytes: Option<u64>,
+    pub kernel: Option<String>,
+    pub profile: Option<String>,
+    pub seed: Option<serde_json::Value>,
+    pub calibration: Option<Calibration>,
+    pub cells_total: Option<u64>,
+    pub cells_failed: Option<u64>,
+    pub experiments: Vec<ManifestExperiment>,
+    /// Anything else the runner records (e.g. Postgres image and settings).
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Calibration {
+    pub iters_per_ms: Option<f64>,
+    pub rounds: Vec<serde_json::Value>,
+}
+
+/// One experiment (spec file) of the run.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ManifestExperiment {
+    pub file: Option<String>,
+    pub name: String,
+    pub claim: Option<String>,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    /// The spec's `[[verdict]]` rules, kept raw: [`crate::verdict::Rule`]
+    /// parses each one and reports a malformed one instead of failing.
+    pub verdict: Vec<serde_json::Value>,
+    pub cells: Vec<serde_json::Value>,
+}
+
+/// Everything read from a run directory.
+#[derive(Debug, Clone)]
+pub struct Run {
+    pub dir: PathBuf,
+    pub run_id: String,
+    pub manifest: Manifest,
+    pub rows: Vec<Row>,
+    pub spectrum: Vec<SpectrumPoint>,
+}
+
+/// Reads `dir/results.parquet`, `dir/latency.parquet` (optional) and
+/// `dir/manifest.json` (optional).
+pub fn load_run(dir: &Path) -> Result<Run> {
+    let manifest_path = dir.join("manifest.json");
+    let manifest: Manifest = if manifest_path.exists() {
+        let text = std::fs::read_to_string(&manifest_path)
+            .map_err(|e| ReportError::io(&manifest_path, e))?;
+        serde_json::from_str(&text).map_err(|source| ReportError::Json {
+            path: manifest_path.clone(),
+            source,
+        })?
+    } else {
+        Manifest::default()
+    };
+    let results = dir.join("results.parquet");
+    if !results.exists() {
+        return Err(ReportError::io(
+            &results,
+            std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
+        ));
+    }
+    let rows = read_results(&results)?;
+    let latency = dir.join("latency.parquet");
+    let spectrum = if latency.exists() {
+        read_spectrum(&latency)?
+    } else {
+        Vec::new()
+    };
+    let run_id = manifest
+        .run_id
+        .clone()
+        .or_else(|| rows.iter().find_map(|r| r.str("run_id").map(str::to_string)))
+        .or_else(|| dir.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "run".into());
+    Ok(Run {
+        dir: dir.to_path_buf(),
+        run_id,
+        manifest,
+        rows,
+        spectrum,
+    })
+}
+
+fn scan(path: &Path) -> Result<LazyFrame> {
+    let perr = |source| ReportError::Polars {
+        path: path.to_path_buf(),
+        source,
+    };
+    LazyFrame::scan_parquet(
+        PlRefPath::new(path.to_string_lossy().as_ref()),
+        ScanArgsParquet::default(),
+    )
+    .map_err(perr)
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Num,
+    Str,
+    Bool,
+}
+
+/// Reads `results.parquet` into normalised rows (the `histogram` column is
+/// skipped: the report does not need it).
+pub fn read_results(path: &Path) -> Result<Vec<Row>> {
+    let perr = |source| ReportError::Polars {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut lf = scan(path)?;
+    let schema = lf.collect_schema().map_err(perr)?;
+    let mut exprs = Vec::new();
+    let mut columns = Vec::new();
+    for (name, dtype) in schema.iter() {
+        if name.as_str() == "histogram" {
+            continue;
+        }
+        let kind = if dtype.is_bool() {
+            Kind::Bool
+        } else if dtype.is_primitive_numeric() {
+            Kind::Num
+        } else {
+            Kind::Str
+        };
+        exprs.push(match kind {
+            Kind::Num => col(name.clone()).cast(DataType::Float64),
+            Kind::Str => col(name.clone()).cast(DataType::String),
+            Kind::Bool => col(name.clone()),
+        });
+        columns.push((name.to_string(), kind));
+    }
+    let df = lf.select(exprs).collect().map_err(perr)?;
+    let mut rows = vec![Row::default(); df.height()];
+    for (name, kind) in &columns {
+        let column = df.column(name).map_err(perr)?;
+        match kind {
+            Kind::Num => {
+                for (row, v) in rows.iter_mut().zip(column.f64().map_err(perr)?.iter()) {
+                    row.values
+                        .insert(name.clone(), v.map(Value::Num).unwrap_or(Value::Null));
+                }
+            }
+            Kind::Str => {
+                for (row, v) in rows.iter_mut().zip(column.str().map_err(perr)?.iter()) {
+                    row.values.insert(
+                        name.clone(),
+                        v.map(|s| Value::Str(s.to_string())).unwrap_or(Value::Null),
+                    );
+                }
+            }
+            Kind::Bool => {
+                for (row, v) in rows.iter_mut().zip(column.bool().map_err(perr)?.iter()) {
+                    row.values
+                        .insert(name.clone(), v.map(Value::Bool).unwrap_or(Value::Null));
+                }
+            }
+        }
+    }
+    for required in ["experiment", "cell"] {
+        if !columns.iter().any(|(n, _)| n == required) {
+            return Err(ReportError::MissingColumn {
+                path: path.to_path_buf(),
+                column: required.into(),
+            });
+        }
+    }
+    for row in &mut rows {
+        row.add_derived();
+    }
+    Ok(rows)
+}
+
+/// Reads `latency.parquet` (percentile spectrum per cell × repetition).
+pub fn read_spectrum(path: &Path) -> Result<Vec<SpectrumPoint>> {
+    let perr = |source| ReportError::Polars {
+        path: path.to_path_buf(),
+        source,
+    };
+    let df = scan(path)?
+        .select([
+            col("experiment").cast(DataType::String),
+            col("cell").cast(DataType::String),
+            col("repetition").cast(DataType::Int64),
+            col("model").cast(DataType::String),
+            col("percentile").cast(DataType::Float64),
+            col("latency_ms").cast(DataType::Float64),
+        ])
+        .filter(col("latency_ms").is_not_null())
+        .collect()
+        .map_err(perr)?;
+    let c = |n: &str| df.column(n).map_err(perr);
+    let experiment = c("experiment")?.str().map_err(perr)?;
+    let cell = c("cell")?.str().map_err(perr)?;
+    let repetition = c("repetition")?.i64().map_err(perr)?;
+    let model = c("model")?.str().map_err(perr)?;
+    let percentile = c("percentile")?.f64().map_err(perr)?;
+    let latency = c("latency_ms")?.f64().map_err(perr)?;
+    let mut out = Vec::with_capacity(df.height());
+    for i in 0..df.height() {
+        let (Some(p), Some(l)) = (percentile.get(i), latency.get(i)) else {
+            continue;
+        };
+        out.push(SpectrumPoint {
+            experiment: experiment.get(i).unwrap_or_default().to_string(),
+            cell: cell.get(i).unwrap_or_default().to_string(),
+            repetition: repetition.get(i).unwrap_or_default(),
+            model: model.get(i).unwrap_or_default().to_string(),
+            percentile: p,
+            latency_ms: l,
+        });
+    }
+    Ok(out)
+}
+
+/// The newest run directory (by modification time, then name) under `root`
+/// that holds a `results.parquet`.
+pub fn newest_run(root: &Path) -> Result<PathBuf> {
+    let entries = std::fs::read_dir(root).map_err(|e| ReportError::io(root, e))?;
+    let mut best: Option<(std::time::SystemTime, PathBuf)> = None;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if !path.join("results.parquet").is_file() {
+            continue;
+        }
+        let modified = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .unwrap_or(std::time::UNIX_EPOCH);
+        let better = match &best {
+            None => true,
+            Some((t, p)) => (modified, &path) > (*t, p),
+        };
+        if better {
+            best = Some((modified, path));
+        }
+    }
+    best.map(|(_, p)| p)
+        .ok_or_else(|| ReportError::NoRun(root.to_path_buf()))
+}

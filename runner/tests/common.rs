@@ -1,0 +1,48 @@
+//! Helpers for the end-to-end tests: the built binaries and small specs.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+pub fn runner() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_runner"))
+}
+
+/// The cell binary next to the runner; `just test` builds the workspace first.
+pub fn cell_bin() -> PathBuf {
+    let p = runner().parent().unwrap().join("threadloop-cell");
+    assert!(p.is_file(), "{} is missing: run `cargo build --release --workspace` (or `just test`)", p.display());
+    p
+}
+
+pub fn tempdir(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("threadloop-{tag}-{}-{}", std::process::id(), rand_suffix()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn rand_suffix() -> u128 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
+}
+
+pub fn write_spec(dir: &Path, name: &str, body: &str) -> PathBuf {
+    let p = dir.join(format!("{name}.toml"));
+    std::fs::write(&p, body).unwrap();
+    p
+}
+
+pub fn read_parquet(path: &Path) -> polars::prelude::DataFrame {
+    use polars::prelude::*;
+    ParquetReader::new(std::fs::File::open(path).unwrap()).finish().unwrap()
+}
+
+pub fn strings(df: &polars::prelude::DataFrame, name: &str) -> Vec<Option<String>> {
+    df.column(name).unwrap().str().unwrap().iter().map(|s| s.map(String::from)).collect()
+}
+
+pub fn floats(df: &polars::prelude::DataFrame, name: &str) -> Vec<Option<f64>> {
+    df.column(name).unwrap().f64().unwrap().iter().collect()
+}
+
+pub fn ints(df: &polars::prelude::DataFrame, name: &str) -> Vec<Option<i64>> {
+    df.column(name).unwrap().i64().unwrap().iter().collect()
+}

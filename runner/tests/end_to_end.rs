@@ -1,0 +1,117 @@
+//! Short real runs of every model through the `runner` binary.
+
+mod common;
+use common::*;
+use polars::prelude::*;
+use std::process::Command;
+
+const COLUMNS: &[&str] = &[
+    "run_id", "experiment", "claim", "cell", "repetition", "model", "threads", "workers", "concurrency",
+    "rate_rps", "io", "io_latency_ms", "cpu_ms", "cpu_ratio", "offload", "load_mode", "duration_s",
+    "completed", "errors", "rejected", "timeouts", "throughput_rps", "latency_mean_ms", "latency_p50_ms",
+    "latency_p90_ms", "latency_p99_ms", "latency_p999_ms", "latency_max_ms", "loop_lag_p99_ms",
+    "loop_lag_max_ms", "rss_peak_bytes", "cpu_user_s", "cpu_sys_s", "ctx_voluntary", "ctx_involuntary",
+    "threads_peak", "theory_throughput_rps", "fidelity", "status", "error",
+];
+
+#[test]
+fn every_model_runs_and_writes_rows_and_columns() {
+    cell_bin();
+    let dir = tempdir("e2e");
+    let spec = write_spec(
+        &dir,
+        "all-models",
+        r#"name = "all-models"
+claim = "calibration"
+title = "every model, briefly"
+repetitions = 2
+duration_s = 0.4
+warmup_s = 0.1
+[load]
+timeout_ms = 1000
+[matrix]
+model = ["threads", "thread-per-request", "tokio", "tokio-current", "async-std", "smol", "smol-local"]
+threads = [4]
+concurrency = [8]
+io_latency_ms = [5]
+cpu_ms = [0.2]
+"#,
+    );
+    let out = dir.join("run");
+    let st = Command::new(runner())
+        .args(["run", "--quiet", "--seed", "3", "--out"])
+        .arg(&out)
+        .arg(&spec)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let df = read_parquet(&out.join("results.parquet"));
+    assert_eq!(df.height(), 7 * 2, "7 models × 2 repetitions");
+    for c in COLUMNS {
+        assert!(df.column(c).is_ok(), "column {c} missing");
+    }
+    assert!(strings(&df, "status").iter().all(|s| s.as_deref() == Some("ok")), "{df}");
+    assert!(ints(&df, "completed").iter().all(|c| c.unwrap() > 0), "every cell completed requests");
+    // The pool of 4 with 5.2 ms requests cannot exceed 4 / 5.2 ms; a small
+    // tolerance covers rounding of the window.
+    let threads = df
+        .clone()
+        .lazy()
+        .filter(col("model").eq(lit("threads")))
+        .select([col("throughput_rps"), col("theory_throughput_rps"), col("cpu_work_mean_ms")])
+        .collect()
+        .unwrap();
+    let x = floats(&threads, "throughput_rps");
+    let bound = floats(&threads, "theory_throughput_rps");
+    let cpu = floats(&threads, "cpu_work_mean_ms");
+    for i in 0..threads.height() {
+        let (x, bound, cpu) = (x[i].unwrap(), bound[i].unwrap(), cpu[i].unwrap());
+        assert!(x <= bound * 1.05, "pool throughput {x} above its bound {bound}");
+        assert!(cpu > 0.05 && cpu < 1.0, "0.2 ms of calibrated work measured as {cpu} ms");
+    }
+    let lat = read_parquet(&out.join("latency.parquet"));
+    assert!(lat.height() > 14, "a spectrum per cell × repetition");
+    let manifest: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["cells_total"], 7);
+    assert_eq!(manifest["seed"], 3);
+    assert!(manifest["crates"]["tokio"].is_string());
+    assert!(manifest["ended_at"].is_string());
+    assert_eq!(std::fs::read_dir(out.join("cells")).unwrap().count(), 14);
+}
+
+#[test]
+fn open_loop_counts_from_the_intended_send_time() {
+    cell_bin();
+    let dir = tempdir("open");
+    // 200 req/s into one thread that takes 10 ms each: rho = 2, the queue
+    // grows, and CO-corrected latency must grow far beyond the service time.
+    let spec = write_spec(
+        &dir,
+        "open",
+        r#"name = "open"
+claim = "calibration"
+title = "overload"
+repetitions = 1
+duration_s = 1
+warmup_s = 0
+[load]
+mode = "open"
+arrival = "constant"
+timeout_ms = 10000
+[matrix]
+model = ["threads"]
+threads = [1]
+rate_rps = [200]
+io_latency_ms = [10]
+"#,
+    );
+    let out = dir.join("run");
+    assert!(Command::new(runner()).args(["run", "--quiet", "--out"]).arg(&out).arg(&spec).status().unwrap().success());
+    let df = read_parquet(&out.join("results.parquet"));
+    let p99 = floats(&df, "latency_p99_ms")[0].unwrap();
+    let x = floats(&df, "throughput_rps")[0].unwrap();
+    let rho = floats(&df, "utilisation")[0].unwrap();
+    assert!((rho - 2.0).abs() < 0.05, "rho {rho}");
+    assert!(x < 110.0, "one thread of 10 ms serves at most ~100/s, got {x}");
+    assert!(p99 > 300.0, "queueing must show in CO-corrected latency, p99 {p99} ms");
+}
