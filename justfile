@@ -42,6 +42,7 @@ validate: build
 
 # The test suite (the same command .ci/run calls).
 test:
+    cargo build --release --workspace
     cargo nextest run --release --workspace --no-fail-fast
 
 # The harness's own overhead benchmark.

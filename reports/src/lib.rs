@@ -14,7 +14,6 @@ pub mod error;
 pub mod fixture;
 pub mod html;
 pub mod load;
-pub mod model;
 pub mod report;
 pub mod stats;
 pub mod summary;

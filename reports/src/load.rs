@@ -111,7 +111,8 @@ impl Row {
             (Some(v), Some(i), Some(n)) if n > 0.0 => Value::Num((v + i) / n),
             _ => Value::Null,
         };
-        self.values.insert("rss_per_inflight_bytes".into(), per_inflight);
+        self.values
+            .insert("rss_per_inflight_bytes".into(), per_inflight);
         self.values.insert("ctx_per_request".into(), ctx);
     }
 }
@@ -217,7 +218,10 @@ pub fn load_run(dir: &Path) -> Result<Run> {
     let run_id = manifest
         .run_id
         .clone()
-        .or_else(|| rows.iter().find_map(|r| r.str("run_id").map(str::to_string)))
+        .or_else(|| {
+            rows.iter()
+                .find_map(|r| r.str("run_id").map(str::to_string))
+        })
         .or_else(|| dir.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_else(|| "run".into());
     Ok(Run {

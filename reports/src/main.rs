@@ -1,1 +1,93 @@
-fn main() {}
+//! `report [RUN_DIR]` renders a run's report; `report compare BASE NEW`
+//! compares two runs (the CI gate).
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use threadloop_reports::{compare, load, report};
+
+/// Renders threadloop run directories into HTML reports.
+#[derive(Debug, Parser)]
+#[command(name = "report", version, args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// Run directory (default: the newest directory under data/runs/).
+    run_dir: Option<PathBuf>,
+    /// Output root; the report goes to OUT/<run-id>/ and OUT/latest.
+    #[arg(long, global = true, default_value = "reports/out")]
+    out: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Compare two runs cell by cell (throughput and p99).
+    Compare {
+        base: PathBuf,
+        new: PathBuf,
+        /// Exit with code 1 when a significant regression exceeds PCT percent.
+        #[arg(long, value_name = "PCT")]
+        fail_on_regression: Option<f64>,
+    },
+}
+
+fn render(run_dir: Option<PathBuf>, out: PathBuf) -> Result<ExitCode> {
+    let dir = match run_dir {
+        Some(d) => d,
+        None => load::newest_run(&PathBuf::from("data/runs"))
+            .context("no RUN_DIR given and none found under data/runs/")?,
+    };
+    let run = load::load_run(&dir).with_context(|| format!("loading {}", dir.display()))?;
+    let analysis = report::analyse(run);
+    let written = report::write_report(&analysis, &out)?;
+    println!("{}", written.index.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_compare(base: PathBuf, new: PathBuf, pct: Option<f64>, out: PathBuf) -> Result<ExitCode> {
+    let load = |d: &PathBuf| -> Result<report::Analysis> {
+        let run = load::load_run(d).with_context(|| format!("loading {}", d.display()))?;
+        Ok(report::analyse(run))
+    };
+    let (b, n) = (load(&base)?, load(&new)?);
+    let cmp = compare::compare(&b, &n, pct);
+    let (html, md) = compare::write_comparison(&cmp, &out)?;
+    println!("{}", cmp.markdown());
+    eprintln!("wrote {} and {}", html.display(), md.display());
+    let failing = cmp.failing();
+    if !failing.is_empty() {
+        eprintln!(
+            "error: {} cell(s) regressed significantly by more than {}%: {}",
+            failing.len(),
+            pct.unwrap_or_default(),
+            failing
+                .iter()
+                .map(|r| format!("{}/{}", r.experiment, r.cell))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Some(Command::Compare {
+            base,
+            new,
+            fail_on_regression,
+        }) => run_compare(base, new, fail_on_regression, cli.out),
+        None => render(cli.run_dir, cli.out),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            // 2: the report could not be made (1 is the regression gate).
+            ExitCode::from(2)
+        }
+    }
+}

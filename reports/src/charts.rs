@@ -1,0 +1,960 @@
+//! Charts as inline SVG strings (plotters' SVG backend, no fonts needed).
+//!
+//! Every chart goes through [`render`]: axes are drawn in a transformed
+//! linear space (log10, or "nines" for percentiles) with explicit tick
+//! positions, so one coordinate type serves linear, log and percentile
+//! axes. Each model keeps one colour (Okabe-Ito, colour-blind safe) across
+//! the whole report; the legend sits right of the plot so it never hides
+//! data.
+
+use crate::error::{ReportError, Result};
+use crate::load::fmt_num;
+use crate::report::{slug, Analysis, Experiment};
+use crate::stats::{median, Cell, FACTORS};
+use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
+use plotters::prelude::*;
+use std::collections::BTreeMap;
+
+/// Pixel size of every chart.
+pub const SIZE: (u32, u32) = (760, 400);
+const LEGEND_W: u32 = 210;
+
+/// The execution models in display order with their colours.
+pub const MODELS: &[(&str, RGBColor)] = &[
+    ("threads", RGBColor(0x00, 0x72, 0xB2)),            // blue
+    ("thread-per-request", RGBColor(0x56, 0xB4, 0xE9)), // sky blue
+    ("tokio", RGBColor(0xD5, 0x5E, 0x00)),              // vermillion
+    ("tokio-current", RGBColor(0xE6, 0x9F, 0x00)),      // orange
+    ("async-std", RGBColor(0xCC, 0x79, 0xA7)),          // reddish purple
+    ("smol", RGBColor(0x00, 0x9E, 0x73)),               // bluish green
+    ("smol-local", RGBColor(0x00, 0x00, 0x00)),         // black
+];
+const OTHER: RGBColor = RGBColor(0x88, 0x88, 0x88);
+
+/// The colour of a model (grey for models the report does not know).
+pub fn model_color(model: &str) -> RGBColor {
+    MODELS
+        .iter()
+        .find(|(m, _)| *m == model)
+        .map(|(_, c)| *c)
+        .unwrap_or(OTHER)
+}
+
+/// `#rrggbb` of a model's colour (for HTML swatches).
+pub fn model_hex(model: &str) -> String {
+    let RGBColor(r, g, b) = model_color(model);
+    format!("#{r:02x}{g:02x}{b:02x}")
+}
+
+/// Axis scale.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Scale {
+    Linear,
+    Log10,
+    /// Percentile 0..100 on a "nines" axis: x = -log10(1 - p/100).
+    Nines,
+}
+
+impl Scale {
+    fn forward(self, v: f64) -> Option<f64> {
+        let t = match self {
+            Scale::Linear => v,
+            Scale::Log10 if v > 0.0 => v.log10(),
+            Scale::Log10 => return None,
+            Scale::Nines if (0.0..100.0).contains(&v) => -(1.0 - v / 100.0).log10(),
+            Scale::Nines => return None,
+        };
+        t.is_finite().then_some(t)
+    }
+
+    fn label(self, t: f64) -> String {
+        match self {
+            Scale::Linear => fmt_tick(t),
+            Scale::Log10 => fmt_tick(10f64.powf(t)),
+            Scale::Nines => {
+                let p = 100.0 * (1.0 - 10f64.powf(-t));
+                let s = format!("{:.6}", p);
+                let s = s.trim_end_matches('0').trim_end_matches('.');
+                format!("{s}%")
+            }
+        }
+    }
+
+    /// Axis range (in transformed space) and tick positions.
+    fn axis(self, lo: f64, hi: f64, from_zero: bool) -> (f64, f64, Vec<f64>) {
+        match self {
+            Scale::Linear => {
+                let lo = if from_zero { lo.min(0.0) } else { lo };
+                let (lo, hi) = if hi > lo {
+                    (lo, hi + (hi - lo) * 0.06)
+                } else {
+                    (lo - 1.0, hi + 1.0)
+                };
+                let step = nice_step((hi - lo) / 6.0);
+                let mut ticks = Vec::new();
+                let mut t = (lo / step).ceil() * step;
+                while t <= hi + step * 1e-9 {
+                    ticks.push(if t.abs() < step * 1e-9 { 0.0 } else { t });
+                    t += step;
+                }
+                (lo, hi, ticks)
+            }
+            Scale::Log10 => {
+                let (mut a, mut b) = (lo.floor(), hi.ceil());
+                if a == b {
+                    a -= 0.5;
+                    b += 0.5;
+                }
+                let mut ticks = Vec::new();
+                let decades = (b - a).round() as i64;
+                for k in a as i64..=b as i64 {
+                    for m in [1.0f64, 2.0, 5.0] {
+                        if m > 1.0 && decades > 2 {
+                            continue;
+                        }
+                        let t = k as f64 + m.log10();
+                        if t >= a - 1e-9 && t <= b + 1e-9 {
+                            ticks.push(t);
+                        }
+                    }
+                }
+                // Tighten the range to the data's decades plus a margin.
+                let (a, b) = (lo.min(a.max(lo - 0.15)), hi.max(b.min(hi + 0.15)));
+                ticks.retain(|t| *t >= a - 1e-9 && *t <= b + 1e-9);
+                (a, b, ticks)
+            }
+            Scale::Nines => {
+                let b = hi.ceil().max(1.0);
+                let ticks = (0..=b as i64).map(|k| k as f64).collect();
+                (0.0, b, ticks)
+            }
+        }
+    }
+}
+
+/// Tick label: four significant digits, no trailing zeros (`0.15`, `20`,
+/// `1e6` stays `1000000`).
+fn fmt_tick(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return "0".into();
+    }
+    let digits = 4 - 1 - v.abs().log10().floor() as i32;
+    let f = 10f64.powi(digits.max(0));
+    let r = (v * f).round() / f;
+    if digits < 0 {
+        let g = 10f64.powi(-digits);
+        return format!("{}", ((v / g).round() * g) as i64);
+    }
+    format!("{r}")
+}
+
+fn nice_step(raw: f64) -> f64 {
+    if !(raw > 0.0) || !raw.is_finite() {
+        return 1.0;
+    }
+    let mag = 10f64.powf(raw.log10().floor());
+    let f = raw / mag;
+    let nice = if f <= 1.0 {
+        1.0
+    } else if f <= 2.0 {
+        2.0
+    } else if f <= 2.5 {
+        2.5
+    } else if f <= 5.0 {
+        5.0
+    } else {
+        10.0
+    };
+    nice * mag
+}
+
+/// A linear f64 axis with explicit tick positions (the ticks of log and
+/// nines axes are computed in transformed space by [`Scale::axis`]).
+#[derive(Debug, Clone)]
+pub struct TickAxis {
+    lo: f64,
+    hi: f64,
+    ticks: Vec<f64>,
+}
+
+impl TickAxis {
+    fn new(lo: f64, hi: f64, ticks: Vec<f64>) -> Self {
+        let hi = if hi > lo { hi } else { lo + 1.0 };
+        TickAxis { lo, hi, ticks }
+    }
+}
+
+impl Ranged for TickAxis {
+    type FormatOption = DefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        let f = (value - self.lo) / (self.hi - self.lo);
+        limit.0 + (f * (limit.1 - limit.0) as f64).round() as i32
+    }
+
+    fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
+        if hint.weight().allow_light_points() {
+            Vec::new()
+        } else {
+            self.ticks.clone()
+        }
+    }
+
+    fn range(&self) -> std::ops::Range<f64> {
+        self.lo..self.hi
+    }
+}
+
+/// Point marker of a series.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Marker {
+    None,
+    Circle,
+    Triangle,
+    Cross,
+    Ring,
+}
+
+const MARKERS: [Marker; 4] = [
+    Marker::Circle,
+    Marker::Triangle,
+    Marker::Cross,
+    Marker::Ring,
+];
+
+/// One line of a chart.
+#[derive(Debug, Clone)]
+pub struct Series {
+    pub label: String,
+    pub color: RGBColor,
+    pub points: Vec<(f64, f64)>,
+    /// Shaded CI band: `(x, lo, hi)`.
+    pub band: Vec<(f64, f64, f64)>,
+    pub dashed: bool,
+    pub marker: Marker,
+}
+
+/// A chart to draw.
+#[derive(Debug, Clone)]
+pub struct ChartSpec {
+    pub title: String,
+    pub x_label: String,
+    pub y_label: String,
+    pub x_scale: Scale,
+    pub y_scale: Scale,
+    pub series: Vec<Series>,
+}
+
+fn chart_err<E: std::fmt::Display>(e: E) -> ReportError {
+    ReportError::Chart(e.to_string())
+}
+
+/// Draws a chart into an SVG string. Points a scale cannot show (e.g.
+/// non-positive values on a log axis) are left out.
+pub fn render(spec: &ChartSpec) -> Result<String> {
+    let tx = |x: f64| spec.x_scale.forward(x);
+    let ty = |y: f64| spec.y_scale.forward(y);
+    let mut xs = Vec::new();
+    let mut ys = Vec::new();
+    for s in &spec.series {
+        for &(x, y) in &s.points {
+            if let (Some(x), Some(y)) = (tx(x), ty(y)) {
+                xs.push(x);
+                ys.push(y);
+            }
+        }
+        for &(x, lo, hi) in &s.band {
+            if let Some(x) = tx(x) {
+                xs.push(x);
+                ys.extend(ty(lo));
+                ys.extend(ty(hi));
+            }
+        }
+    }
+    let range = |v: &[f64]| {
+        v.iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
+                (a.min(x), b.max(x))
+            })
+    };
+    let (x0, x1) = if xs.is_empty() {
+        (0.0, 1.0)
+    } else {
+        range(&xs)
+    };
+    let (y0, y1) = if ys.is_empty() {
+        (0.0, 1.0)
+    } else {
+        range(&ys)
+    };
+    let (x0, x1, xticks) = spec.x_scale.axis(x0, x1, false);
+    let (y0, y1, yticks) = spec.y_scale.axis(y0, y1, true);
+
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+        root.fill(&WHITE).map_err(chart_err)?;
+        let (plot_area, legend_area) = root.split_horizontally(SIZE.0 - LEGEND_W);
+        let mut chart = ChartBuilder::on(&plot_area)
+            .caption(&spec.title, ("sans-serif", 16))
+            .margin(10)
+            .x_label_area_size(42)
+            .y_label_area_size(62)
+            .build_cartesian_2d(TickAxis::new(x0, x1, xticks), TickAxis::new(y0, y1, yticks))
+            .map_err(chart_err)?;
+        let xs = spec.x_scale;
+        let ys = spec.y_scale;
+        let xfmt = move |v: &f64| xs.label(*v);
+        let yfmt = move |v: &f64| ys.label(*v);
+        chart
+            .configure_mesh()
+            .x_desc(spec.x_label.as_str())
+            .y_desc(spec.y_label.as_str())
+            .x_label_formatter(&xfmt)
+            .y_label_formatter(&yfmt)
+            .bold_line_style(RGBColor(0xdd, 0xdd, 0xdd))
+            .label_style(("sans-serif", 12))
+            .axis_desc_style(("sans-serif", 13))
+            .draw()
+            .map_err(chart_err)?;
+
+        for s in &spec.series {
+            let band: Vec<(f64, f64, f64)> = s
+                .band
+                .iter()
+                .filter_map(|&(x, lo, hi)| Some((tx(x)?, ty(lo)?, ty(hi)?)))
+                .collect();
+            if band.len() >= 2 {
+                let mut poly: Vec<(f64, f64)> = band.iter().map(|b| (b.0, b.2)).collect();
+                poly.extend(band.iter().rev().map(|b| (b.0, b.1)));
+                chart
+                    .draw_series(std::iter::once(Polygon::new(
+                        poly,
+                        s.color.mix(0.15).filled(),
+                    )))
+                    .map_err(chart_err)?;
+            }
+            let pts: Vec<(f64, f64)> = s
+                .points
+                .iter()
+                .filter_map(|&(x, y)| Some((tx(x)?, ty(y)?)))
+                .collect();
+            if s.dashed {
+                chart
+                    .draw_series(DashedLineSeries::new(
+                        pts.clone(),
+                        6,
+                        4,
+                        s.color.stroke_width(2),
+                    ))
+                    .map_err(chart_err)?;
+            } else {
+                chart
+                    .draw_series(LineSeries::new(pts.clone(), s.color.stroke_width(2)))
+                    .map_err(chart_err)?;
+            }
+            draw_markers(&mut chart, &pts, s.marker, s.color)?;
+        }
+
+        // Legend, right of the plot.
+        let font = ("sans-serif", 12).into_font();
+        for (i, s) in spec.series.iter().enumerate() {
+            let y = 40 + 20 * i as i32;
+            let x = 8;
+            if s.dashed {
+                for (a, b) in [(0, 6), (10, 16), (20, 26)] {
+                    legend_area
+                        .draw(&PathElement::new(
+                            vec![(x + a, y), (x + b, y)],
+                            s.color.stroke_width(2),
+                        ))
+                        .map_err(chart_err)?;
+                }
+            } else {
+                legend_area
+                    .draw(&PathElement::new(
+                        vec![(x, y), (x + 26, y)],
+                        s.color.stroke_width(2),
+                    ))
+                    .map_err(chart_err)?;
+            }
+            draw_marker_px(&legend_area, (x + 13, y), s.marker, s.color)?;
+            let label: String = if s.label.chars().count() > 30 {
+                s.label.chars().take(29).collect::<String>() + "…"
+            } else {
+                s.label.clone()
+            };
+            legend_area
+                .draw(&Text::new(label, (x + 32, y - 7), font.clone()))
+                .map_err(chart_err)?;
+        }
+        root.present().map_err(chart_err)?;
+    }
+    Ok(svg)
+}
+
+fn draw_markers<X, Y>(
+    chart: &mut ChartContext<'_, SVGBackend<'_>, Cartesian2d<X, Y>>,
+    pts: &[(f64, f64)],
+    marker: Marker,
+    color: RGBColor,
+) -> Result<()>
+where
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+{
+    let style = color.filled();
+    match marker {
+        Marker::None => {}
+        Marker::Circle => {
+            chart
+                .draw_series(pts.iter().map(|&p| Circle::new(p, 3, style)))
+                .map_err(chart_err)?;
+        }
+        Marker::Ring => {
+            chart
+                .draw_series(
+                    pts.iter()
+                        .map(|&p| Circle::new(p, 4, color.stroke_width(2))),
+                )
+                .map_err(chart_err)?;
+        }
+        Marker::Triangle => {
+            chart
+                .draw_series(pts.iter().map(|&p| TriangleMarker::new(p, 5, style)))
+                .map_err(chart_err)?;
+        }
+        Marker::Cross => {
+            chart
+                .draw_series(pts.iter().map(|&p| Cross::new(p, 4, color.stroke_width(2))))
+                .map_err(chart_err)?;
+        }
+    }
+    Ok(())
+}
+
+fn draw_marker_px(
+    area: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>,
+    p: (i32, i32),
+    marker: Marker,
+    color: RGBColor,
+) -> Result<()> {
+    let style = color.filled();
+    match marker {
+        Marker::None => Ok(()),
+        Marker::Circle => area.draw(&Circle::new(p, 3, style)),
+        Marker::Ring => area.draw(&Circle::new(p, 4, color.stroke_width(2))),
+        Marker::Triangle => area.draw(&TriangleMarker::new(p, 5, style)),
+        Marker::Cross => area.draw(&Cross::new(p, 4, color.stroke_width(2))),
+    }
+    .map_err(chart_err)
+}
+
+/// A chart of the report.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ChartOut {
+    pub id: String,
+    pub title: String,
+    pub svg: String,
+}
+
+/// The x factor of an experiment's load charts.
+fn load_axis(cells: &[&Cell]) -> (&'static str, &'static str) {
+    let open = cells
+        .iter()
+        .all(|c| c.factor("load_mode").as_str() == Some("open"));
+    if open {
+        ("rate_rps", "offered rate (req/s)")
+    } else {
+        ("concurrency", "concurrency (requests in flight)")
+    }
+}
+
+fn distinct(cells: &[&Cell], factor: &str) -> Vec<f64> {
+    let mut v: Vec<f64> = cells.iter().filter_map(|c| c.factor_num(factor)).collect();
+    v.sort_by(|a, b| a.total_cmp(b));
+    v.dedup();
+    v
+}
+
+fn spans_decades(values: &[f64]) -> bool {
+    let lo = values.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    lo > 0.0 && hi / lo >= 50.0
+}
+
+/// Factors with at least two distinct non-null values among `cells`.
+fn label_factors(cells: &[&Cell], skip: &[&str]) -> Vec<&'static str> {
+    FACTORS
+        .iter()
+        .copied()
+        .filter(|f| *f != "model" && !skip.contains(f))
+        .filter(|f| {
+            let mut seen: Vec<String> = cells
+                .iter()
+                .filter(|c| !c.factor(f).is_null())
+                .map(|c| c.factor(f).display())
+                .collect();
+            seen.sort();
+            seen.dedup();
+            seen.len() > 1
+        })
+        .collect()
+}
+
+/// A series group: cells of one model that differ only in the x factor.
+struct Group<'a> {
+    label: String,
+    model: String,
+    marker: Marker,
+    cells: Vec<&'a Cell>,
+}
+
+fn groups<'a>(cells: &[&'a Cell], x: &str, skip: &[&str]) -> Vec<Group<'a>> {
+    let mut skip_all = vec![x];
+    skip_all.extend_from_slice(skip);
+    if skip_all.contains(&"cpu_ms") || label_factors(cells, &skip_all).contains(&"cpu_ms") {
+        skip_all.push("cpu_ratio");
+    }
+    let mut out: Vec<Group<'a>> = Vec::new();
+    for &c in cells {
+        // Factors that tell this model's series apart (a factor that only
+        // applies to some models, like `threads`, does not).
+        let same_model: Vec<&Cell> = cells
+            .iter()
+            .copied()
+            .filter(|o| o.model == c.model)
+            .collect();
+        let vary = label_factors(&same_model, &skip_all);
+        let label = std::iter::once(c.model.clone())
+            .chain(
+                vary.iter()
+                    .filter(|f| !c.factor(f).is_null())
+                    .map(|f| format!("{}={}", f, c.factor(f).display())),
+            )
+            .collect::<Vec<_>>()
+            .join(" ");
+        match out.iter_mut().find(|g| g.label == label) {
+            Some(g) => g.cells.push(c),
+            None => out.push(Group {
+                label,
+                model: c.model.clone(),
+                marker: Marker::Circle,
+                cells: vec![c],
+            }),
+        }
+    }
+    let order = |m: &str| {
+        MODELS
+            .iter()
+            .position(|(n, _)| *n == m)
+            .unwrap_or(MODELS.len())
+    };
+    out.sort_by(|a, b| (order(&a.model), &a.label).cmp(&(order(&b.model), &b.label)));
+    let mut per_model: BTreeMap<String, usize> = BTreeMap::new();
+    for g in &mut out {
+        let n = per_model.entry(g.model.clone()).or_default();
+        g.marker = MARKERS[*n % MARKERS.len()];
+        *n += 1;
+        g.cells.sort_by(|a, b| {
+            a.factor_num(x)
+                .unwrap_or(f64::NAN)
+                .total_cmp(&b.factor_num(x).unwrap_or(f64::NAN))
+        });
+    }
+    out
+}
+
+/// Median line and CI band of `metric` against factor `x` for one group.
+fn metric_series(
+    g: &Group,
+    x: &str,
+    metric: &str,
+    scale: f64,
+    label: String,
+    dashed: bool,
+    band: bool,
+) -> Series {
+    let mut points = Vec::new();
+    let mut bands = Vec::new();
+    for c in &g.cells {
+        let (Some(xv), Some(e)) = (c.factor_num(x), c.estimate(metric)) else {
+            continue;
+        };
+        points.push((xv, e.median * scale));
+        if band {
+            bands.push((xv, e.ci_lo * scale, e.ci_hi * scale));
+        }
+    }
+    Series {
+        label,
+        color: model_color(&g.model),
+        points,
+        band: bands,
+        dashed,
+        marker: if dashed { Marker::None } else { g.marker },
+    }
+}
+
+fn chart(exp: &Experiment, kind: &str, spec: ChartSpec) -> Result<Option<ChartOut>> {
+    if spec.series.iter().all(|s| s.points.is_empty()) {
+        return Ok(None);
+    }
+    Ok(Some(ChartOut {
+        id: format!("{}-{}", slug(&exp.name), kind),
+        title: spec.title.clone(),
+        svg: render(&spec)?,
+    }))
+}
+
+fn auto_scale(series: &[Series]) -> Scale {
+    let ys: Vec<f64> = series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.1))
+        .collect();
+    if spans_decades(&ys) {
+        Scale::Log10
+    } else {
+        Scale::Linear
+    }
+}
+
+/// The charts of one experiment; empty for a single-cell experiment.
+pub fn experiment_charts(analysis: &Analysis, exp: &Experiment) -> Result<Vec<ChartOut>> {
+    let cells: Vec<&Cell> = analysis
+        .experiment_cells(exp)
+        .into_iter()
+        .filter(|c| c.is_ok())
+        .collect();
+    let mut out = Vec::new();
+    if cells.len() < 2 {
+        return Ok(out);
+    }
+    let (x, x_label) = load_axis(&cells);
+    let load_cells: Vec<&Cell> = cells
+        .iter()
+        .copied()
+        .filter(|c| c.factor_num(x).is_some())
+        .collect();
+    let xs = distinct(&load_cells, x);
+    let x_scale = if spans_decades(&xs) {
+        Scale::Log10
+    } else {
+        Scale::Linear
+    };
+
+    if xs.len() >= 2 {
+        let gs = groups(&load_cells, x, &[]);
+        // Throughput with the theory bound.
+        let mut series = Vec::new();
+        for g in &gs {
+            series.push(metric_series(
+                g,
+                x,
+                "throughput_rps",
+                1.0,
+                g.label.clone(),
+                false,
+                true,
+            ));
+        }
+        for g in &gs {
+            let s = metric_series(
+                g,
+                x,
+                "theory_throughput_rps",
+                1.0,
+                format!("{} bound", g.label),
+                true,
+                false,
+            );
+            if !s.points.is_empty() {
+                series.push(s);
+            }
+        }
+        out.extend(chart(
+            exp,
+            "throughput",
+            ChartSpec {
+                title: format!("Throughput vs {x} (dashed: theory bound)"),
+                x_label: x_label.into(),
+                y_label: "throughput (req/s)".into(),
+                x_scale,
+                y_scale: Scale::Linear,
+                series,
+            },
+        )?);
+        // Latency p50 / p99.
+        let mut series = Vec::new();
+        for g in &gs {
+            series.push(metric_series(
+                g,
+                x,
+                "latency_p99_ms",
+                1.0,
+                format!("{} p99", g.label),
+                false,
+                true,
+            ));
+            series.push(metric_series(
+                g,
+                x,
+                "latency_p50_ms",
+                1.0,
+                format!("{} p50", g.label),
+                true,
+                false,
+            ));
+        }
+        out.extend(chart(
+            exp,
+            "latency",
+            ChartSpec {
+                title: format!("Latency p99 (solid) and p50 (dashed) vs {x}"),
+                x_label: x_label.into(),
+                y_label: "latency (ms, log)".into(),
+                x_scale,
+                y_scale: Scale::Log10,
+                series,
+            },
+        )?);
+    }
+
+    // HDR spectrum of each model's highest-load cell.
+    let mut series = Vec::new();
+    let mut models: Vec<&str> = cells.iter().map(|c| c.model.as_str()).collect();
+    models.dedup();
+    let mut seen = Vec::new();
+    for m in models {
+        if seen.contains(&m) {
+            continue;
+        }
+        seen.push(m);
+        let Some(top) = cells.iter().filter(|c| c.model == m).max_by(|a, b| {
+            a.factor_num(x)
+                .unwrap_or(0.0)
+                .total_cmp(&b.factor_num(x).unwrap_or(0.0))
+        }) else {
+            continue;
+        };
+        let mut by_p: BTreeMap<u64, (f64, Vec<f64>)> = BTreeMap::new();
+        for p in analysis
+            .run
+            .spectrum
+            .iter()
+            .filter(|p| p.experiment == top.experiment && p.cell == top.cell)
+        {
+            by_p.entry(p.percentile.to_bits())
+                .or_insert((p.percentile, Vec::new()))
+                .1
+                .push(p.latency_ms);
+        }
+        let mut points: Vec<(f64, f64)> = by_p.values().map(|(p, v)| (*p, median(v))).collect();
+        points.sort_by(|a, b| a.0.total_cmp(&b.0));
+        if points.is_empty() {
+            continue;
+        }
+        let at = top
+            .factor_num(x)
+            .map(|v| {
+                format!(
+                    " @ {}={}",
+                    if x == "rate_rps" { "rate" } else { "c" },
+                    fmt_num(v)
+                )
+            })
+            .unwrap_or_default();
+        series.push(Series {
+            label: format!("{m}{at}"),
+            color: model_color(m),
+            points,
+            band: Vec::new(),
+            dashed: false,
+            marker: Marker::None,
+        });
+    }
+    if !series.is_empty() {
+        out.extend(chart(
+            exp,
+            "spectrum",
+            ChartSpec {
+                title: "Latency by percentile (highest-load cell per model)".into(),
+                x_label: "percentile".into(),
+                y_label: "latency (ms, log)".into(),
+                x_scale: Scale::Nines,
+                y_scale: Scale::Log10,
+                series,
+            },
+        )?);
+    }
+
+    // Loop lag vs CPU ratio (or CPU per request when no ratio is recorded).
+    let (lag_x, lag_label) = if distinct(&cells, "cpu_ratio").len() >= 2 {
+        ("cpu_ratio", "CPU ratio (CPU time / service time)")
+    } else {
+        ("cpu_ms", "CPU work per request (ms)")
+    };
+    if distinct(&cells, lag_x).len() >= 2 {
+        let lag_cells: Vec<&Cell> = cells
+            .iter()
+            .copied()
+            .filter(|c| c.factor_num(lag_x).is_some())
+            .collect();
+        let gs = groups(&lag_cells, lag_x, &["cpu_ms", "cpu_ratio"]);
+        let series: Vec<Series> = gs
+            .iter()
+            .map(|g| {
+                metric_series(
+                    g,
+                    lag_x,
+                    "loop_lag_p99_ms",
+                    1.0,
+                    g.label.clone(),
+                    false,
+                    true,
+                )
+            })
+            .collect();
+        let y_scale = auto_scale(&series);
+        out.extend(chart(
+            exp,
+            "looplag",
+            ChartSpec {
+                title: format!("Loop lag p99 vs {lag_x}"),
+                x_label: lag_label.into(),
+                y_label: if y_scale == Scale::Log10 {
+                    "loop lag p99 (ms, log)"
+                } else {
+                    "loop lag p99 (ms)"
+                }
+                .into(),
+                x_scale: Scale::Linear,
+                y_scale,
+                series,
+            },
+        )?);
+    }
+
+    // C10K: memory and context switches per request.
+    let conc_cells: Vec<&Cell> = cells
+        .iter()
+        .copied()
+        .filter(|c| c.factor_num("concurrency").is_some())
+        .collect();
+    let concs = distinct(&conc_cells, "concurrency");
+    if concs.len() >= 2 {
+        let cx = if spans_decades(&concs) {
+            Scale::Log10
+        } else {
+            Scale::Linear
+        };
+        let gs = groups(&conc_cells, "concurrency", &[]);
+        for (kind, metric, scale, title, unit) in [
+            (
+                "rss",
+                "rss_per_inflight_bytes",
+                1.0 / 1024.0,
+                "RSS per in-flight request vs concurrency",
+                "RSS per in-flight request (KiB)",
+            ),
+            (
+                "ctx",
+                "ctx_per_request",
+                1.0,
+                "Context switches per request vs concurrency",
+                "context switches per request",
+            ),
+        ] {
+            let series: Vec<Series> = gs
+                .iter()
+                .map(|g| {
+                    metric_series(
+                        g,
+                        "concurrency",
+                        metric,
+                        scale,
+                        g.label.clone(),
+                        false,
+                        true,
+                    )
+                })
+                .collect();
+            let y_scale = auto_scale(&series);
+            let y_label = if y_scale == Scale::Log10 {
+                format!("{unit}, log")
+            } else {
+                unit.to_string()
+            };
+            out.extend(chart(
+                exp,
+                kind,
+                ChartSpec {
+                    title: title.into(),
+                    x_label: "concurrency (requests in flight)".into(),
+                    y_label,
+                    x_scale: cx,
+                    y_scale,
+                    series,
+                },
+            )?);
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nines_axis_labels() {
+        assert_eq!(Scale::Nines.label(0.0), "0%");
+        assert_eq!(Scale::Nines.label(1.0), "90%");
+        assert_eq!(Scale::Nines.label(3.0), "99.9%");
+        assert_eq!(Scale::Nines.forward(100.0), None);
+        assert!((Scale::Nines.forward(99.0).unwrap() - 2.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn tick_labels_are_short() {
+        assert_eq!(fmt_tick(0.15), "0.15");
+        assert_eq!(fmt_tick(10f64.powf(20f64.log10())), "20");
+        assert_eq!(fmt_tick(1234567.0), "1235000");
+        assert_eq!(fmt_tick(0.0), "0");
+    }
+
+    #[test]
+    fn log_ticks_are_decades() {
+        let (_, _, ticks) = Scale::Log10.axis(0.0, 4.0, false);
+        assert_eq!(ticks, vec![0.0, 1.0, 2.0, 3.0, 4.0]);
+        assert_eq!(Scale::Log10.label(3.0), "1000");
+    }
+
+    #[test]
+    fn renders_svg_with_labels() {
+        let svg = render(&ChartSpec {
+            title: "t <x>".into(),
+            x_label: "concurrency".into(),
+            y_label: "throughput (req/s)".into(),
+            x_scale: Scale::Log10,
+            y_scale: Scale::Linear,
+            series: vec![Series {
+                label: "tokio".into(),
+                color: model_color("tokio"),
+                points: vec![(1.0, 10.0), (10.0, 100.0), (1000.0, 900.0)],
+                band: vec![
+                    (1.0, 9.0, 11.0),
+                    (10.0, 90.0, 110.0),
+                    (1000.0, 850.0, 950.0),
+                ],
+                dashed: false,
+                marker: Marker::Circle,
+            }],
+        })
+        .unwrap();
+        assert!(svg.starts_with("<svg"));
+        assert!(svg.contains("throughput (req/s)"));
+        assert!(svg.contains("t &lt;x&gt;"), "plotters escapes text");
+    }
+}

@@ -1,0 +1,433 @@
+//! A small synthetic run directory in the runner's format, for tests and
+//! demos (and a worked example of writing Parquet with polars 0.55).
+//!
+//! Three experiments: `h1-pool` (threads / tokio / smol × concurrency 10,
+//! 100, 1000 × 3 repetitions, one failed repetition, a title with markup),
+//! `h5-cpu` (tokio-current, CPU ratio × offload) and `h4-single` (one cell).
+
+use polars::prelude::*;
+use serde_json::json;
+use std::fs::File;
+use std::path::Path;
+
+/// Knobs of the fixture.
+#[derive(Debug, Clone)]
+pub struct FixtureOptions {
+    pub run_id: String,
+    /// Multiplies every throughput (0.5 fakes a regression).
+    pub throughput_scale: f64,
+}
+
+impl Default for FixtureOptions {
+    fn default() -> Self {
+        FixtureOptions {
+            run_id: "fixture-run".into(),
+            throughput_scale: 1.0,
+        }
+    }
+}
+
+/// Title of `h1-pool`: escaping must keep it text.
+pub const HOSTILE_TITLE: &str = "Pool saturation <script>alert(1)</script> under long I/O";
+
+#[derive(Debug, Clone, Default)]
+struct R {
+    experiment: &'static str,
+    claim: &'static str,
+    title: &'static str,
+    cell: String,
+    repetition: i64,
+    model: &'static str,
+    threads: Option<i64>,
+    workers: Option<i64>,
+    concurrency: i64,
+    io_latency_ms: f64,
+    cpu_ms: f64,
+    offload: &'static str,
+    throughput: f64,
+    p50: f64,
+    p99: f64,
+    lag_p99: f64,
+    theory: f64,
+    failed: bool,
+    notes: &'static str,
+}
+
+fn rows(opts: &FixtureOptions) -> Vec<R> {
+    let mut out = Vec::new();
+    for (model, threads, workers) in [
+        ("threads", Some(100), None),
+        ("tokio", None, Some(2)),
+        ("smol", None, Some(2)),
+    ] {
+        for c in [10i64, 100, 1000] {
+            for rep in 1..=3i64 {
+                let jitter = 1.0 + 0.01 * (rep - 2) as f64;
+                let cap = match model {
+                    "threads" => c.min(100),
+                    _ => c,
+                } as f64;
+                let theory = cap / 0.05;
+                let queueing = c as f64 / cap;
+                out.push(R {
+                    experiment: "h1-pool",
+                    claim: "H1",
+                    title: HOSTILE_TITLE,
+                    cell: format!("{model}-c{c}-timer50ms-cpu0ms-inline"),
+                    repetition: rep,
+                    model,
+                    threads,
+                    workers,
+                    concurrency: c,
+                    io_latency_ms: 50.0,
+                    cpu_ms: 0.0,
+                    offload: "inline",
+                    throughput: theory * 0.97 * jitter * opts.throughput_scale,
+                    p50: 50.5 * queueing * jitter,
+                    p99: 53.0 * queueing * jitter * if model == "tokio" { 1.2 } else { 1.0 },
+                    lag_p99: 0.2 * jitter,
+                    theory,
+                    failed: model == "smol" && c == 1000 && rep == 2,
+                    notes: if model == "threads" && c == 1000 {
+                        "queue grew beyond the pool; 900 requests waited"
+                    } else {
+                        ""
+                    },
+                });
+            }
+        }
+    }
+    for cpu in [5.0, 25.0] {
+        for offload in ["inline", "pool"] {
+            for rep in 1..=3i64 {
+                let jitter = 1.0 + 0.02 * (rep - 2) as f64;
+                let inline = offload == "inline";
+                let p99 = if inline { 20.0 * cpu } else { 55.0 + cpu } * jitter;
+                out.push(R {
+                    experiment: "h5-cpu",
+                    claim: "H5",
+                    title: "CPU work on the event loop",
+                    cell: format!("tokio-current-c100-timer50ms-cpu{cpu}ms-{offload}"),
+                    repetition: rep,
+                    model: "tokio-current",
+                    threads: None,
+                    workers: Some(1),
+                    concurrency: 100,
+                    io_latency_ms: 50.0,
+                    cpu_ms: cpu,
+                    offload,
+                    throughput: if inline {
+                        1000.0 / cpu
+                    } else {
+                        100.0 / (0.05 + cpu / 1000.0)
+                    } * jitter
+                        * opts.throughput_scale,
+                    p50: p99 * 0.6,
+                    p99,
+                    lag_p99: if inline { cpu * 3.0 } else { 0.3 } * jitter,
+                    theory: if inline {
+                        1000.0 / cpu
+                    } else {
+                        100.0 / (0.05 + cpu / 1000.0)
+                    },
+                    failed: false,
+                    notes: if inline && cpu > 10.0 {
+                        "loop blocked by CPU work"
+                    } else {
+                        ""
+                    },
+                });
+            }
+        }
+    }
+    for rep in 1..=3i64 {
+        out.push(R {
+            experiment: "h4-single",
+            claim: "H4",
+            title: "Ten thousand waiting requests",
+            cell: "tokio-c10000-timer1000ms-cpu0ms-inline".into(),
+            repetition: rep,
+            model: "tokio",
+            threads: None,
+            workers: Some(2),
+            concurrency: 10000,
+            io_latency_ms: 1000.0,
+            cpu_ms: 0.0,
+            offload: "inline",
+            throughput: 9800.0 * (1.0 + 0.005 * rep as f64) * opts.throughput_scale,
+            p50: 1001.0,
+            p99: 1010.0 + rep as f64,
+            lag_p99: 0.5,
+            theory: 10000.0,
+            failed: false,
+            notes: "",
+        });
+    }
+    out
+}
+
+fn int(name: &str, v: Vec<Option<i64>>) -> Column {
+    Column::new(name.into(), v)
+}
+fn float(name: &str, v: Vec<Option<f64>>) -> Column {
+    Column::new(name.into(), v)
+}
+fn string(name: &str, v: Vec<Option<String>>) -> Column {
+    Column::new(name.into(), v)
+}
+
+/// Writes `results.parquet`, `latency.parquet` and `manifest.json` into
+/// `dir` (created if needed).
+pub fn write_fixture(dir: &Path, opts: &FixtureOptions) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let rs = rows(opts);
+    let n = rs.len();
+    let ok = |r: &R, v: f64| (!r.failed).then_some(v);
+    let okf = |f: &dyn Fn(&R) -> f64| rs.iter().map(|r| ok(r, f(r))).collect::<Vec<_>>();
+    let s = |f: &dyn Fn(&R) -> String| rs.iter().map(|r| Some(f(r))).collect::<Vec<_>>();
+    let i = |f: &dyn Fn(&R) -> Option<i64>| rs.iter().map(f).collect::<Vec<_>>();
+    let fl = |f: &dyn Fn(&R) -> Option<f64>| rs.iter().map(f).collect::<Vec<_>>();
+    let ctx = |r: &R| r.throughput * 10.0 * if r.model == "threads" { 2.0 } else { 0.1 };
+    let columns = vec![
+        string("run_id", s(&|_| opts.run_id.clone())),
+        string("experiment", s(&|r| r.experiment.to_string())),
+        string("claim", s(&|r| r.claim.to_string())),
+        string("title", s(&|r| r.title.to_string())),
+        string("cell", s(&|r| r.cell.clone())),
+        int("repetition", i(&|r| Some(r.repetition))),
+        string("model", s(&|r| r.model.to_string())),
+        int("threads", i(&|r| r.threads)),
+        int("queue", i(&|r| r.threads.map(|_| 10_000))),
+        int("workers", i(&|r| r.workers)),
+        int("pool_threads", i(&|r| (r.offload == "pool").then_some(4))),
+        int("concurrency", i(&|r| Some(r.concurrency))),
+        float("rate_rps", fl(&|_| None)),
+        string("arrival", vec![None; n]),
+        string("io", s(&|_| "timer".into())),
+        float("io_latency_ms", fl(&|r| Some(r.io_latency_ms))),
+        float("cpu_ms", fl(&|r| Some(r.cpu_ms))),
+        float(
+            "cpu_ratio",
+            fl(&|r| Some(r.cpu_ms / (r.cpu_ms + r.io_latency_ms))),
+        ),
+        string("offload", s(&|r| r.offload.to_string())),
+        string("load_mode", s(&|_| "closed".into())),
+        float("duration_s", fl(&|_| Some(5.0))),
+        float("warmup_s", fl(&|_| Some(1.0))),
+        int("timeout_ms", i(&|_| Some(10_000))),
+        int(
+            "completed",
+            i(&|r| {
+                Some(if r.failed {
+                    0
+                } else {
+                    (r.throughput * 5.0) as i64
+                })
+            }),
+        ),
+        int("errors", i(&|_| Some(0))),
+        int("rejected", i(&|_| Some(0))),
+        int("timeouts", i(&|_| Some(0))),
+        int("late", i(&|_| Some(0))),
+        int("overflow", i(&|_| Some(0))),
+        float("throughput_rps", okf(&|r| r.throughput)),
+        float("latency_mean_ms", okf(&|r| r.p50 * 1.02)),
+        float("latency_p50_ms", okf(&|r| r.p50)),
+        float("latency_p90_ms", okf(&|r| (r.p50 + r.p99) / 2.0)),
+        float("latency_p99_ms", okf(&|r| r.p99)),
+        float("latency_p999_ms", okf(&|r| r.p99 * 1.1)),
+        float("latency_max_ms", okf(&|r| r.p99 * 1.3)),
+        float(
+            "queue_wait_mean_ms",
+            okf(&|r| (r.p50 - r.io_latency_ms).max(0.0)),
+        ),
+        float(
+            "queue_wait_p99_ms",
+            okf(&|r| (r.p99 - r.io_latency_ms).max(0.0)),
+        ),
+        float("loop_lag_p50_ms", okf(&|r| r.lag_p99 / 3.0)),
+        float("loop_lag_p99_ms", okf(&|r| r.lag_p99)),
+        float("loop_lag_max_ms", okf(&|r| r.lag_p99 * 2.0)),
+        float("cpu_work_mean_ms", okf(&|r| r.cpu_ms)),
+        int("rss_idle_bytes", i(&|_| Some(4 << 20))),
+        int(
+            "rss_peak_bytes",
+            i(&|r| Some((4 << 20) + r.concurrency * per_request_bytes(r) + (1 << 20))),
+        ),
+        int(
+            "rss_window_peak_bytes",
+            i(&|r| Some((4 << 20) + r.concurrency * per_request_bytes(r))),
+        ),
+        float(
+            "cpu_user_s",
+            okf(&|r| r.throughput * 5.0 * (r.cpu_ms + 0.02) / 1000.0),
+        ),
+        float("cpu_sys_s", okf(&|r| r.throughput * 5.0 * 0.01 / 1000.0)),
+        int("ctx_voluntary", i(&|r| Some(ctx(r) as i64))),
+        int("ctx_involuntary", i(&|r| Some((ctx(r) / 10.0) as i64))),
+        int("threads_idle", i(&|r| Some(r.threads.unwrap_or(2) + 3))),
+        int("threads_peak", i(&|r| Some(r.threads.unwrap_or(2) + 3))),
+        int("harness_threads", i(&|_| Some(3))),
+        float("harness_cpu_s", fl(&|_| Some(0.05))),
+        float("theory_throughput_rps", fl(&|r| Some(r.theory))),
+        float(
+            "theory_latency_ms",
+            fl(&|r| Some(r.io_latency_ms + r.cpu_ms)),
+        ),
+        float("theory_capacity_rps", fl(&|r| Some(r.theory))),
+        float("utilisation", fl(&|_| None)),
+        float("theory_queue_wait_ms", fl(&|_| None)),
+        float("fidelity", okf(&|r| r.throughput / r.theory)),
+        float(
+            "littles_law_rps",
+            okf(&|r| r.concurrency as f64 / (r.p50 * 1.02 / 1000.0)),
+        ),
+        Column::new(
+            "transient".into(),
+            rs.iter().map(|_| Some(false)).collect::<Vec<_>>(),
+        ),
+        string("notes", s(&|r| r.notes.to_string())),
+        string(
+            "status",
+            s(&|r| if r.failed { "failed" } else { "ok" }.into()),
+        ),
+        string(
+            "error",
+            rs.iter()
+                .map(|r| {
+                    r.failed
+                        .then(|| "cell process exited with signal 9 (out of memory?)".to_string())
+                })
+                .collect(),
+        ),
+        string("histogram", s(&|_| String::new())),
+        string(
+            "started_at",
+            s(&|r| format!("2026-01-01T00:{:02}:00Z", r.repetition)),
+        ),
+        float("wall_s", fl(&|_| Some(6.2))),
+    ];
+    let mut df = DataFrame::new(n, columns)?;
+    ParquetWriter::new(File::create(dir.join("results.parquet"))?).finish(&mut df)?;
+
+    // Percentile spectrum per cell × repetition.
+    let mut sp: (
+        Vec<String>,
+        Vec<String>,
+        Vec<i64>,
+        Vec<String>,
+        Vec<f64>,
+        Vec<f64>,
+        Vec<i64>,
+    ) = Default::default();
+    for r in rs.iter().filter(|r| !r.failed) {
+        for (p, lat) in [
+            (0.0, r.p50 * 0.9),
+            (50.0, r.p50),
+            (90.0, (r.p50 + r.p99) / 2.0),
+            (99.0, r.p99),
+            (99.9, r.p99 * 1.1),
+            (99.99, r.p99 * 1.2),
+            (100.0, r.p99 * 1.3),
+        ] {
+            sp.0.push(r.experiment.into());
+            sp.1.push(r.cell.clone());
+            sp.2.push(r.repetition);
+            sp.3.push(r.model.into());
+            sp.4.push(p);
+            sp.5.push(lat);
+            sp.6.push(((100.0 - p) * 10.0) as i64);
+        }
+    }
+    let m = sp.0.len();
+    let mut lat = DataFrame::new(
+        m,
+        vec![
+            Column::new("run_id".into(), vec![opts.run_id.clone(); m]),
+            Column::new("experiment".into(), sp.0),
+            Column::new("cell".into(), sp.1),
+            Column::new("repetition".into(), sp.2),
+            Column::new("model".into(), sp.3),
+            Column::new("percentile".into(), sp.4),
+            Column::new("latency_ms".into(), sp.5),
+            Column::new("count".into(), sp.6),
+        ],
+    )?;
+    ParquetWriter::new(File::create(dir.join("latency.parquet"))?).finish(&mut lat)?;
+
+    let manifest = json!({
+        "run_id": opts.run_id,
+        "started_at": "2026-01-01T00:00:00Z",
+        "ended_at": "2026-01-01T00:10:00Z",
+        "git_commit": "0123456789abcdef0123456789abcdef01234567",
+        "git_dirty": false,
+        "rustc": "rustc 1.90.0 (fixture)",
+        "crates": {"tokio": "1.54.1", "smol": "2.0.2", "async-std": "1.13.2"},
+        "cpu_model": "Fixture CPU @ 3.0GHz",
+        "cores": 2,
+        "memory_bytes": 8u64 << 30,
+        "kernel": "6.1.0-fixture",
+        "profile": null,
+        "seed": 42,
+        "calibration": {"iters_per_ms": 123456.0, "rounds": [123000.0, 123456.0, 124000.0]},
+        "cells_total": 16,
+        "cells_failed": 1,
+        "postgres": {"image": "none"},
+        "experiments": [
+            {
+                "file": "experiments/h1-pool.toml",
+                "name": "h1-pool",
+                "claim": "H1",
+                "title": HOSTILE_TITLE,
+                "description": "A pool of 100 threads, 50 ms of blocking I/O per request: <b>not bold</b>.",
+                "verdict": [
+                    {"text": "threads throughput stays at pool/latency (≤ 2200 req/s) once concurrency ≥ 400",
+                     "metric": "throughput_rps", "filter": {"model": "threads", "concurrency": ">=400"},
+                     "baseline": null, "compare": "<=", "threshold": 2200},
+                    {"text": "every async model exceeds threads by ≥ 3× at concurrency 1000",
+                     "metric": "throughput_rps", "filter": {"model": ["tokio", "smol"], "concurrency": 1000},
+                     "baseline": {"model": "threads"}, "compare": ">=", "threshold": 3}
+                ],
+                "cells": []
+            },
+            {
+                "file": "experiments/h5-cpu.toml",
+                "name": "h5-cpu",
+                "claim": "H5",
+                "title": "CPU work on the event loop",
+                "description": null,
+                "verdict": [
+                    {"text": "p99 with inline CPU ≥ 5× the offloaded p99",
+                     "metric": "latency_p99_ms", "filter": {"offload": "inline"},
+                     "baseline": {"offload": "pool"}, "compare": ">=", "threshold": 5}
+                ],
+                "cells": []
+            },
+            {
+                "file": "experiments/h4-single.toml",
+                "name": "h4-single",
+                "claim": "H4",
+                "title": "Ten thousand waiting requests",
+                "description": "One cell only: the page shows just its table.",
+                "verdict": [
+                    {"text": "threads keep up at 10k", "metric": "throughput_rps",
+                     "filter": {"model": "threads"}, "compare": ">=", "threshold": 9000}
+                ],
+                "cells": []
+            }
+        ]
+    });
+    std::fs::write(
+        dir.join("manifest.json"),
+        serde_json::to_string_pretty(&manifest)?,
+    )?;
+    Ok(())
+}
+
+fn per_request_bytes(r: &R) -> i64 {
+    if r.model == "threads" {
+        64 * 1024
+    } else {
+        2 * 1024
+    }
+}

@@ -1,0 +1,420 @@
+//! The HTML pages: tera templates embedded with `include_str!` and
+//! registered in one `add_raw_templates` call (so `extends` resolves in any
+//! order). Autoescape is on for `.html`; only generated SVG is `| safe`.
+
+use crate::charts::{experiment_charts, model_hex, ChartOut, MODELS};
+use crate::error::Result;
+use crate::load::fmt_num;
+use crate::report::{Analysis, Experiment};
+use crate::stats::{Cell, Estimate, Failure, FACTORS};
+use crate::verdict::RuleOutcome;
+use serde::Serialize;
+use tera::{Context, Tera};
+
+const TEMPLATES: &[(&str, &str)] = &[
+    ("base.html", include_str!("templates/base.html")),
+    ("index.html", include_str!("templates/index.html")),
+    ("compare.html", include_str!("templates/compare.html")),
+];
+
+/// The template set, autoescaping `.html`.
+pub fn templates() -> Result<Tera> {
+    let mut tera = Tera::default();
+    tera.add_raw_templates(TEMPLATES.iter().copied())?;
+    tera.autoescape_on(vec![".html"]);
+    Ok(tera)
+}
+
+/// `1234 [1200, 1250]`.
+pub fn fmt_estimate(e: Option<&Estimate>, scale: f64) -> String {
+    match e {
+        Some(e) if e.n > 1 => format!(
+            "{} [{}, {}]",
+            fmt_num(e.median * scale),
+            fmt_num(e.ci_lo * scale),
+            fmt_num(e.ci_hi * scale)
+        ),
+        Some(e) => fmt_num(e.median * scale),
+        None => "–".into(),
+    }
+}
+
+/// `12.3%`.
+pub fn fmt_pct(x: Option<f64>) -> String {
+    x.map(|v| format!("{:.1}%", v * 100.0))
+        .unwrap_or_else(|| "–".into())
+}
+
+/// Effect of a rule: `3.05 [2.90, 3.20]` (a ratio is marked `×`).
+pub fn fmt_effect(r: Option<&RuleOutcome>) -> String {
+    let Some(r) = r else { return "–".into() };
+    let Some(v) = r.effect else {
+        return "–".into();
+    };
+    let ratio = r.checks.iter().any(|c| c.baseline_cell.is_some());
+    let x = if ratio { "×" } else { "" };
+    match (r.effect_ci_lo, r.effect_ci_hi) {
+        (Some(lo), Some(hi)) if lo != hi => {
+            format!("{}{x} [{}, {}]", fmt_num(v), fmt_num(lo), fmt_num(hi))
+        }
+        _ => format!("{}{x}", fmt_num(v)),
+    }
+}
+
+#[derive(Serialize)]
+struct KeyValue {
+    key: String,
+    value: String,
+}
+
+fn kv(key: &str, value: impl Into<String>) -> KeyValue {
+    KeyValue {
+        key: key.into(),
+        value: value.into(),
+    }
+}
+
+#[derive(Serialize)]
+struct Link {
+    anchor: String,
+    name: String,
+}
+
+#[derive(Serialize)]
+struct ClaimRow {
+    id: String,
+    summary: String,
+    verdict: &'static str,
+    slug: &'static str,
+    effect: String,
+    reason: Option<String>,
+    links: Vec<Link>,
+}
+
+#[derive(Serialize)]
+struct RuleView {
+    text: String,
+    formal: String,
+    verdict: &'static str,
+    slug: &'static str,
+    effect: String,
+    effect_cell: Option<String>,
+    reason: Option<String>,
+}
+
+#[derive(Serialize)]
+struct CellRow {
+    cell: String,
+    model: String,
+    hex: String,
+    factors: Vec<String>,
+    n: usize,
+    failed_reps: usize,
+    throughput: String,
+    throughput_cv: String,
+    p50: String,
+    p99: String,
+    p99_cv: String,
+    fidelity: String,
+    outliers: String,
+}
+
+#[derive(Serialize)]
+struct Note {
+    cell: String,
+    text: String,
+}
+
+#[derive(Serialize)]
+struct ExperimentView {
+    anchor: String,
+    name: String,
+    title: String,
+    claim: Option<String>,
+    description: Option<String>,
+    file: Option<String>,
+    cell_count: usize,
+    rules: Vec<RuleView>,
+    charts: Vec<ChartOut>,
+    factor_headers: Vec<String>,
+    rows: Vec<CellRow>,
+    notes: Vec<Note>,
+}
+
+#[derive(Serialize)]
+struct Swatch {
+    model: String,
+    hex: String,
+}
+
+#[derive(Serialize)]
+struct IndexPage {
+    version: &'static str,
+    run_id: String,
+    env: Vec<KeyValue>,
+    crates: Vec<KeyValue>,
+    legend: Vec<Swatch>,
+    claims: Vec<ClaimRow>,
+    failures: Vec<Failure>,
+    experiments: Vec<ExperimentView>,
+}
+
+/// Factors whose value differs between the experiment's cells.
+pub fn varying_factors(cells: &[&Cell]) -> Vec<&'static str> {
+    FACTORS
+        .iter()
+        .copied()
+        .filter(|f| *f != "model")
+        .filter(|f| {
+            let mut v: Vec<String> = cells.iter().map(|c| c.factor(f).display()).collect();
+            v.sort();
+            v.dedup();
+            v.len() > 1
+        })
+        .collect()
+}
+
+fn outlier_text(cell: &Cell) -> String {
+    let mut parts = Vec::new();
+    for (metric, label) in [
+        ("throughput_rps", "throughput"),
+        ("latency_p50_ms", "p50"),
+        ("latency_p99_ms", "p99"),
+    ] {
+        if let Some(e) = cell.estimate(metric) {
+            if !e.outliers.is_empty() {
+                let reps: Vec<String> = e.outliers.iter().map(|r| r.to_string()).collect();
+                parts.push(format!("{label}: rep {}", reps.join(", ")));
+            }
+        }
+    }
+    parts.join("; ")
+}
+
+/// `0.97 (−3.0%)`: fidelity and its distance from 1.
+pub fn fmt_fidelity(e: Option<&Estimate>) -> String {
+    match e {
+        Some(e) => format!("{:.2} ({:+.1}%)", e.median, (e.median - 1.0) * 100.0),
+        None => "–".into(),
+    }
+}
+
+fn cell_row(cell: &Cell, factors: &[&str]) -> CellRow {
+    let thr = cell.estimate("throughput_rps");
+    let p99 = cell.estimate("latency_p99_ms");
+    CellRow {
+        cell: cell.cell.clone(),
+        model: cell.model.clone(),
+        hex: model_hex(&cell.model),
+        factors: factors.iter().map(|f| cell.factor(f).display()).collect(),
+        n: cell.ok_repetitions,
+        failed_reps: cell.failures.len(),
+        throughput: fmt_estimate(thr.as_ref(), 1.0),
+        throughput_cv: fmt_pct(thr.as_ref().and_then(|e| e.cv)),
+        p50: fmt_estimate(cell.estimate("latency_p50_ms").as_ref(), 1.0),
+        p99: fmt_estimate(p99.as_ref(), 1.0),
+        p99_cv: fmt_pct(p99.as_ref().and_then(|e| e.cv)),
+        fidelity: fmt_fidelity(cell.estimate("fidelity").as_ref()),
+        outliers: outlier_text(cell),
+    }
+}
+
+fn rule_view(r: &RuleOutcome) -> RuleView {
+    RuleView {
+        text: r.text.clone(),
+        formal: r.formal.clone(),
+        verdict: r.verdict.as_str(),
+        slug: r.verdict.slug(),
+        effect: fmt_effect(Some(r)),
+        effect_cell: r.effect_cell.clone(),
+        reason: r.reason.clone(),
+    }
+}
+
+fn experiment_view(analysis: &Analysis, e: &Experiment) -> Result<ExperimentView> {
+    let cells = analysis.experiment_cells(e);
+    let factors = varying_factors(&cells);
+    let mut notes = Vec::new();
+    for c in &cells {
+        for n in &c.notes {
+            notes.push(Note {
+                cell: c.cell.clone(),
+                text: n.clone(),
+            });
+        }
+        if c.transient {
+            notes.push(Note {
+                cell: c.cell.clone(),
+                text: "transient: the cell had not reached a steady state".into(),
+            });
+        }
+    }
+    Ok(ExperimentView {
+        anchor: e.anchor(),
+        name: e.name.clone(),
+        title: e.title.clone(),
+        claim: e.claim.clone(),
+        description: e.description.clone(),
+        file: e.file.clone(),
+        cell_count: cells.len(),
+        rules: e.rules.iter().map(rule_view).collect(),
+        charts: experiment_charts(analysis, e)?,
+        factor_headers: factors.iter().map(|f| f.to_string()).collect(),
+        rows: cells.iter().map(|c| cell_row(c, &factors)).collect(),
+        notes,
+    })
+}
+
+fn environment(analysis: &Analysis) -> Vec<KeyValue> {
+    let m = analysis.manifest();
+    let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "–".into());
+    let mut env = vec![
+        kv("run", analysis.run.run_id.clone()),
+        kv("started", opt(&m.started_at)),
+        kv("ended", opt(&m.ended_at)),
+        kv(
+            "cell time",
+            format!(
+                "{} s (sum of wall_s)",
+                fmt_num(
+                    analysis
+                        .run
+                        .rows
+                        .iter()
+                        .filter_map(|r| r.num("wall_s"))
+                        .sum::<f64>()
+                )
+            ),
+        ),
+        kv("CPU", opt(&m.cpu_model)),
+        kv(
+            "cores",
+            m.cores.map(|c| c.to_string()).unwrap_or_else(|| "–".into()),
+        ),
+        kv(
+            "memory",
+            m.memory_bytes
+                .map(|b| format!("{:.1} GiB", b as f64 / (1u64 << 30) as f64))
+                .unwrap_or_else(|| "–".into()),
+        ),
+        kv("kernel", opt(&m.kernel)),
+        kv("rustc", opt(&m.rustc)),
+        kv("profile", opt(&m.profile)),
+        kv(
+            "git commit",
+            match (&m.git_commit, m.git_dirty) {
+                (Some(c), Some(true)) => format!("{c} (dirty)"),
+                (Some(c), _) => c.clone(),
+                _ => "–".into(),
+            },
+        ),
+        kv(
+            "seed",
+            m.seed
+                .as_ref()
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| "–".into()),
+        ),
+        kv(
+            "calibration",
+            m.calibration
+                .as_ref()
+                .and_then(|c| c.iters_per_ms)
+                .map(|i| format!("{} iterations/ms", fmt_num(i)))
+                .unwrap_or_else(|| "–".into()),
+        ),
+        kv(
+            "cells",
+            format!(
+                "{} total, {} failed",
+                m.cells_total
+                    .map(|c| c.to_string())
+                    .unwrap_or_else(|| analysis.cells.len().to_string()),
+                m.cells_failed.map(|c| c.to_string()).unwrap_or_else(|| {
+                    analysis
+                        .cells
+                        .iter()
+                        .filter(|c| !c.failures.is_empty())
+                        .count()
+                        .to_string()
+                })
+            ),
+        ),
+    ];
+    for (k, v) in &m.extra {
+        let value = match v {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        env.push(kv(k, value));
+    }
+    env
+}
+
+/// Renders `index.html` of a run.
+pub fn render_index(analysis: &Analysis) -> Result<String> {
+    let mut models: Vec<String> = MODELS.iter().map(|(m, _)| m.to_string()).collect();
+    models.retain(|m| analysis.cells.iter().any(|c| &c.model == m));
+    for c in &analysis.cells {
+        if !models.contains(&c.model) {
+            models.push(c.model.clone());
+        }
+    }
+    let claims = analysis
+        .claims
+        .iter()
+        .map(|c| ClaimRow {
+            id: c.id.clone(),
+            summary: c.summary.clone(),
+            verdict: c.verdict.as_str(),
+            slug: c.verdict.slug(),
+            effect: fmt_effect(c.deciding.as_ref()),
+            reason: c.reason.clone(),
+            links: analysis
+                .experiments
+                .iter()
+                .filter(|e| e.claim.as_deref() == Some(c.id.as_str()))
+                .map(|e| Link {
+                    anchor: e.anchor(),
+                    name: e.name.clone(),
+                })
+                .collect(),
+        })
+        .collect();
+    let experiments = analysis
+        .experiments
+        .iter()
+        .map(|e| experiment_view(analysis, e))
+        .collect::<Result<Vec<_>>>()?;
+    let page = IndexPage {
+        version: env!("CARGO_PKG_VERSION"),
+        run_id: analysis.run.run_id.clone(),
+        env: environment(analysis),
+        crates: analysis
+            .manifest()
+            .crates
+            .iter()
+            .map(|(k, v)| kv(k, v.clone()))
+            .collect(),
+        legend: models
+            .iter()
+            .map(|m| Swatch {
+                model: m.clone(),
+                hex: model_hex(m),
+            })
+            .collect(),
+        claims,
+        failures: analysis.failures.clone(),
+        experiments,
+    };
+    let tera = templates()?;
+    Ok(tera.render("index.html", &Context::from_serialize(&page)?)?)
+}
+
+/// Renders any serialisable page with a named template (used by compare).
+pub fn render_page<T: Serialize>(template: &str, page: &T) -> Result<String> {
+    let tera = templates()?;
+    let mut ctx = Context::from_serialize(page)?;
+    ctx.insert("version", env!("CARGO_PKG_VERSION"));
+    Ok(tera.render(template, &ctx)?)
+}

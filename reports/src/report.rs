@@ -1,0 +1,257 @@
+//! Wires the stages together: analyse a loaded run (cells, rules, claims)
+//! and write its report directory.
+
+use crate::error::{ReportError, Result};
+use crate::load::{Manifest, Run};
+use crate::stats::{cells, Cell, Failure};
+use crate::verdict::{combine, evaluate_raw, RuleOutcome, Verdict, CLAIMS};
+use std::path::{Path, PathBuf};
+
+/// One experiment of the run with its evaluated rules.
+#[derive(Debug, Clone)]
+pub struct Experiment {
+    pub name: String,
+    pub claim: Option<String>,
+    pub title: String,
+    pub description: Option<String>,
+    pub file: Option<String>,
+    pub rules: Vec<RuleOutcome>,
+    /// Indices into [`Analysis::cells`].
+    pub cells: Vec<usize>,
+}
+
+impl Experiment {
+    /// HTML anchor of the experiment's section.
+    pub fn anchor(&self) -> String {
+        format!("exp-{}", slug(&self.name))
+    }
+}
+
+/// A claim's verdict over all its experiments' rules.
+#[derive(Debug, Clone)]
+pub struct Claim {
+    pub id: String,
+    pub summary: String,
+    pub verdict: Verdict,
+    pub experiments: Vec<String>,
+    /// The rule that decides the verdict (first not supported, else first
+    /// inconclusive, else first rule).
+    pub deciding: Option<RuleOutcome>,
+    pub reason: Option<String>,
+}
+
+/// Everything the outputs need.
+#[derive(Debug, Clone)]
+pub struct Analysis {
+    pub run: Run,
+    pub cells: Vec<Cell>,
+    pub experiments: Vec<Experiment>,
+    pub claims: Vec<Claim>,
+    pub failures: Vec<Failure>,
+}
+
+impl Analysis {
+    pub fn manifest(&self) -> &Manifest {
+        &self.run.manifest
+    }
+    pub fn experiment_cells(&self, e: &Experiment) -> Vec<&Cell> {
+        e.cells.iter().map(|&i| &self.cells[i]).collect()
+    }
+}
+
+/// Lowercase ASCII slug for anchors.
+pub fn slug(s: &str) -> String {
+    let mut out = String::new();
+    for ch in s.chars() {
+        if ch.is_ascii_alphanumeric() {
+            out.push(ch.to_ascii_lowercase());
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    out.trim_matches('-').to_string()
+}
+
+/// Aggregates cells, evaluates every experiment's rules and every claim.
+pub fn analyse(run: Run) -> Analysis {
+    let cells = cells(&run.rows);
+    let mut experiments: Vec<Experiment> = run
+        .manifest
+        .experiments
+        .iter()
+        .map(|m| Experiment {
+            name: m.name.clone(),
+            claim: m.claim.clone(),
+            title: m.title.clone().unwrap_or_else(|| m.name.clone()),
+            description: m.description.clone(),
+            file: m.file.clone(),
+            rules: Vec::new(),
+            cells: Vec::new(),
+        })
+        .collect();
+    for (i, cell) in cells.iter().enumerate() {
+        let pos = match experiments.iter().position(|e| e.name == cell.experiment) {
+            Some(p) => p,
+            None => {
+                // An experiment in the results but not in the manifest.
+                let row = &cell.first_row;
+                experiments.push(Experiment {
+                    name: cell.experiment.clone(),
+                    claim: row.str("claim").map(str::to_string),
+                    title: row
+                        .str("title")
+                        .map(str::to_string)
+                        .unwrap_or_else(|| cell.experiment.clone()),
+                    description: None,
+                    file: None,
+                    rules: Vec::new(),
+                    cells: Vec::new(),
+                });
+                experiments.len() - 1
+            }
+        };
+        experiments[pos].cells.push(i);
+    }
+    for (e, m) in experiments.iter_mut().zip(run.manifest.experiments.iter()) {
+        let own: Vec<&Cell> = e.cells.iter().map(|&i| &cells[i]).collect();
+        e.rules = m
+            .verdict
+            .iter()
+            .map(|raw| evaluate_raw(&e.name, raw, &own))
+            .collect();
+    }
+    let mut claim_ids: Vec<(String, String)> = CLAIMS
+        .iter()
+        .map(|(id, s)| (id.to_string(), s.to_string()))
+        .collect();
+    for e in &experiments {
+        if let Some(c) = &e.claim {
+            if !claim_ids.iter().any(|(id, _)| id == c) {
+                claim_ids.push((c.clone(), String::new()));
+            }
+        }
+    }
+    let claims = claim_ids
+        .into_iter()
+        .map(|(id, summary)| claim(&id, summary, &experiments))
+        .collect();
+    let failures = cells.iter().flat_map(|c| c.failures.clone()).collect();
+    Analysis {
+        run,
+        cells,
+        experiments,
+        claims,
+        failures,
+    }
+}
+
+fn claim(id: &str, summary: String, experiments: &[Experiment]) -> Claim {
+    let mine: Vec<&Experiment> = experiments
+        .iter()
+        .filter(|e| e.claim.as_deref() == Some(id))
+        .collect();
+    let names = mine.iter().map(|e| e.name.clone()).collect();
+    if mine.is_empty() {
+        return Claim {
+            id: id.into(),
+            summary,
+            verdict: Verdict::NotRun,
+            experiments: names,
+            deciding: None,
+            reason: Some("no experiment of this run tests it".into()),
+        };
+    }
+    let rules: Vec<&RuleOutcome> = mine.iter().flat_map(|e| e.rules.iter()).collect();
+    if rules.is_empty() {
+        return Claim {
+            id: id.into(),
+            summary,
+            verdict: Verdict::Inconclusive,
+            experiments: names,
+            deciding: None,
+            reason: Some("its experiments define no verdict rule".into()),
+        };
+    }
+    let verdict = combine(&rules.iter().map(|r| r.verdict).collect::<Vec<_>>());
+    let deciding = rules
+        .iter()
+        .find(|r| r.verdict == Verdict::NotSupported)
+        .or_else(|| rules.iter().find(|r| r.verdict == Verdict::Inconclusive))
+        .or_else(|| rules.first())
+        .map(|r| (*r).clone());
+    Claim {
+        id: id.into(),
+        summary,
+        verdict,
+        experiments: names,
+        reason: deciding.as_ref().and_then(|r| r.reason.clone()),
+        deciding,
+    }
+}
+
+/// Paths written by [`write_report`].
+#[derive(Debug, Clone)]
+pub struct Written {
+    pub dir: PathBuf,
+    pub index: PathBuf,
+    pub summary_md: PathBuf,
+    pub summary_json: PathBuf,
+}
+
+/// The report directory of a run under `out_root`.
+pub fn report_dir(out_root: &Path, run_id: &str) -> PathBuf {
+    out_root.join(slug_path(run_id))
+}
+
+fn slug_path(run_id: &str) -> String {
+    run_id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+pub(crate) fn write(path: &Path, contents: &str) -> Result<()> {
+    std::fs::write(path, contents).map_err(|e| ReportError::io(path, e))
+}
+
+/// Writes `index.html`, `summary.md` and `summary.json` into
+/// `out_root/<run-id>/` and points `out_root/latest` at that directory.
+pub fn write_report(analysis: &Analysis, out_root: &Path) -> Result<Written> {
+    let dir = report_dir(out_root, &analysis.run.run_id);
+    std::fs::create_dir_all(&dir).map_err(|e| ReportError::io(&dir, e))?;
+    let html = crate::html::render_index(analysis)?;
+    let written = Written {
+        index: dir.join("index.html"),
+        summary_md: dir.join("summary.md"),
+        summary_json: dir.join("summary.json"),
+        dir: dir.clone(),
+    };
+    write(&written.index, &html)?;
+    write(&written.summary_md, &crate::summary::markdown(analysis))?;
+    let json = serde_json::to_string_pretty(&crate::summary::summary(analysis))
+        .expect("summary serialises");
+    write(&written.summary_json, &(json + "\n"))?;
+    link_latest(out_root, &dir)?;
+    Ok(written)
+}
+
+/// Makes `out_root/latest` a relative symlink to `dir`.
+fn link_latest(out_root: &Path, dir: &Path) -> Result<()> {
+    let latest = out_root.join("latest");
+    if latest.symlink_metadata().is_ok() {
+        std::fs::remove_file(&latest).map_err(|e| ReportError::io(&latest, e))?;
+    }
+    let target = dir
+        .file_name()
+        .map(PathBuf::from)
+        .unwrap_or(dir.to_path_buf());
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(&target, &latest).map_err(|e| ReportError::io(&latest, e))?;
+    Ok(())
+}

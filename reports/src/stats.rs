@@ -1,0 +1,420 @@
+//! Statistics per cell across repetitions: median, bootstrap 95% CI of the
+//! median (fixed seed, so reports are reproducible), Tukey fences that flag
+//! outliers without dropping them, coefficient of variation.
+
+use crate::load::{Row, Value};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Bootstrap resamples per estimate.
+pub const RESAMPLES: usize = 2000;
+/// Seed of every bootstrap: the same data always gives the same interval.
+pub const SEED: u64 = 0x7468_7265_6164_6c70; // "threadlp"
+
+/// splitmix64: tiny, deterministic, good enough for resampling indices.
+#[derive(Debug, Clone)]
+pub struct SplitMix64(u64);
+
+impl SplitMix64 {
+    pub fn new(seed: u64) -> Self {
+        SplitMix64(seed)
+    }
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    /// Uniform index in `0..n` (n > 0); the modulo bias is negligible here.
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+}
+
+/// Linear-interpolated quantile of sorted data, `q` in 0..=1.
+pub fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
+    match sorted.len() {
+        0 => f64::NAN,
+        1 => sorted[0],
+        n => {
+            let pos = q.clamp(0.0, 1.0) * (n - 1) as f64;
+            let lo = pos.floor() as usize;
+            let hi = pos.ceil() as usize;
+            sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
+        }
+    }
+}
+
+fn sorted(xs: &[f64]) -> Vec<f64> {
+    let mut v: Vec<f64> = xs.iter().copied().filter(|x| x.is_finite()).collect();
+    v.sort_by(|a, b| a.total_cmp(b));
+    v
+}
+
+/// Median (NaN for no data).
+pub fn median(xs: &[f64]) -> f64 {
+    quantile_sorted(&sorted(xs), 0.5)
+}
+
+/// Percentile bootstrap 95% CI of `stat` over resamples of `xs`.
+fn bootstrap<F: Fn(&[f64]) -> f64>(xs: &[f64], seed: u64, stat: F) -> (f64, f64) {
+    let xs = sorted(xs);
+    if xs.len() < 2 {
+        let m = quantile_sorted(&xs, 0.5);
+        return (m, m);
+    }
+    let mut rng = SplitMix64::new(seed);
+    let mut buf = vec![0.0; xs.len()];
+    let mut stats = Vec::with_capacity(RESAMPLES);
+    for _ in 0..RESAMPLES {
+        for slot in buf.iter_mut() {
+            *slot = xs[rng.below(xs.len())];
+        }
+        stats.push(stat(&buf));
+    }
+    stats.sort_by(|a, b| a.total_cmp(b));
+    (
+        quantile_sorted(&stats, 0.025),
+        quantile_sorted(&stats, 0.975),
+    )
+}
+
+/// Bootstrap 95% CI of the median of `xs` (fixed seed).
+pub fn bootstrap_median_ci(xs: &[f64]) -> (f64, f64) {
+    bootstrap(xs, SEED, median)
+}
+
+/// Bootstrap 95% CI of `median(a) / median(b)`, resampling both groups
+/// independently (fixed seed).
+pub fn bootstrap_ratio_ci(a: &[f64], b: &[f64]) -> (f64, f64) {
+    let a = sorted(a);
+    let b = sorted(b);
+    if a.is_empty() || b.is_empty() {
+        return (f64::NAN, f64::NAN);
+    }
+    let mut rng = SplitMix64::new(SEED ^ 0x5241_5449_4f00_0000);
+    let mut ba = vec![0.0; a.len()];
+    let mut bb = vec![0.0; b.len()];
+    let mut stats = Vec::with_capacity(RESAMPLES);
+    for _ in 0..RESAMPLES {
+        for slot in ba.iter_mut() {
+            *slot = a[rng.below(a.len())];
+        }
+        for slot in bb.iter_mut() {
+            *slot = b[rng.below(b.len())];
+        }
+        stats.push(median(&ba) / median(&bb));
+    }
+    stats.retain(|x| !x.is_nan());
+    stats.sort_by(|x, y| x.total_cmp(y));
+    (
+        quantile_sorted(&stats, 0.025),
+        quantile_sorted(&stats, 0.975),
+    )
+}
+
+/// Tukey fences (1.5 × IQR beyond the quartiles): `true` marks an outlier.
+/// Flags only; the caller keeps every value.
+pub fn tukey_flags(xs: &[f64]) -> Vec<bool> {
+    let s = sorted(xs);
+    if s.len() < 3 {
+        return vec![false; xs.len()];
+    }
+    let q1 = quantile_sorted(&s, 0.25);
+    let q3 = quantile_sorted(&s, 0.75);
+    let iqr = q3 - q1;
+    let (lo, hi) = (q1 - 1.5 * iqr, q3 + 1.5 * iqr);
+    xs.iter().map(|&x| x < lo || x > hi).collect()
+}
+
+/// Coefficient of variation (sample standard deviation / mean); `None` for
+/// fewer than two values or a zero mean.
+pub fn cv(xs: &[f64]) -> Option<f64> {
+    let xs: Vec<f64> = xs.iter().copied().filter(|x| x.is_finite()).collect();
+    if xs.len() < 2 {
+        return None;
+    }
+    let n = xs.len() as f64;
+    let mean = xs.iter().sum::<f64>() / n;
+    if mean == 0.0 {
+        return None;
+    }
+    let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    Some(var.sqrt() / mean.abs())
+}
+
+/// A metric of one cell aggregated over its ok repetitions.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Estimate {
+    pub median: f64,
+    pub ci_lo: f64,
+    pub ci_hi: f64,
+    /// Coefficient of variation; null with one repetition.
+    pub cv: Option<f64>,
+    /// Repetitions that contributed a value.
+    pub n: usize,
+    /// Repetition numbers outside the Tukey fences (kept in the estimate).
+    pub outliers: Vec<i64>,
+}
+
+impl Estimate {
+    /// From `(repetition, value)` pairs; `None` without any finite value.
+    pub fn from_pairs(pairs: &[(i64, f64)]) -> Option<Estimate> {
+        let pairs: Vec<(i64, f64)> = pairs.iter().copied().filter(|p| p.1.is_finite()).collect();
+        if pairs.is_empty() {
+            return None;
+        }
+        let xs: Vec<f64> = pairs.iter().map(|p| p.1).collect();
+        let (ci_lo, ci_hi) = bootstrap_median_ci(&xs);
+        let flags = tukey_flags(&xs);
+        Some(Estimate {
+            median: median(&xs),
+            ci_lo,
+            ci_hi,
+            cv: cv(&xs),
+            n: xs.len(),
+            outliers: pairs
+                .iter()
+                .zip(flags)
+                .filter(|(_, f)| *f)
+                .map(|(p, _)| p.0)
+                .collect(),
+        })
+    }
+}
+
+/// Columns that describe a cell (its factors) rather than measure it.
+pub const FACTORS: &[&str] = &[
+    "model",
+    "threads",
+    "queue",
+    "workers",
+    "pool_threads",
+    "concurrency",
+    "rate_rps",
+    "arrival",
+    "io",
+    "io_latency_ms",
+    "cpu_ms",
+    "cpu_ratio",
+    "offload",
+    "load_mode",
+    "duration_s",
+    "warmup_s",
+    "timeout_ms",
+];
+
+/// A repetition that failed.
+#[derive(Debug, Clone, Serialize)]
+pub struct Failure {
+    pub experiment: String,
+    pub cell: String,
+    pub model: String,
+    pub repetition: i64,
+    pub error: String,
+}
+
+/// One cell of an experiment: its factors and its ok repetitions' values.
+#[derive(Debug, Clone)]
+pub struct Cell {
+    pub experiment: String,
+    pub cell: String,
+    pub model: String,
+    /// Factor columns (see [`FACTORS`]) from the cell's first row.
+    pub factors: BTreeMap<String, Value>,
+    /// Every column of the cell's first row (for rule filters).
+    pub first_row: Row,
+    /// Numeric columns of ok repetitions: `(repetition, value)`.
+    pub values: BTreeMap<String, Vec<(i64, f64)>>,
+    pub ok_repetitions: usize,
+    pub failures: Vec<Failure>,
+    /// Distinct notes over all repetitions, in first-seen order.
+    pub notes: Vec<String>,
+    pub transient: bool,
+}
+
+impl Cell {
+    /// Aggregate of a numeric column over the ok repetitions.
+    pub fn estimate(&self, metric: &str) -> Option<Estimate> {
+        Estimate::from_pairs(self.values.get(metric)?)
+    }
+    /// Raw ok values of a numeric column.
+    pub fn raw(&self, metric: &str) -> Vec<f64> {
+        self.values
+            .get(metric)
+            .map(|v| v.iter().map(|p| p.1).collect())
+            .unwrap_or_default()
+    }
+    pub fn factor(&self, name: &str) -> &Value {
+        self.first_row.get(name)
+    }
+    pub fn factor_num(&self, name: &str) -> Option<f64> {
+        self.factor(name).as_f64()
+    }
+    pub fn is_ok(&self) -> bool {
+        self.ok_repetitions > 0
+    }
+}
+
+/// Groups rows into cells (in first-seen order), separating failed
+/// repetitions from the statistics.
+pub fn cells(rows: &[Row]) -> Vec<Cell> {
+    let mut order: Vec<(String, String)> = Vec::new();
+    let mut by_key: BTreeMap<(String, String), Cell> = BTreeMap::new();
+    for row in rows {
+        let key = (row.text("experiment"), row.text("cell"));
+        let cell = by_key.entry(key.clone()).or_insert_with(|| {
+            order.push(key.clone());
+            Cell {
+                experiment: key.0.clone(),
+                cell: key.1.clone(),
+                model: row.text("model"),
+                factors: FACTORS
+                    .iter()
+                    .map(|f| (f.to_string(), row.get(f).clone()))
+                    .collect(),
+                first_row: row.clone(),
+                values: BTreeMap::new(),
+                ok_repetitions: 0,
+                failures: Vec::new(),
+                notes: Vec::new(),
+                transient: false,
+            }
+        });
+        let repetition = row.num("repetition").unwrap_or(0.0) as i64;
+        if !row.is_ok() {
+            cell.failures.push(Failure {
+                experiment: cell.experiment.clone(),
+                cell: cell.cell.clone(),
+                model: cell.model.clone(),
+                repetition,
+                error: row.str("error").unwrap_or("(no error message)").to_string(),
+            });
+            continue;
+        }
+        if cell.ok_repetitions == 0 {
+            // Prefer an ok row's factors (a failed row may miss some).
+            cell.first_row = row.clone();
+            for f in FACTORS {
+                cell.factors.insert(f.to_string(), row.get(f).clone());
+            }
+        }
+        cell.ok_repetitions += 1;
+        for (name, value) in &row.values {
+            if let Value::Num(x) = value {
+                if x.is_finite() {
+                    cell.values
+                        .entry(name.clone())
+                        .or_default()
+                        .push((repetition, *x));
+                }
+            }
+        }
+        if let Some(notes) = row.str("notes") {
+            for note in notes.split("; ").map(str::trim).filter(|n| !n.is_empty()) {
+                if !cell.notes.iter().any(|n| n == note) {
+                    cell.notes.push(note.to_string());
+                }
+            }
+        }
+        if matches!(row.get("transient"), Value::Bool(true)) {
+            cell.transient = true;
+        }
+    }
+    order
+        .into_iter()
+        .filter_map(|k| by_key.remove(&k))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spread(n: usize) -> Vec<f64> {
+        let mut rng = SplitMix64::new(42);
+        (0..n)
+            .map(|_| 100.0 + (rng.next_u64() % 2000) as f64 / 100.0)
+            .collect()
+    }
+
+    #[test]
+    fn splitmix_is_deterministic() {
+        let a: Vec<u64> = {
+            let mut r = SplitMix64::new(1);
+            (0..4).map(|_| r.next_u64()).collect()
+        };
+        let b: Vec<u64> = {
+            let mut r = SplitMix64::new(1);
+            (0..4).map(|_| r.next_u64()).collect()
+        };
+        assert_eq!(a, b);
+        assert_ne!(a[0], a[1]);
+    }
+
+    #[test]
+    fn median_and_quantiles() {
+        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), 2.5);
+        assert!(median(&[]).is_nan());
+        assert_eq!(quantile_sorted(&[1.0, 2.0, 3.0, 4.0, 5.0], 0.25), 2.0);
+    }
+
+    #[test]
+    fn bootstrap_ci_is_deterministic_and_contains_the_median() {
+        let xs = spread(25);
+        let ci = bootstrap_median_ci(&xs);
+        assert_eq!(ci, bootstrap_median_ci(&xs));
+        let m = median(&xs);
+        assert!(ci.0 <= m && m <= ci.1, "{ci:?} vs {m}");
+        assert!(ci.0 < ci.1);
+    }
+
+    #[test]
+    fn bootstrap_ci_narrows_with_more_data() {
+        let small = bootstrap_median_ci(&spread(10));
+        let large = bootstrap_median_ci(&spread(1000));
+        assert!(large.1 - large.0 < small.1 - small.0, "{small:?} {large:?}");
+    }
+
+    #[test]
+    fn bootstrap_ci_of_one_value_is_that_value() {
+        assert_eq!(bootstrap_median_ci(&[5.0]), (5.0, 5.0));
+    }
+
+    #[test]
+    fn ratio_ci_contains_ratio_of_medians() {
+        let a = [200.0, 210.0, 190.0, 205.0];
+        let b = [100.0, 101.0, 99.0, 100.5];
+        let (lo, hi) = bootstrap_ratio_ci(&a, &b);
+        let r = median(&a) / median(&b);
+        assert!(lo <= r && r <= hi, "{lo} {r} {hi}");
+        assert!(lo > 1.5 && hi < 2.5);
+    }
+
+    #[test]
+    fn tukey_flags_without_dropping() {
+        let xs = [10.0, 11.0, 10.5, 10.2, 50.0];
+        let flags = tukey_flags(&xs);
+        assert_eq!(flags, vec![false, false, false, false, true]);
+        let e = Estimate::from_pairs(
+            &xs.iter()
+                .enumerate()
+                .map(|(i, x)| (i as i64, *x))
+                .collect::<Vec<_>>(),
+        )
+        .unwrap();
+        assert_eq!(e.n, 5, "the outlier stays in the estimate");
+        assert_eq!(e.outliers, vec![4]);
+        assert_eq!(tukey_flags(&[1.0, 100.0]), vec![false, false]);
+    }
+
+    #[test]
+    fn coefficient_of_variation() {
+        assert_eq!(cv(&[5.0]), None);
+        assert_eq!(cv(&[2.0, 2.0, 2.0]), Some(0.0));
+        let c = cv(&[1.0, 2.0, 3.0]).unwrap();
+        assert!((c - 0.5).abs() < 1e-12, "{c}");
+    }
+}

@@ -1,0 +1,608 @@
+//! Verdict rules: a small declarative language carried from the spec's
+//! `[[verdict]]` tables through the manifest, evaluated on cell medians and
+//! their bootstrap CIs.
+//!
+//! A rule selects the ok cells of its experiment that match `filter`, takes
+//! the median of `metric` per cell (or, with `baseline`, the ratio to the
+//! matching baseline cell's median) and checks `value compare threshold`.
+//! `supported` needs every check to hold with its CI clear of the
+//! threshold; `not supported` needs a check whose CI lies entirely on the
+//! wrong side; anything else is `inconclusive`.
+
+use crate::load::{fmt_num, Value};
+use crate::stats::{bootstrap_ratio_ci, median, Cell, FACTORS};
+use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
+use std::collections::BTreeMap;
+
+/// The claims the project reproduces (ids from CLAIMS.md), with a one-line
+/// summary each.
+pub const CLAIMS: &[(&str, &str)] = &[
+    ("H1", "A bounded thread pool saturates under long I/O: requests queue, latency grows, timeouts follow."),
+    ("H2", "A bigger pool relieves the queue but costs memory and context switches."),
+    ("H3", "Handing I/O to a non-blocking client frees the request thread; the pool no longer caps throughput."),
+    ("H4", "C10K: one event loop serves 10,000 waiting requests without 10,000 threads."),
+    ("H5", "CPU-heavy work on the event loop delays every request; offloading it restores responsiveness."),
+    ("H6", "A blocking DB driver inside async code blocks the loop; an async driver fixes it."),
+    ("H7", "A blocking HTTP call inside async code blocks the loop; an async client hands control back."),
+    ("H8", "For CPU-bound work async brings no benefit; threads run CPU work in parallel."),
+    ("H9", "The hybrid model (event loop for I/O, pool for CPU) beats either pure model on mixed work."),
+    ("H10", "Coroutines give scale (throughput), not speed (latency); blocking inside them removes the benefit."),
+];
+
+/// Comparison operator of a rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Compare {
+    #[serde(rename = ">=")]
+    Ge,
+    #[serde(rename = "<=")]
+    Le,
+    #[serde(rename = ">")]
+    Gt,
+    #[serde(rename = "<")]
+    Lt,
+}
+
+impl Compare {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Compare::Ge => ">=",
+            Compare::Le => "<=",
+            Compare::Gt => ">",
+            Compare::Lt => "<",
+        }
+    }
+    pub fn holds(self, value: f64, threshold: f64) -> bool {
+        match self {
+            Compare::Ge => value >= threshold,
+            Compare::Le => value <= threshold,
+            Compare::Gt => value > threshold,
+            Compare::Lt => value < threshold,
+        }
+    }
+    /// Whether larger values are better for this comparison.
+    fn wants_large(self) -> bool {
+        matches!(self, Compare::Ge | Compare::Gt)
+    }
+}
+
+/// One `[[verdict]]` rule.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rule {
+    /// The human sentence.
+    pub text: String,
+    /// A numeric column of `results.parquet` (or a derived one:
+    /// `rss_per_inflight_bytes`, `ctx_per_request`).
+    pub metric: String,
+    /// Column → value or list of values; a string starting with `>=`, `<=`,
+    /// `>` or `<` is a numeric bound.
+    #[serde(default)]
+    pub filter: BTreeMap<String, Json>,
+    /// Selects the baseline cell; the value compared is then the ratio
+    /// median(metric) / median(baseline metric).
+    #[serde(default)]
+    pub baseline: Option<BTreeMap<String, Json>>,
+    pub compare: Compare,
+    pub threshold: f64,
+}
+
+fn fmt_filter(filter: &BTreeMap<String, Json>) -> String {
+    let parts: Vec<String> = filter
+        .iter()
+        .map(|(k, v)| match v {
+            Json::String(s) if bound(s).is_some() => format!("{k}{s}"),
+            Json::String(s) => format!("{k}={s}"),
+            Json::Array(items) => format!(
+                "{k}∈{{{}}}",
+                items
+                    .iter()
+                    .map(|i| match i {
+                        Json::String(s) => s.clone(),
+                        other => other.to_string(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ),
+            other => format!("{k}={other}"),
+        })
+        .collect();
+    format!("[{}]", parts.join(", "))
+}
+
+impl Rule {
+    /// The rule in one line, e.g.
+    /// `latency_p99_ms[model=tokio] / latency_p99_ms[model=threads] >= 5`.
+    pub fn formal(&self) -> String {
+        let lhs = format!("{}{}", self.metric, fmt_filter(&self.filter));
+        match &self.baseline {
+            Some(b) => format!(
+                "{lhs} / {}{} {} {}",
+                self.metric,
+                fmt_filter(b),
+                self.compare.symbol(),
+                fmt_num(self.threshold)
+            ),
+            None => format!(
+                "{lhs} {} {}",
+                self.compare.symbol(),
+                fmt_num(self.threshold)
+            ),
+        }
+    }
+}
+
+/// Outcome of a rule or a claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Verdict {
+    #[serde(rename = "supported")]
+    Supported,
+    #[serde(rename = "not supported")]
+    NotSupported,
+    #[serde(rename = "inconclusive")]
+    Inconclusive,
+    #[serde(rename = "not run")]
+    NotRun,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Supported => "supported",
+            Verdict::NotSupported => "not supported",
+            Verdict::Inconclusive => "inconclusive",
+            Verdict::NotRun => "not run",
+        }
+    }
+    /// CSS class / slug.
+    pub fn slug(self) -> &'static str {
+        match self {
+            Verdict::Supported => "supported",
+            Verdict::NotSupported => "not-supported",
+            Verdict::Inconclusive => "inconclusive",
+            Verdict::NotRun => "not-run",
+        }
+    }
+}
+
+/// Combines verdicts: all supported → supported; any not supported → not
+/// supported; otherwise (or with none) inconclusive.
+pub fn combine(verdicts: &[Verdict]) -> Verdict {
+    if verdicts.is_empty() {
+        Verdict::Inconclusive
+    } else if verdicts.contains(&Verdict::NotSupported) {
+        Verdict::NotSupported
+    } else if verdicts.iter().all(|v| *v == Verdict::Supported) {
+        Verdict::Supported
+    } else {
+        Verdict::Inconclusive
+    }
+}
+
+/// One evaluated cell (or cell / baseline pair) of a rule.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Check {
+    pub cell: String,
+    pub baseline_cell: Option<String>,
+    /// Median of the metric, or the ratio of medians with a baseline.
+    pub value: f64,
+    pub ci_lo: f64,
+    pub ci_hi: f64,
+    /// `value compare threshold` holds.
+    pub holds: bool,
+    /// The whole CI satisfies the comparison.
+    pub clear: bool,
+    /// The whole CI violates the comparison.
+    pub wrong: bool,
+}
+
+/// A rule evaluated on one experiment.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RuleOutcome {
+    pub experiment: String,
+    pub text: String,
+    pub formal: String,
+    pub verdict: Verdict,
+    /// The worst-case check's value (median or ratio).
+    pub effect: Option<f64>,
+    pub effect_ci_lo: Option<f64>,
+    pub effect_ci_hi: Option<f64>,
+    /// The cell of the worst-case check.
+    pub effect_cell: Option<String>,
+    /// Why the verdict is inconclusive, when there is a simple reason.
+    pub reason: Option<String>,
+    pub checks: Vec<Check>,
+}
+
+fn parse_num(s: &str) -> Option<f64> {
+    s.trim().parse::<f64>().ok()
+}
+
+/// A numeric bound written as a string: `">=400"` → (Ge, 400).
+fn bound(s: &str) -> Option<(Compare, f64)> {
+    let s = s.trim();
+    for (prefix, cmp) in [
+        (">=", Compare::Ge),
+        ("<=", Compare::Le),
+        (">", Compare::Gt),
+        ("<", Compare::Lt),
+    ] {
+        if let Some(rest) = s.strip_prefix(prefix) {
+            return parse_num(rest).map(|t| (cmp, t));
+        }
+    }
+    None
+}
+
+fn num_eq(a: f64, b: f64) -> bool {
+    a == b || (a - b).abs() <= 1e-9 * a.abs().max(b.abs())
+}
+
+/// Whether a cell's value matches one filter value (scalar or list).
+pub fn value_matches(value: &Value, spec: &Json) -> bool {
+    match spec {
+        Json::Array(items) => items.iter().any(|i| value_matches(value, i)),
+        Json::Null => value.is_null(),
+        Json::Bool(b) => matches!(value, Value::Bool(v) if v == b),
+        Json::Number(n) => {
+            let Some(n) = n.as_f64() else { return false };
+            match value {
+                Value::Num(x) => num_eq(*x, n),
+                Value::Str(s) => parse_num(s).is_some_and(|x| num_eq(x, n)),
+                _ => false,
+            }
+        }
+        Json::String(s) => {
+            if let Some((cmp, t)) = bound(s) {
+                return value.as_f64().is_some_and(|x| cmp.holds(x, t));
+            }
+            match value {
+                Value::Str(v) => v == s,
+                Value::Num(x) => parse_num(s).is_some_and(|n| num_eq(*x, n)),
+                Value::Bool(b) => s.eq_ignore_ascii_case(&b.to_string()),
+                Value::Null => false,
+            }
+        }
+        Json::Object(_) => false,
+    }
+}
+
+/// Whether a cell matches every entry of a filter.
+pub fn cell_matches(cell: &Cell, filter: &BTreeMap<String, Json>) -> bool {
+    filter.iter().all(|(column, spec)| {
+        let value = match column.as_str() {
+            "cell" => Value::Str(cell.cell.clone()),
+            "experiment" => Value::Str(cell.experiment.clone()),
+            _ => cell.factor(column).clone(),
+        };
+        value_matches(&value, spec)
+    })
+}
+
+/// Whether `base` agrees with `cell` on every factor named in neither
+/// filter; a factor that does not apply to one of them (null) is ignored.
+fn agrees(cell: &Cell, base: &Cell, named: &[&String]) -> bool {
+    FACTORS.iter().all(|f| {
+        if named.iter().any(|n| n.as_str() == *f) {
+            return true;
+        }
+        match (cell.factor(f), base.factor(f)) {
+            (Value::Null, _) | (_, Value::Null) => true,
+            (Value::Num(a), Value::Num(b)) => num_eq(*a, *b),
+            (a, b) => a == b,
+        }
+    })
+}
+
+fn inconclusive(experiment: &str, rule: &Rule, reason: String) -> RuleOutcome {
+    RuleOutcome {
+        experiment: experiment.to_string(),
+        text: rule.text.clone(),
+        formal: rule.formal(),
+        verdict: Verdict::Inconclusive,
+        effect: None,
+        effect_ci_lo: None,
+        effect_ci_hi: None,
+        effect_cell: None,
+        reason: Some(reason),
+        checks: Vec::new(),
+    }
+}
+
+/// Parses a raw rule from the manifest; a malformed one becomes an
+/// inconclusive outcome that says why.
+pub fn evaluate_raw(experiment: &str, raw: &Json, cells: &[&Cell]) -> RuleOutcome {
+    match serde_json::from_value::<Rule>(raw.clone()) {
+        Ok(rule) => evaluate(experiment, &rule, cells),
+        Err(e) => RuleOutcome {
+            experiment: experiment.to_string(),
+            text: raw
+                .get("text")
+                .and_then(Json::as_str)
+                .unwrap_or("(rule without text)")
+                .to_string(),
+            formal: raw.to_string(),
+            verdict: Verdict::Inconclusive,
+            effect: None,
+            effect_ci_lo: None,
+            effect_ci_hi: None,
+            effect_cell: None,
+            reason: Some(format!("malformed rule: {e}")),
+            checks: Vec::new(),
+        },
+    }
+}
+
+/// Evaluates a rule on the cells of one experiment.
+pub fn evaluate(experiment: &str, rule: &Rule, cells: &[&Cell]) -> RuleOutcome {
+    let ok: Vec<&Cell> = cells.iter().copied().filter(|c| c.is_ok()).collect();
+    let matched: Vec<&Cell> = ok
+        .iter()
+        .copied()
+        .filter(|c| cell_matches(c, &rule.filter))
+        .collect();
+    if matched.is_empty() {
+        return inconclusive(
+            experiment,
+            rule,
+            format!("no ok cell matches the filter {}", fmt_filter(&rule.filter)),
+        );
+    }
+    let mut checks = Vec::new();
+    let mut missing = Vec::new();
+    for cell in &matched {
+        let values = cell.raw(&rule.metric);
+        if values.is_empty() {
+            missing.push(format!("{} has no `{}`", cell.cell, rule.metric));
+            continue;
+        }
+        match &rule.baseline {
+            None => {
+                let e = cell.estimate(&rule.metric).expect("values present");
+                checks.push(make_check(
+                    rule, &cell.cell, None, e.median, e.ci_lo, e.ci_hi,
+                ));
+            }
+            Some(bfilter) => {
+                let named: Vec<&String> = rule.filter.keys().chain(bfilter.keys()).collect();
+                let bases: Vec<&Cell> = ok
+                    .iter()
+                    .copied()
+                    .filter(|b| b.cell != cell.cell)
+                    .filter(|b| cell_matches(b, bfilter) && agrees(cell, b, &named))
+                    .collect();
+                if bases.is_empty() {
+                    missing.push(format!("no baseline cell for {}", cell.cell));
+                }
+                for base in bases {
+                    let bvalues = base.raw(&rule.metric);
+                    let bm = median(&bvalues);
+                    if bvalues.is_empty() || bm == 0.0 {
+                        missing.push(format!(
+                            "baseline {} has no usable `{}`",
+                            base.cell, rule.metric
+                        ));
+                        continue;
+                    }
+                    let ratio = median(&values) / bm;
+                    let (lo, hi) = bootstrap_ratio_ci(&values, &bvalues);
+                    checks.push(make_check(
+                        rule,
+                        &cell.cell,
+                        Some(&base.cell),
+                        ratio,
+                        lo,
+                        hi,
+                    ));
+                }
+            }
+        }
+    }
+    let verdict = if checks.iter().any(|c| c.wrong) {
+        Verdict::NotSupported
+    } else if missing.is_empty() && !checks.is_empty() && checks.iter().all(|c| c.holds && c.clear)
+    {
+        Verdict::Supported
+    } else {
+        Verdict::Inconclusive
+    };
+    let worst = checks.iter().min_by(|a, b| {
+        let ord = a.value.total_cmp(&b.value);
+        if rule.compare.wants_large() {
+            ord
+        } else {
+            ord.reverse()
+        }
+    });
+    let reason = if verdict == Verdict::Inconclusive {
+        if !missing.is_empty() {
+            Some(missing.join("; "))
+        } else {
+            Some("a confidence interval overlaps the threshold".to_string())
+        }
+    } else {
+        None
+    };
+    RuleOutcome {
+        experiment: experiment.to_string(),
+        text: rule.text.clone(),
+        formal: rule.formal(),
+        verdict,
+        effect: worst.map(|c| c.value),
+        effect_ci_lo: worst.map(|c| c.ci_lo),
+        effect_ci_hi: worst.map(|c| c.ci_hi),
+        effect_cell: worst.map(|c| match &c.baseline_cell {
+            Some(b) => format!("{} vs {}", c.cell, b),
+            None => c.cell.clone(),
+        }),
+        reason,
+        checks,
+    }
+}
+
+fn make_check(
+    rule: &Rule,
+    cell: &str,
+    baseline: Option<&str>,
+    value: f64,
+    lo: f64,
+    hi: f64,
+) -> Check {
+    let (t, cmp) = (rule.threshold, rule.compare);
+    Check {
+        cell: cell.to_string(),
+        baseline_cell: baseline.map(str::to_string),
+        value,
+        ci_lo: lo,
+        ci_hi: hi,
+        holds: cmp.holds(value, t),
+        clear: cmp.holds(lo, t) && cmp.holds(hi, t),
+        wrong: !cmp.holds(lo, t) && !cmp.holds(hi, t),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::Row;
+    use serde_json::json;
+
+    fn cell(name: &str, model: &str, concurrency: f64, throughput: &[f64]) -> Cell {
+        let mut row = Row::default();
+        row.values.insert("model".into(), Value::Str(model.into()));
+        row.values
+            .insert("concurrency".into(), Value::Num(concurrency));
+        row.values.insert("io_latency_ms".into(), Value::Num(50.0));
+        row.values.insert("threads".into(), Value::Null);
+        Cell {
+            experiment: "e".into(),
+            cell: name.into(),
+            model: model.into(),
+            factors: FACTORS
+                .iter()
+                .map(|f| (f.to_string(), row.get(f).clone()))
+                .collect(),
+            first_row: row,
+            values: [(
+                "throughput_rps".to_string(),
+                throughput
+                    .iter()
+                    .enumerate()
+                    .map(|(i, x)| (i as i64, *x))
+                    .collect(),
+            )]
+            .into_iter()
+            .collect(),
+            ok_repetitions: throughput.len(),
+            failures: vec![],
+            notes: vec![],
+            transient: false,
+        }
+    }
+
+    fn rule(v: Json) -> Rule {
+        serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn filter_semantics() {
+        let v = Value::Num(1000.0);
+        assert!(value_matches(&v, &json!(1000)));
+        assert!(value_matches(&v, &json!(1000.0)));
+        assert!(value_matches(&v, &json!([10, 1000])));
+        assert!(!value_matches(&v, &json!([10, 100])));
+        assert!(value_matches(&v, &json!(">=400")));
+        assert!(value_matches(&v, &json!(">999.5")));
+        assert!(!value_matches(&v, &json!("<1000")));
+        assert!(value_matches(&v, &json!("<=1000")));
+        assert!(value_matches(&v, &json!("1000")));
+        assert!(!value_matches(&Value::Null, &json!(">=0")));
+        assert!(value_matches(&Value::Null, &json!(null)));
+        let s = Value::Str("tokio".into());
+        assert!(value_matches(&s, &json!("tokio")));
+        assert!(value_matches(&s, &json!(["smol", "tokio"])));
+        assert!(!value_matches(&s, &json!("tokio-current")));
+        assert!(value_matches(&Value::Bool(true), &json!(true)));
+    }
+
+    #[test]
+    fn threshold_rule_supported_and_not_supported() {
+        let a = cell("a", "tokio", 1000.0, &[1000.0, 1010.0, 990.0]);
+        let b = cell("b", "tokio", 100.0, &[500.0, 505.0, 495.0]);
+        let cells = [&a, &b];
+        let r = rule(json!({"text": "t", "metric": "throughput_rps",
+            "filter": {"model": "tokio", "concurrency": ">=400"}, "compare": ">=", "threshold": 900}));
+        let out = evaluate("e", &r, &cells);
+        assert_eq!(out.verdict, Verdict::Supported);
+        assert_eq!(out.checks.len(), 1, "only the c=1000 cell matches");
+        assert_eq!(out.effect, Some(1000.0));
+        assert_eq!(
+            r.formal(),
+            "throughput_rps[concurrency>=400, model=tokio] >= 900"
+        );
+
+        let r = rule(json!({"text": "t", "metric": "throughput_rps",
+            "filter": {"model": "tokio"}, "compare": ">=", "threshold": 900}));
+        let out = evaluate("e", &r, &cells);
+        assert_eq!(out.verdict, Verdict::NotSupported);
+        assert_eq!(out.effect, Some(500.0), "worst case is the minimum");
+    }
+
+    #[test]
+    fn inconclusive_when_ci_overlaps_threshold_or_nothing_matches() {
+        let a = cell("a", "tokio", 1000.0, &[850.0, 1000.0, 950.0]);
+        let cells = [&a];
+        let r = rule(json!({"text": "t", "metric": "throughput_rps",
+            "filter": {"model": "tokio"}, "compare": ">=", "threshold": 900}));
+        let out = evaluate("e", &r, &cells);
+        assert_eq!(out.verdict, Verdict::Inconclusive);
+        assert!(out.reason.unwrap().contains("overlaps"));
+
+        let r = rule(json!({"text": "t", "metric": "throughput_rps",
+            "filter": {"model": "smol"}, "compare": ">=", "threshold": 900}));
+        let out = evaluate("e", &r, &cells);
+        assert_eq!(out.verdict, Verdict::Inconclusive);
+        assert!(out.reason.unwrap().contains("no ok cell matches"));
+    }
+
+    #[test]
+    fn baseline_ratio_matches_on_unnamed_factors() {
+        let t1 = cell("t1", "tokio", 100.0, &[300.0, 310.0, 305.0]);
+        let t2 = cell("t2", "tokio", 1000.0, &[3000.0, 3050.0, 2990.0]);
+        let h1 = cell("h1", "threads", 100.0, &[100.0, 101.0, 99.0]);
+        let h2 = cell("h2", "threads", 1000.0, &[200.0, 201.0, 199.0]);
+        let cells = [&t1, &t2, &h1, &h2];
+        let r = rule(json!({"text": "t", "metric": "throughput_rps",
+            "filter": {"model": "tokio"}, "baseline": {"model": "threads"},
+            "compare": ">=", "threshold": 2}));
+        let out = evaluate("e", &r, &cells);
+        assert_eq!(out.checks.len(), 2);
+        assert_eq!(out.checks[0].baseline_cell.as_deref(), Some("h1"));
+        assert_eq!(out.checks[1].baseline_cell.as_deref(), Some("h2"));
+        assert_eq!(out.verdict, Verdict::Supported);
+        assert!((out.effect.unwrap() - 3.05).abs() < 1e-9);
+
+        let r = rule(json!({"text": "t", "metric": "throughput_rps",
+            "filter": {"model": "tokio"}, "baseline": {"model": "smol"},
+            "compare": ">=", "threshold": 2}));
+        let out = evaluate("e", &r, &cells);
+        assert_eq!(out.verdict, Verdict::Inconclusive);
+        assert!(out.reason.unwrap().contains("no baseline cell"));
+    }
+
+    #[test]
+    fn malformed_rule_is_inconclusive() {
+        let a = cell("a", "tokio", 1000.0, &[1.0]);
+        let out = evaluate_raw("e", &json!({"text": "x", "metric": "m"}), &[&a]);
+        assert_eq!(out.verdict, Verdict::Inconclusive);
+        assert!(out.reason.unwrap().starts_with("malformed rule"));
+    }
+
+    #[test]
+    fn combine_verdicts() {
+        use Verdict::*;
+        assert_eq!(combine(&[Supported, Supported]), Supported);
+        assert_eq!(combine(&[Supported, Inconclusive]), Inconclusive);
+        assert_eq!(combine(&[Inconclusive, NotSupported]), NotSupported);
+        assert_eq!(combine(&[]), Inconclusive);
+    }
+}

@@ -1,0 +1,255 @@
+//! End-to-end: a fixture run written with polars → report → snapshots;
+//! escaping; the compare gate through the real binary.
+
+use serde_json::Value as Json;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use threadloop_reports::fixture::{write_fixture, FixtureOptions, HOSTILE_TITLE};
+use threadloop_reports::{compare, load, report};
+
+fn tmp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "threadloop-reports-{}-{}",
+        name,
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn fixture(root: &Path, run_id: &str, scale: f64) -> PathBuf {
+    let dir = root.join("runs").join(run_id);
+    write_fixture(
+        &dir,
+        &FixtureOptions {
+            run_id: run_id.into(),
+            throughput_scale: scale,
+        },
+    )
+    .unwrap();
+    dir
+}
+
+/// Rounds every float to 6 significant digits so snapshots do not churn on
+/// the last bits of a bootstrap.
+fn round(v: Json) -> Json {
+    match v {
+        Json::Number(n) if n.is_f64() => {
+            let x = n.as_f64().unwrap();
+            let r: f64 = format!("{:.6e}", x).parse().unwrap();
+            serde_json::Number::from_f64(r)
+                .map(Json::Number)
+                .unwrap_or(Json::Null)
+        }
+        Json::Array(a) => Json::Array(a.into_iter().map(round).collect()),
+        Json::Object(o) => Json::Object(o.into_iter().map(|(k, v)| (k, round(v))).collect()),
+        other => other,
+    }
+}
+
+/// Tags, ids and headings of the page, one per line, without the SVG
+/// contents or numbers.
+fn structure(html: &str) -> String {
+    let mut out = Vec::new();
+    let mut rest = html;
+    while let Some(start) = rest.find('<') {
+        rest = &rest[start..];
+        let end = rest.find('>').unwrap_or(rest.len() - 1);
+        let tag = &rest[1..end];
+        let name: String = tag
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '/')
+            .collect();
+        let id = tag
+            .split("id=\"")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .unwrap_or("");
+        match name.as_str() {
+            "section" | "figure" | "header" | "table" => out.push(format!("<{name} id={id}>")),
+            "h1" | "h2" | "h3" => {
+                let close = format!("</{name}>");
+                let text_end = rest.find(&close).unwrap_or(end);
+                let inner = &rest[end + 1..text_end];
+                let text = strip_tags(inner);
+                out.push(format!("<{name}> {text}"));
+            }
+            "svg" => out.push("  <svg>".into()),
+            _ => {}
+        }
+        rest = &rest[end + 1..];
+    }
+    out.join("\n")
+}
+
+fn strip_tags(s: &str) -> String {
+    let mut out = String::new();
+    let mut inside = false;
+    for c in s.chars() {
+        match c {
+            '<' => inside = true,
+            '>' => inside = false,
+            c if !inside => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+#[test]
+fn fixture_report_snapshots_and_escaping() {
+    let root = tmp("render");
+    let run_dir = fixture(&root, "fixture-run", 1.0);
+    let out = root.join("out");
+    let analysis = report::analyse(load::load_run(&run_dir).unwrap());
+    let written = report::write_report(&analysis, &out).unwrap();
+    assert_eq!(written.dir, out.join("fixture-run"));
+    assert_eq!(
+        std::fs::read_link(out.join("latest")).unwrap(),
+        PathBuf::from("fixture-run")
+    );
+
+    let mut summary: Json =
+        serde_json::from_str(&std::fs::read_to_string(&written.summary_json).unwrap()).unwrap();
+    // Every field name stays in the snapshot; per cell only two metrics
+    // keep their numbers, so the snapshot stays reviewable.
+    for cell in summary["cells"].as_array_mut().unwrap() {
+        let metrics = cell["metrics"].as_object_mut().unwrap();
+        for (name, value) in metrics.iter_mut() {
+            if name != "throughput_rps" && name != "latency_p99_ms" {
+                *value = Json::String("[redacted]".into());
+            }
+        }
+    }
+    insta::assert_snapshot!(
+        "summary_json",
+        serde_json::to_string_pretty(&round(summary)).unwrap()
+    );
+
+    let html = std::fs::read_to_string(&written.index).unwrap();
+    insta::assert_snapshot!("html_structure", structure(&html));
+
+    // The hostile title is text, never markup; nothing runs scripts.
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;&#x2F;script&gt;"));
+    assert!(!html.to_ascii_lowercase().contains("<script"));
+    assert!(!html.contains(HOSTILE_TITLE));
+    assert!(html.contains("&lt;b&gt;not bold&lt;&#x2F;b&gt;"));
+    // Self-contained: no external resources.
+    for needle in ["http://", "https://", "<link", "@import", "src="] {
+        let hits: Vec<_> = html.match_indices(needle).collect();
+        assert!(
+            hits.iter().all(|(i, _)| html[..*i].ends_with("xmlns=\"")),
+            "external reference {needle}"
+        );
+    }
+    // Every chart has a non-zero size.
+    let svgs: Vec<&str> = html.split("<svg").skip(1).collect();
+    assert!(svgs.len() >= 5, "{} charts", svgs.len());
+    for s in &svgs {
+        let head = &s[..s.find('>').unwrap()];
+        assert!(
+            head.contains("width=\"760\"") && head.contains("height=\"400\""),
+            "{head}"
+        );
+    }
+    let md = std::fs::read_to_string(&written.summary_md).unwrap();
+    assert!(md.contains("| H1 | supported |"), "{md}");
+    assert!(md.contains("| H5 | not supported |"), "{md}");
+    assert!(md.contains("| H4 | inconclusive |"), "{md}");
+    assert!(md.contains("| H2 | not run |"), "{md}");
+    assert!(!md.contains("<script"));
+}
+
+fn report_bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_report"))
+}
+
+#[test]
+fn cli_renders_and_prints_the_index_path() {
+    let root = tmp("cli");
+    let run_dir = fixture(&root, "fixture-cli", 1.0);
+    let out = root.join("out");
+    let o = report_bin()
+        .arg(&run_dir)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let printed = String::from_utf8(o.stdout).unwrap();
+    assert_eq!(
+        printed.trim(),
+        out.join("fixture-cli/index.html").display().to_string()
+    );
+    assert!(out.join("latest/summary.json").is_file());
+}
+
+#[test]
+fn compare_with_itself_has_no_significant_change() {
+    let root = tmp("self");
+    let run_dir = fixture(&root, "fixture-self", 1.0);
+    let out = root.join("out");
+    let o = report_bin()
+        .args(["compare"])
+        .arg(&run_dir)
+        .arg(&run_dir)
+        .args(["--fail-on-regression", "20", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        stdout.contains("0 with a significant regression"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains('*'.to_string().as_str()) || !stdout.contains("% *"));
+    assert!(out.join("fixture-self/compare.html").is_file());
+    assert!(out.join("fixture-self/compare.md").is_file());
+
+    let a = report::analyse(load::load_run(&run_dir).unwrap());
+    let cmp = compare::compare(&a, &a, Some(20.0));
+    assert_eq!(cmp.rows.len(), a.cells.len());
+    assert!(cmp.regressions().is_empty());
+}
+
+#[test]
+fn halved_throughput_fails_the_gate() {
+    let root = tmp("halved");
+    let base = fixture(&root, "fixture-base", 1.0);
+    let new = fixture(&root, "fixture-halved", 0.5);
+    let out = root.join("out");
+    let o = report_bin()
+        .arg("compare")
+        .arg(&base)
+        .arg(&new)
+        .args(["--fail-on-regression", "20", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("regressed significantly by more than 20%"),
+        "{stderr}"
+    );
+    let md = std::fs::read_to_string(out.join("fixture-halved/compare.md")).unwrap();
+    assert!(md.contains("-50.0% *"), "{md}");
+    assert!(md.contains("REGRESSION throughput"), "{md}");
+
+    // The same regression passes a gate wider than it.
+    let o = report_bin()
+        .arg("compare")
+        .arg(&base)
+        .arg(&new)
+        .args(["--fail-on-regression", "60", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+}
