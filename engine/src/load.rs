@@ -3,13 +3,14 @@
 //! that would expose it. It owns every timestamp that defines latency and all
 //! the counters; the model only reports starts and ends through a channel.
 
-use crate::cell::{Arrival, Cell, Load};
+use crate::cell::{Cell, Load};
+use crate::theory::inter_arrival;
 use crate::measure::{new_histogram, record, ProcStatus, Usage, Window};
 use crate::server::{Done, Request, Server, Status};
 use crossbeam_channel::{unbounded, Receiver, RecvTimeoutError, Sender};
 use hdrhistogram::Histogram;
 use rand::rngs::SmallRng;
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
@@ -224,14 +225,7 @@ impl<'a> Generator<'a> {
             Load::Open { .. } => Some(start),
         };
         let gap = |rng: &mut SmallRng| match self.cell.load {
-            Load::Open {
-                rate_rps,
-                arrival: Arrival::Constant,
-            } => Duration::from_secs_f64(1.0 / rate_rps),
-            Load::Open {
-                rate_rps,
-                arrival: Arrival::Poisson,
-            } => Duration::from_secs_f64(-(1.0 - rng.random::<f64>()).ln() / rate_rps),
+            Load::Open { rate_rps, arrival } => Duration::from_secs_f64(inter_arrival(rate_rps, arrival, rng)),
             Load::Closed { .. } => Duration::MAX,
         };
         let max_in_flight = self.cell.max_in_flight as usize;

@@ -24,8 +24,13 @@ pub struct Theory {
     pub latency_ms: Option<f64>,
     /// Open loop: offered rate / capacity.
     pub utilisation: Option<f64>,
-    /// Open loop, `threads`: mean queueing delay of the M/D/T (or D/D/T) queue.
+    /// Open loop, `threads`: mean queueing delay of the M/D/T (or D/D/T)
+    /// queue in steady state.
     pub queue_wait_ms: Option<f64>,
+    /// The same queue fed with this cell's own arrival sequence (same seed),
+    /// over its measured window: free of the sampling noise of a short run,
+    /// so measured − this is what the model and harness add.
+    pub queue_wait_path_ms: Option<f64>,
     /// Closed loop, C > T: time for the queue to turn over once (C/T × S);
     /// a warm-up shorter than this measures a transient, not a steady state.
     pub turnover_s: Option<f64>,
@@ -85,17 +90,23 @@ pub fn theory(cell: &Cell) -> Theory {
                 latency_ms: bound.map(|x| n / x * 1e3),
                 utilisation: None,
                 queue_wait_ms: None,
+                queue_wait_path_ms: None,
                 turnover_s: turnover,
             }
         }
         Load::Open { rate_rps, arrival } => {
             let rho = capacity.map(|cap| rate_rps / cap);
-            let queue_wait = match (cell.model, cell.threads) {
-                (ModelKind::Threads, Some(t)) if s > 0.0 && rho.is_some_and(|r| r < 1.0) => Some(
-                    simulate_pool_wait(rate_rps, s, t as usize, arrival, 200_000, cell.seed) * 1e3,
-                ),
+            let pool = match (cell.model, cell.threads) {
+                (ModelKind::Threads, Some(t)) if s > 0.0 => Some(t as usize),
                 _ => None,
             };
+            let queue_wait = pool
+                .filter(|_| rho.is_some_and(|r| r < 1.0))
+                .map(|t| simulate_pool_wait(rate_rps, s, t, arrival, 200_000, cell.seed) * 1e3);
+            let queue_wait_path = pool.map(|t| {
+                let arrivals = arrival_times(rate_rps, arrival, cell.seed, cell.warmup_s + cell.duration_s);
+                path_wait(&arrivals, s, t, cell.warmup_s) * 1e3
+            });
             Theory {
                 throughput_rps: Some(capacity.map_or(rate_rps, |cap| rate_rps.min(cap))),
                 capacity_rps: capacity,
@@ -103,9 +114,55 @@ pub fn theory(cell: &Cell) -> Theory {
                     .then(|| s * 1e3 + queue_wait.unwrap_or(0.0)),
                 utilisation: rho,
                 queue_wait_ms: queue_wait,
+                queue_wait_path_ms: queue_wait_path,
                 turnover_s: None,
             }
         }
+    }
+}
+
+/// The arrival times (seconds from the start) the load generator produces
+/// for this rate, process and seed: the same RNG, the same draws, in order.
+pub fn arrival_times(rate: f64, arrival: Arrival, seed: u64, until_s: f64) -> Vec<f64> {
+    let mut rng = SmallRng::seed_from_u64(seed);
+    let mut t = 0.0;
+    let mut out = Vec::new();
+    while t < until_s {
+        out.push(t);
+        t += inter_arrival(rate, arrival, &mut rng);
+    }
+    out
+}
+
+/// One gap between arrivals. Shared with the load generator, so that the
+/// theory can replay a cell's exact arrivals.
+pub fn inter_arrival(rate: f64, arrival: Arrival, rng: &mut SmallRng) -> f64 {
+    match arrival {
+        Arrival::Constant => 1.0 / rate,
+        Arrival::Poisson => -(1.0 - rng.random::<f64>()).ln() / rate,
+    }
+}
+
+/// Mean queueing delay (seconds) of the arrivals at or after `from_s`, for a
+/// FIFO pool of `servers` with fixed service time `service_s`.
+pub fn path_wait(arrivals: &[f64], service_s: f64, servers: usize, from_s: f64) -> f64 {
+    let mut free: BinaryHeap<std::cmp::Reverse<u64>> = (0..servers.max(1)).map(|_| std::cmp::Reverse(0u64)).collect();
+    let ns = |secs: f64| (secs * 1e9) as u64;
+    let (mut total, mut n) = (0u128, 0u64);
+    for &t in arrivals {
+        let arrive = ns(t);
+        let std::cmp::Reverse(earliest) = free.pop().expect("at least one server");
+        let begin = earliest.max(arrive);
+        free.push(std::cmp::Reverse(begin + ns(service_s)));
+        if t >= from_s {
+            total += (begin - arrive) as u128;
+            n += 1;
+        }
+    }
+    if n == 0 {
+        0.0
+    } else {
+        total as f64 / n as f64 / 1e9
     }
 }
 
@@ -113,38 +170,17 @@ pub fn theory(cell: &Cell) -> Theory {
 /// service time `service_s`, fed at `rate` by `arrival`: M/D/c for Poisson,
 /// D/D/c for constant. A discrete-event simulation over `n` arrivals, the
 /// first tenth discarded as warm-up; deterministic for a seed.
-pub fn simulate_pool_wait(
-    rate: f64,
-    service_s: f64,
-    servers: usize,
-    arrival: Arrival,
-    n: usize,
-    seed: u64,
-) -> f64 {
+pub fn simulate_pool_wait(rate: f64, service_s: f64, servers: usize, arrival: Arrival, n: usize, seed: u64) -> f64 {
     let mut rng = SmallRng::seed_from_u64(seed);
-    // Min-heap of the times the servers become free (negated for BinaryHeap).
-    let mut free: BinaryHeap<std::cmp::Reverse<u64>> = (0..servers.max(1))
-        .map(|_| std::cmp::Reverse(0u64))
+    let mut t = 0.0;
+    let arrivals: Vec<f64> = (0..n)
+        .map(|_| {
+            t += inter_arrival(rate, arrival, &mut rng);
+            t
+        })
         .collect();
-    let ns = |secs: f64| (secs * 1e9) as u64;
-    let service = ns(service_s);
-    let mut t = 0.0f64;
-    let skip = n / 10;
-    let mut total_wait = 0u128;
-    for i in 0..n {
-        t += match arrival {
-            Arrival::Constant => 1.0 / rate,
-            Arrival::Poisson => -(1.0 - rng.random::<f64>()).ln() / rate,
-        };
-        let arrive = ns(t);
-        let std::cmp::Reverse(earliest) = free.pop().expect("at least one server");
-        let begin = earliest.max(arrive);
-        free.push(std::cmp::Reverse(begin + service));
-        if i >= skip {
-            total_wait += (begin - arrive) as u128;
-        }
-    }
-    total_wait as f64 / (n - skip) as f64 / 1e9
+    let skip_until = arrivals.get(n / 10).copied().unwrap_or(0.0);
+    path_wait(&arrivals, service_s, servers, skip_until)
 }
 
 #[cfg(test)]

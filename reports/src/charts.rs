@@ -86,7 +86,8 @@ impl Scale {
             Scale::Linear => {
                 let lo = if from_zero { lo.min(0.0) } else { lo };
                 let (lo, hi) = if hi > lo {
-                    (lo, hi + (hi - lo) * 0.06)
+                    let pad = (hi - lo) * 0.04;
+                    (if lo == 0.0 { lo } else { lo - pad }, hi + pad)
                 } else {
                     (lo - 1.0, hi + 1.0)
                 };
@@ -100,27 +101,27 @@ impl Scale {
                 (lo, hi, ticks)
             }
             Scale::Log10 => {
-                let (mut a, mut b) = (lo.floor(), hi.ceil());
-                if a == b {
-                    a -= 0.5;
-                    b += 0.5;
-                }
+                let pad = ((hi - lo) * 0.04).max(0.02);
+                let (a, b) = (lo - pad, hi + pad);
+                let decades = (b.ceil() - a.floor()).round() as i64;
                 let mut ticks = Vec::new();
-                let decades = (b - a).round() as i64;
-                for k in a as i64..=b as i64 {
-                    for m in [1.0f64, 2.0, 5.0] {
-                        if m > 1.0 && decades > 2 {
-                            continue;
-                        }
+                for k in a.floor() as i64..=b.ceil() as i64 {
+                    // Fewer decades, more ticks per decade.
+                    let span = b - a;
+                    let mults: &[f64] = if span < 1.2 {
+                        &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0]
+                    } else if decades <= 3 {
+                        &[1.0, 2.0, 5.0]
+                    } else {
+                        &[1.0]
+                    };
+                    for &m in mults {
                         let t = k as f64 + m.log10();
-                        if t >= a - 1e-9 && t <= b + 1e-9 {
+                        if t >= a && t <= b {
                             ticks.push(t);
                         }
                     }
                 }
-                // Tighten the range to the data's decades plus a margin.
-                let (a, b) = (lo.min(a.max(lo - 0.15)), hi.max(b.min(hi + 0.15)));
-                ticks.retain(|t| *t >= a - 1e-9 && *t <= b + 1e-9);
                 (a, b, ticks)
             }
             Scale::Nines => {
@@ -632,6 +633,11 @@ pub fn experiment_charts(analysis: &Analysis, exp: &Experiment) -> Result<Vec<Ch
         return Ok(out);
     }
     let (x, x_label) = load_axis(&cells);
+    let x_name = if x == "rate_rps" {
+        "offered rate"
+    } else {
+        "concurrency"
+    };
     let load_cells: Vec<&Cell> = cells
         .iter()
         .copied()
@@ -677,7 +683,7 @@ pub fn experiment_charts(analysis: &Analysis, exp: &Experiment) -> Result<Vec<Ch
             exp,
             "throughput",
             ChartSpec {
-                title: format!("Throughput vs {x} (dashed: theory bound)"),
+                title: format!("Throughput vs {x_name} (dashed: theory bound)"),
                 x_label: x_label.into(),
                 y_label: "throughput (req/s)".into(),
                 x_scale,
@@ -711,7 +717,7 @@ pub fn experiment_charts(analysis: &Analysis, exp: &Experiment) -> Result<Vec<Ch
             exp,
             "latency",
             ChartSpec {
-                title: format!("Latency p99 (solid) and p50 (dashed) vs {x}"),
+                title: format!("Latency p99 (solid) and p50 (dashed) vs {x_name}"),
                 x_label: x_label.into(),
                 y_label: "latency (ms, log)".into(),
                 x_scale,
@@ -724,6 +730,15 @@ pub fn experiment_charts(analysis: &Analysis, exp: &Experiment) -> Result<Vec<Ch
     // HDR spectrum of each model's highest-load cell.
     let mut series = Vec::new();
     let mut models: Vec<&str> = cells.iter().map(|c| c.model.as_str()).collect();
+    models.sort_by_key(|m| {
+        (
+            MODELS
+                .iter()
+                .position(|(n, _)| n == m)
+                .unwrap_or(MODELS.len()),
+            *m,
+        )
+    });
     models.dedup();
     let mut seen = Vec::new();
     for m in models {
@@ -821,7 +836,14 @@ pub fn experiment_charts(analysis: &Analysis, exp: &Experiment) -> Result<Vec<Ch
             exp,
             "looplag",
             ChartSpec {
-                title: format!("Loop lag p99 vs {lag_x}"),
+                title: format!(
+                    "Loop lag p99 vs {}",
+                    if lag_x == "cpu_ratio" {
+                        "CPU ratio"
+                    } else {
+                        "CPU per request"
+                    }
+                ),
                 x_label: lag_label.into(),
                 y_label: if y_scale == Scale::Log10 {
                     "loop lag p99 (ms, log)"
@@ -926,8 +948,9 @@ mod tests {
 
     #[test]
     fn log_ticks_are_decades() {
-        let (_, _, ticks) = Scale::Log10.axis(0.0, 4.0, false);
+        let (lo, hi, ticks) = Scale::Log10.axis(0.0, 4.0, false);
         assert_eq!(ticks, vec![0.0, 1.0, 2.0, 3.0, 4.0]);
+        assert!(lo < 0.0 && hi > 4.0, "data off the frame");
         assert_eq!(Scale::Log10.label(3.0), "1000");
     }
 

@@ -234,21 +234,31 @@ fn rule_view(r: &RuleOutcome) -> RuleView {
 fn experiment_view(analysis: &Analysis, e: &Experiment) -> Result<ExperimentView> {
     let cells = analysis.experiment_cells(e);
     let factors = varying_factors(&cells);
-    let mut notes = Vec::new();
+    // Identical notes are listed once, with the cells they concern.
+    let mut notes: Vec<(String, Vec<String>)> = Vec::new();
     for c in &cells {
-        for n in &c.notes {
-            notes.push(Note {
-                cell: c.cell.clone(),
-                text: n.clone(),
-            });
+        let mut texts = c.notes.clone();
+        if c.transient && !c.notes.iter().any(|n| n.starts_with("transient")) {
+            texts.push("transient: the cell had not reached a steady state".into());
         }
-        if c.transient {
-            notes.push(Note {
-                cell: c.cell.clone(),
-                text: "transient: the cell had not reached a steady state".into(),
-            });
+        for text in texts {
+            match notes.iter_mut().find(|(t, _)| *t == text) {
+                Some((_, who)) => who.push(c.cell.clone()),
+                None => notes.push((text, vec![c.cell.clone()])),
+            }
         }
     }
+    let notes = notes
+        .into_iter()
+        .map(|(text, who)| Note {
+            cell: if who.len() == cells.len() && cells.len() > 1 {
+                "all cells".into()
+            } else {
+                who.join(", ")
+            },
+            text,
+        })
+        .collect();
     Ok(ExperimentView {
         anchor: e.anchor(),
         name: e.name.clone(),
@@ -342,13 +352,26 @@ fn environment(analysis: &Analysis) -> Vec<KeyValue> {
         ),
     ];
     for (k, v) in &m.extra {
-        let value = match v {
-            serde_json::Value::String(s) => s.clone(),
-            other => other.to_string(),
-        };
-        env.push(kv(k, value));
+        env.push(kv(k, json_text(v)));
     }
     env
+}
+
+/// A manifest value as plain text: `k: v, k: v` for objects, space-joined
+/// arrays, bare strings.
+fn json_text(v: &serde_json::Value) -> String {
+    use serde_json::Value as J;
+    match v {
+        J::String(s) => s.clone(),
+        J::Null => "–".into(),
+        J::Array(items) => items.iter().map(json_text).collect::<Vec<_>>().join(" "),
+        J::Object(map) => map
+            .iter()
+            .map(|(k, v)| format!("{k}: {}", json_text(v)))
+            .collect::<Vec<_>>()
+            .join(", "),
+        other => other.to_string(),
+    }
 }
 
 /// Renders `index.html` of a run.

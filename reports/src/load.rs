@@ -240,7 +240,11 @@ fn scan(path: &Path) -> Result<LazyFrame> {
     };
     LazyFrame::scan_parquet(
         PlRefPath::new(path.to_string_lossy().as_ref()),
-        ScanArgsParquet::default(),
+        // A run directory's name is a path, never a glob pattern.
+        ScanArgsParquet {
+            glob: false,
+            ..ScanArgsParquet::default()
+        },
     )
     .map_err(perr)
 }

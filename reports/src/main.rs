@@ -16,7 +16,7 @@ struct Cli {
     /// Run directory (default: the newest directory under data/runs/).
     run_dir: Option<PathBuf>,
     /// Output root; the report goes to OUT/<run-id>/ and OUT/latest.
-    #[arg(long, global = true, default_value = "reports/out")]
+    #[arg(long, global = true, default_value = "reports")]
     out: PathBuf,
 }
 
@@ -55,6 +55,9 @@ fn run_compare(base: PathBuf, new: PathBuf, pct: Option<f64>, out: PathBuf) -> R
     let (html, md) = compare::write_comparison(&cmp, &out)?;
     println!("{}", cmp.markdown());
     eprintln!("wrote {} and {}", html.display(), md.display());
+    if cmp.rows.is_empty() {
+        eprintln!("warning: the two runs have no cell (experiment + cell id) in common");
+    }
     let failing = cmp.failing();
     if !failing.is_empty() {
         eprintln!(

@@ -112,6 +112,9 @@ pub fn analyse(run: Run) -> Analysis {
         };
         experiments[pos].cells.push(i);
     }
+    for e in &mut experiments {
+        e.cells.sort_by(|&a, &b| cell_order(&cells[a], &cells[b]));
+    }
     for (e, m) in experiments.iter_mut().zip(run.manifest.experiments.iter()) {
         let own: Vec<&Cell> = e.cells.iter().map(|&i| &cells[i]).collect();
         e.rules = m
@@ -126,8 +129,17 @@ pub fn analyse(run: Run) -> Analysis {
         .collect();
     for e in &experiments {
         if let Some(c) = &e.claim {
-            if !claim_ids.iter().any(|(id, _)| id == c) {
-                claim_ids.push((c.clone(), String::new()));
+            // A claim outside H1..H10 (e.g. "calibration") is described by
+            // its experiments' titles.
+            match claim_ids.iter_mut().find(|(id, _)| id == c) {
+                Some((_, summary)) if summary.is_empty() || !CLAIMS.iter().any(|(h, _)| h == c) => {
+                    if !summary.is_empty() {
+                        summary.push_str("; ");
+                    }
+                    summary.push_str(&e.title);
+                }
+                Some(_) => {}
+                None => claim_ids.push((c.clone(), e.title.clone())),
             }
         }
     }
@@ -143,6 +155,28 @@ pub fn analyse(run: Run) -> Analysis {
         claims,
         failures,
     }
+}
+
+/// Table order: model (in the report's model order), then each factor
+/// (numbers numerically), then cell id.
+fn cell_order(a: &Cell, b: &Cell) -> std::cmp::Ordering {
+    use crate::load::Value;
+    let rank = |m: &str| {
+        crate::charts::MODELS
+            .iter()
+            .position(|(n, _)| *n == m)
+            .unwrap_or(usize::MAX)
+    };
+    let mut ord = rank(&a.model)
+        .cmp(&rank(&b.model))
+        .then(a.model.cmp(&b.model));
+    for f in crate::stats::FACTORS {
+        ord = ord.then_with(|| match (a.factor(f), b.factor(f)) {
+            (Value::Num(x), Value::Num(y)) => x.total_cmp(y),
+            (x, y) => x.display().cmp(&y.display()),
+        });
+    }
+    ord.then_with(|| a.cell.cmp(&b.cell))
 }
 
 fn claim(id: &str, summary: String, experiments: &[Experiment]) -> Claim {

@@ -4,6 +4,7 @@
 
 use crate::load::{Row, Value};
 use serde::Serialize;
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 /// Bootstrap resamples per estimate.
@@ -232,12 +233,22 @@ pub struct Cell {
     /// Distinct notes over all repetitions, in first-seen order.
     pub notes: Vec<String>,
     pub transient: bool,
+    /// Estimates already computed (a bootstrap per metric is the costly
+    /// part of a report; charts, tables and summaries ask repeatedly).
+    pub cache: RefCell<BTreeMap<String, Option<Estimate>>>,
 }
 
 impl Cell {
     /// Aggregate of a numeric column over the ok repetitions.
     pub fn estimate(&self, metric: &str) -> Option<Estimate> {
-        Estimate::from_pairs(self.values.get(metric)?)
+        if let Some(e) = self.cache.borrow().get(metric) {
+            return e.clone();
+        }
+        let e = Estimate::from_pairs(self.values.get(metric)?);
+        self.cache
+            .borrow_mut()
+            .insert(metric.to_string(), e.clone());
+        e
     }
     /// Raw ok values of a numeric column.
     pub fn raw(&self, metric: &str) -> Vec<f64> {
@@ -280,6 +291,7 @@ pub fn cells(rows: &[Row]) -> Vec<Cell> {
                 failures: Vec::new(),
                 notes: Vec::new(),
                 transient: false,
+                cache: RefCell::default(),
             }
         });
         let repetition = row.num("repetition").unwrap_or(0.0) as i64;

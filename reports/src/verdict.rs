@@ -9,7 +9,7 @@
 //! threshold; `not supported` needs a check whose CI lies entirely on the
 //! wrong side; anything else is `inconclusive`.
 
-use crate::load::{fmt_num, Value};
+use crate::load::Value;
 use crate::stats::{bootstrap_ratio_ci, median, Cell, FACTORS};
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
@@ -120,13 +120,9 @@ impl Rule {
                 self.metric,
                 fmt_filter(b),
                 self.compare.symbol(),
-                fmt_num(self.threshold)
+                self.threshold
             ),
-            None => format!(
-                "{lhs} {} {}",
-                self.compare.symbol(),
-                fmt_num(self.threshold)
-            ),
+            None => format!("{lhs} {} {}", self.compare.symbol(), self.threshold),
         }
     }
 }
@@ -193,6 +189,9 @@ pub struct Check {
     pub clear: bool,
     /// The whole CI violates the comparison.
     pub wrong: bool,
+    /// Fewest ok repetitions behind the value (cell or baseline); with
+    /// fewer than 2 there is no interval and the check cannot decide.
+    pub repetitions: usize,
 }
 
 /// A rule evaluated on one experiment.
@@ -278,8 +277,9 @@ pub fn cell_matches(cell: &Cell, filter: &BTreeMap<String, Json>) -> bool {
     })
 }
 
-/// Whether `base` agrees with `cell` on every factor named in neither
-/// filter; a factor that does not apply to one of them (null) is ignored.
+/// Whether `base` agrees with `cell` on every factor not named in the
+/// baseline filter; a factor that does not apply to one of them (null, e.g.
+/// `threads` for an async model) is ignored.
 fn agrees(cell: &Cell, base: &Cell, named: &[&String]) -> bool {
     FACTORS.iter().all(|f| {
         if named.iter().any(|n| n.as_str() == *f) {
@@ -359,11 +359,19 @@ pub fn evaluate(experiment: &str, rule: &Rule, cells: &[&Cell]) -> RuleOutcome {
             None => {
                 let e = cell.estimate(&rule.metric).expect("values present");
                 checks.push(make_check(
-                    rule, &cell.cell, None, e.median, e.ci_lo, e.ci_hi,
+                    rule,
+                    &cell.cell,
+                    None,
+                    e.median,
+                    (e.ci_lo, e.ci_hi),
+                    e.n,
                 ));
             }
             Some(bfilter) => {
-                let named: Vec<&String> = rule.filter.keys().chain(bfilter.keys()).collect();
+                // Only the factors the baseline names may differ: a factor
+                // that `filter` narrows (e.g. `concurrency = ">=1000"`) is
+                // still compared like for like.
+                let named: Vec<&String> = bfilter.keys().collect();
                 let bases: Vec<&Cell> = ok
                     .iter()
                     .copied()
@@ -390,8 +398,8 @@ pub fn evaluate(experiment: &str, rule: &Rule, cells: &[&Cell]) -> RuleOutcome {
                         &cell.cell,
                         Some(&base.cell),
                         ratio,
-                        lo,
-                        hi,
+                        (lo, hi),
+                        values.len().min(bvalues.len()),
                     ));
                 }
             }
@@ -413,9 +421,20 @@ pub fn evaluate(experiment: &str, rule: &Rule, cells: &[&Cell]) -> RuleOutcome {
             ord.reverse()
         }
     });
+    let mut thin: Vec<&str> = checks
+        .iter()
+        .filter(|c| c.repetitions < 2)
+        .map(|c| c.cell.as_str())
+        .collect();
+    thin.dedup();
     let reason = if verdict == Verdict::Inconclusive {
         if !missing.is_empty() {
-            Some(missing.join("; "))
+            Some(abbreviate(&missing, "; "))
+        } else if !thin.is_empty() {
+            Some(format!(
+                "fewer than 2 ok repetitions (no confidence interval): {}",
+                abbreviate(&thin, ", ")
+            ))
         } else {
             Some("a confidence interval overlaps the threshold".to_string())
         }
@@ -439,15 +458,26 @@ pub fn evaluate(experiment: &str, rule: &Rule, cells: &[&Cell]) -> RuleOutcome {
     }
 }
 
+/// Joins at most three items and counts the rest.
+fn abbreviate<S: AsRef<str>>(items: &[S], sep: &str) -> String {
+    let shown: Vec<&str> = items.iter().take(3).map(|s| s.as_ref()).collect();
+    let mut out = shown.join(sep);
+    if items.len() > 3 {
+        out.push_str(&format!(" and {} more", items.len() - 3));
+    }
+    out
+}
+
 fn make_check(
     rule: &Rule,
     cell: &str,
     baseline: Option<&str>,
     value: f64,
-    lo: f64,
-    hi: f64,
+    (lo, hi): (f64, f64),
+    repetitions: usize,
 ) -> Check {
     let (t, cmp) = (rule.threshold, rule.compare);
+    let decided = repetitions >= 2;
     Check {
         cell: cell.to_string(),
         baseline_cell: baseline.map(str::to_string),
@@ -455,8 +485,9 @@ fn make_check(
         ci_lo: lo,
         ci_hi: hi,
         holds: cmp.holds(value, t),
-        clear: cmp.holds(lo, t) && cmp.holds(hi, t),
-        wrong: !cmp.holds(lo, t) && !cmp.holds(hi, t),
+        clear: decided && cmp.holds(lo, t) && cmp.holds(hi, t),
+        wrong: decided && !cmp.holds(lo, t) && !cmp.holds(hi, t),
+        repetitions,
     }
 }
 
@@ -496,6 +527,7 @@ mod tests {
             failures: vec![],
             notes: vec![],
             transient: false,
+            cache: Default::default(),
         }
     }
 
@@ -581,12 +613,33 @@ mod tests {
         assert_eq!(out.verdict, Verdict::Supported);
         assert!((out.effect.unwrap() - 3.05).abs() < 1e-9);
 
+        // A factor the filter narrows is still compared like for like.
+        let r = rule(json!({"text": "t", "metric": "throughput_rps",
+            "filter": {"model": "tokio", "concurrency": ">=500"}, "baseline": {"model": "threads"},
+            "compare": ">=", "threshold": 2}));
+        let out = evaluate("e", &r, &cells);
+        assert_eq!(out.checks.len(), 1);
+        assert_eq!(out.checks[0].baseline_cell.as_deref(), Some("h2"));
+
         let r = rule(json!({"text": "t", "metric": "throughput_rps",
             "filter": {"model": "tokio"}, "baseline": {"model": "smol"},
             "compare": ">=", "threshold": 2}));
         let out = evaluate("e", &r, &cells);
         assert_eq!(out.verdict, Verdict::Inconclusive);
         assert!(out.reason.unwrap().contains("no baseline cell"));
+    }
+
+    #[test]
+    fn one_repetition_cannot_decide() {
+        let a = cell("a", "tokio", 1000.0, &[5000.0]);
+        let r = rule(json!({"text": "t", "metric": "throughput_rps",
+            "filter": {}, "compare": ">=", "threshold": 900}));
+        let out = evaluate("e", &r, &[&a]);
+        assert_eq!(out.verdict, Verdict::Inconclusive);
+        assert!(out.reason.unwrap().contains("fewer than 2"));
+        let r = rule(json!({"text": "t", "metric": "throughput_rps",
+            "filter": {}, "compare": "<", "threshold": 900}));
+        assert_eq!(evaluate("e", &r, &[&a]).verdict, Verdict::Inconclusive);
     }
 
     #[test]

@@ -159,6 +159,37 @@ fn fixture_report_snapshots_and_escaping() {
     assert!(md.contains("| H4 | inconclusive |"), "{md}");
     assert!(md.contains("| H2 | not run |"), "{md}");
     assert!(!md.contains("<script"));
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+#[test]
+fn a_run_without_manifest_or_spectrum_still_renders() {
+    let root = tmp("bare");
+    let run_dir = fixture(&root, "fixture-bare", 1.0);
+    std::fs::remove_file(run_dir.join("manifest.json")).unwrap();
+    std::fs::remove_file(run_dir.join("latency.parquet")).unwrap();
+    assert_eq!(load::newest_run(&root.join("runs")).unwrap(), run_dir);
+    let analysis = report::analyse(load::load_run(&run_dir).unwrap());
+    assert_eq!(analysis.run.run_id, "fixture-bare", "run id from the rows");
+    assert_eq!(analysis.experiments.len(), 3, "experiments from the rows");
+    let h1 = analysis.claims.iter().find(|c| c.id == "H1").unwrap();
+    assert_eq!(h1.verdict.as_str(), "inconclusive");
+    assert_eq!(
+        h1.reason.as_deref(),
+        Some("its experiments define no verdict rule")
+    );
+    let written = report::write_report(&analysis, &root.join("out")).unwrap();
+    let html = std::fs::read_to_string(written.index).unwrap();
+    assert!(
+        !html.contains("-spectrum\""),
+        "no spectrum chart without latency.parquet"
+    );
+    assert!(
+        html.contains("&lt;script&gt;"),
+        "title from the rows is escaped too"
+    );
+    assert!(!html.to_ascii_lowercase().contains("<script"));
+    let _ = std::fs::remove_dir_all(&root);
 }
 
 fn report_bin() -> Command {
@@ -183,6 +214,15 @@ fn cli_renders_and_prints_the_index_path() {
         out.join("fixture-cli/index.html").display().to_string()
     );
     assert!(out.join("latest/summary.json").is_file());
+    let missing = report_bin()
+        .arg(root.join("nope"))
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("error: loading"));
+    let _ = std::fs::remove_dir_all(&root);
 }
 
 #[test]
@@ -216,6 +256,7 @@ fn compare_with_itself_has_no_significant_change() {
     let cmp = compare::compare(&a, &a, Some(20.0));
     assert_eq!(cmp.rows.len(), a.cells.len());
     assert!(cmp.regressions().is_empty());
+    let _ = std::fs::remove_dir_all(&root);
 }
 
 #[test]
@@ -252,4 +293,5 @@ fn halved_throughput_fails_the_gate() {
         .output()
         .unwrap();
     assert!(o.status.success());
+    let _ = std::fs::remove_dir_all(&root);
 }

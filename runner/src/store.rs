@@ -214,6 +214,7 @@ pub fn results_frame(run_id: &str, records: &[CellRecord]) -> anyhow::Result<Dat
         .m_float("theory_capacity_rps", |o| o.theory.capacity_rps)
         .m_float("utilisation", |o| o.theory.utilisation)
         .m_float("theory_queue_wait_ms", |o| o.theory.queue_wait_ms)
+        .m_float("theory_queue_wait_path_ms", |o| o.theory.queue_wait_path_ms)
         .m_float("theory_turnover_s", |o| o.theory.turnover_s)
         .m_float("fidelity", |o| o.fidelity)
         .m_float("littles_law_rps", |o| o.littles_law_rps);
