@@ -48,7 +48,11 @@ fn noop_cell() -> Cell {
 
 #[divan::bench(items_count = N, sample_count = 30)]
 fn bare_tokio_spawn_join(b: divan::Bencher) {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     b.bench_local(|| {
         let handles: Vec<_> = (0..N).map(|_| rt.spawn(async {})).collect();
         rt.block_on(async {
@@ -61,7 +65,10 @@ fn bare_tokio_spawn_join(b: divan::Bencher) {
 
 #[divan::bench(items_count = N, sample_count = 30)]
 fn harness_tokio_noop(b: divan::Bencher) {
-    let job = Job { cpu: CpuWork::new(0.0, 1.0), io: Io::new(IoKind::Timer, 0.0) };
+    let job = Job {
+        cpu: CpuWork::new(0.0, 1.0),
+        io: Io::new(IoKind::Timer, 0.0),
+    };
     let server = threadloop_engine::models::start(&noop_cell(), job).unwrap();
     let (tx, rx) = crossbeam_channel::unbounded();
     b.bench_local(|| {
@@ -71,7 +78,9 @@ fn harness_tokio_noop(b: divan::Bencher) {
             server.submit(Request::new(id, t0, tx.clone()));
         }
         for _ in 0..N {
-            let d = rx.recv_timeout(Duration::from_secs(10)).expect("request answered");
+            let d = rx
+                .recv_timeout(Duration::from_secs(10))
+                .expect("request answered");
             record(&mut hist, d.ended.saturating_duration_since(d.intended));
         }
         hist

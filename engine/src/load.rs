@@ -4,9 +4,9 @@
 //! the counters; the model only reports starts and ends through a channel.
 
 use crate::cell::{Cell, Load};
-use crate::theory::inter_arrival;
 use crate::measure::{new_histogram, record, ProcStatus, Usage, Window};
 use crate::server::{Done, Request, Server, Status};
+use crate::theory::inter_arrival;
 use crossbeam_channel::{unbounded, Receiver, RecvTimeoutError, Sender};
 use hdrhistogram::Histogram;
 use rand::rngs::SmallRng;
@@ -44,6 +44,8 @@ pub struct LoadResult {
     pub queue_wait: Histogram<u64>,
     /// Thread CPU time of each request's CPU part, µs.
     pub cpu: Histogram<u64>,
+    /// From the model starting a request to its end, µs: the real service time.
+    pub service: Histogram<u64>,
     pub window: Window,
     /// Process counters over the window, and the generator thread's share.
     pub usage: Usage,
@@ -85,6 +87,7 @@ pub struct Generator<'a> {
     latency: Histogram<u64>,
     queue_wait: Histogram<u64>,
     cpu: Histogram<u64>,
+    service: Histogram<u64>,
     threads_peak: u32,
     rss_peak: u64,
 }
@@ -109,6 +112,7 @@ impl<'a> Generator<'a> {
             latency: new_histogram(),
             queue_wait: new_histogram(),
             cpu: new_histogram(),
+            service: new_histogram(),
             threads_peak: 0,
             rss_peak: 0,
         }
@@ -169,6 +173,7 @@ impl<'a> Generator<'a> {
                     record(&mut self.latency, latency);
                     if let Some(s) = d.started {
                         record(&mut self.queue_wait, s.saturating_duration_since(f.sent));
+                        record(&mut self.service, d.ended.saturating_duration_since(s));
                     }
                     if !d.cpu.is_zero() {
                         record(&mut self.cpu, d.cpu);
@@ -225,7 +230,9 @@ impl<'a> Generator<'a> {
             Load::Open { .. } => Some(start),
         };
         let gap = |rng: &mut SmallRng| match self.cell.load {
-            Load::Open { rate_rps, arrival } => Duration::from_secs_f64(inter_arrival(rate_rps, arrival, rng)),
+            Load::Open { rate_rps, arrival } => {
+                Duration::from_secs_f64(inter_arrival(rate_rps, arrival, rng))
+            }
             Load::Closed { .. } => Duration::MAX,
         };
         let max_in_flight = self.cell.max_in_flight as usize;
@@ -300,6 +307,7 @@ impl<'a> Generator<'a> {
             latency: self.latency,
             queue_wait: self.queue_wait,
             cpu: self.cpu,
+            service: self.service,
             window: self.window,
             usage,
             generator_usage,

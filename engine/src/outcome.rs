@@ -44,6 +44,9 @@ pub struct CellOutcome {
     pub latency: Percentiles,
     /// From the intended send time to the model starting the request.
     pub queue_wait: Percentiles,
+    /// From the model starting a request to its end: the service time it
+    /// really took (timer overshoot and hand-offs included).
+    pub service: Percentiles,
     /// How late the model's 1 ms probe woke (threads: its wait in the queue).
     pub loop_lag: Percentiles,
     /// Probes that could not even be queued (full queue, failed spawn).

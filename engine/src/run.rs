@@ -84,7 +84,28 @@ pub fn run_cell(cell: &Cell) -> anyhow::Result<CellOutcome> {
     let window_s = cell.duration_s;
     let throughput = r.tallies.completed as f64 / window_s;
     let latency = percentiles(&r.latency);
-    let th = theory(cell);
+    let mut th = theory(cell);
+    // The queue replay uses the service time the model really delivered, so
+    // that measured − replay is what queueing in the model adds.
+    if let (Some(_), false, Load::Open { rate_rps, arrival }) =
+        (th.queue_wait_path_ms, r.service.is_empty(), cell.load)
+    {
+        let arrivals = crate::theory::arrival_times(
+            rate_rps,
+            arrival,
+            cell.seed,
+            cell.warmup_s + cell.duration_s,
+        );
+        let s = r.service.mean() / 1e6;
+        th.queue_wait_path_ms = Some(
+            crate::theory::path_wait(
+                &arrivals,
+                s,
+                cell.threads.unwrap_or(1) as usize,
+                cell.warmup_s,
+            ) * 1e3,
+        );
+    }
     let fidelity = th
         .throughput_rps
         .filter(|b| *b > 0.0)
@@ -114,6 +135,7 @@ pub fn run_cell(cell: &Cell) -> anyhow::Result<CellOutcome> {
         throughput_rps: throughput,
         latency,
         queue_wait: percentiles(&r.queue_wait),
+        service: percentiles(&r.service),
         loop_lag: percentiles(&lag_hist),
         loop_lag_refused: lag_refused,
         cpu_work_mean_ms,

@@ -104,7 +104,12 @@ pub fn theory(cell: &Cell) -> Theory {
                 .filter(|_| rho.is_some_and(|r| r < 1.0))
                 .map(|t| simulate_pool_wait(rate_rps, s, t, arrival, 200_000, cell.seed) * 1e3);
             let queue_wait_path = pool.map(|t| {
-                let arrivals = arrival_times(rate_rps, arrival, cell.seed, cell.warmup_s + cell.duration_s);
+                let arrivals = arrival_times(
+                    rate_rps,
+                    arrival,
+                    cell.seed,
+                    cell.warmup_s + cell.duration_s,
+                );
                 path_wait(&arrivals, s, t, cell.warmup_s) * 1e3
             });
             Theory {
@@ -146,7 +151,9 @@ pub fn inter_arrival(rate: f64, arrival: Arrival, rng: &mut SmallRng) -> f64 {
 /// Mean queueing delay (seconds) of the arrivals at or after `from_s`, for a
 /// FIFO pool of `servers` with fixed service time `service_s`.
 pub fn path_wait(arrivals: &[f64], service_s: f64, servers: usize, from_s: f64) -> f64 {
-    let mut free: BinaryHeap<std::cmp::Reverse<u64>> = (0..servers.max(1)).map(|_| std::cmp::Reverse(0u64)).collect();
+    let mut free: BinaryHeap<std::cmp::Reverse<u64>> = (0..servers.max(1))
+        .map(|_| std::cmp::Reverse(0u64))
+        .collect();
     let ns = |secs: f64| (secs * 1e9) as u64;
     let (mut total, mut n) = (0u128, 0u64);
     for &t in arrivals {
@@ -170,7 +177,14 @@ pub fn path_wait(arrivals: &[f64], service_s: f64, servers: usize, from_s: f64) 
 /// service time `service_s`, fed at `rate` by `arrival`: M/D/c for Poisson,
 /// D/D/c for constant. A discrete-event simulation over `n` arrivals, the
 /// first tenth discarded as warm-up; deterministic for a seed.
-pub fn simulate_pool_wait(rate: f64, service_s: f64, servers: usize, arrival: Arrival, n: usize, seed: u64) -> f64 {
+pub fn simulate_pool_wait(
+    rate: f64,
+    service_s: f64,
+    servers: usize,
+    arrival: Arrival,
+    n: usize,
+    seed: u64,
+) -> f64 {
     let mut rng = SmallRng::seed_from_u64(seed);
     let mut t = 0.0;
     let arrivals: Vec<f64> = (0..n)

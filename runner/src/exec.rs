@@ -60,8 +60,13 @@ impl Executor {
     /// Runs the CPU-work calibration in a child (the same binary and
     /// optimisation the cells use).
     pub fn calibrate(&self) -> anyhow::Result<threadloop_engine::calibrate::Calibration> {
-        self.child(&["--calibrate"], b"", Duration::from_secs(60), &AtomicBool::new(false))
-            .map_err(|e| anyhow::anyhow!("calibration failed: {e}"))
+        self.child(
+            &["--calibrate"],
+            b"",
+            Duration::from_secs(60),
+            &AtomicBool::new(false),
+        )
+        .map_err(|e| anyhow::anyhow!("calibration failed: {e}"))
     }
 
     fn child<T: DeserializeOwned>(
@@ -85,7 +90,9 @@ impl Executor {
             // runner, which then stops the child deliberately.
             .process_group(0)
             .spawn()
-            .map_err(|e| ExecError::Failed(format!("cannot start {}: {e}", self.binary.display())))?;
+            .map_err(|e| {
+                ExecError::Failed(format!("cannot start {}: {e}", self.binary.display()))
+            })?;
         child
             .stdin
             .take()
@@ -119,7 +126,10 @@ impl Executor {
             if Instant::now() >= deadline {
                 let _ = child.kill();
                 let _ = child.wait();
-                break Err(format!("killed: still running {:.0} s after its window should have ended", GRACE.as_secs_f64()));
+                break Err(format!(
+                    "killed: still running {:.0} s after its window should have ended",
+                    GRACE.as_secs_f64()
+                ));
             }
             std::thread::sleep(Duration::from_millis(20));
         };
@@ -134,10 +144,17 @@ impl Executor {
                 (None, Some(sig)) => format!("killed by signal {sig}"),
                 _ => "ended abnormally".into(),
             };
-            return Err(ExecError::Failed(format!("cell process {how}: {stderr_tail}").trim_end_matches(": ").to_string()));
+            return Err(ExecError::Failed(
+                format!("cell process {how}: {stderr_tail}")
+                    .trim_end_matches(": ")
+                    .to_string(),
+            ));
         }
-        serde_json::from_slice(&out)
-            .map_err(|e| ExecError::Failed(format!("unreadable outcome from the cell process ({e}): {stderr_tail}")))
+        serde_json::from_slice(&out).map_err(|e| {
+            ExecError::Failed(format!(
+                "unreadable outcome from the cell process ({e}): {stderr_tail}"
+            ))
+        })
     }
 }
 

@@ -6,7 +6,11 @@ use std::path::{Path, PathBuf};
 use threadloop_runner::{plan, run, spec};
 
 #[derive(Parser)]
-#[command(name = "runner", version, about = "Threads vs. event loops, measured: runs experiment specs into Parquet results")]
+#[command(
+    name = "runner",
+    version,
+    about = "Threads vs. event loops, measured: runs experiment specs into Parquet results"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -51,12 +55,15 @@ fn spec_files(given: Vec<PathBuf>) -> anyhow::Result<Vec<PathBuf>> {
     if !given.is_empty() {
         return Ok(given);
     }
-    spec::catalogue(Path::new("experiments")).context("reading experiments/ (run from the repository root or name spec files)")
+    spec::catalogue(Path::new("experiments"))
+        .context("reading experiments/ (run from the repository root or name spec files)")
 }
 
 fn main() {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     match real_main() {
@@ -70,31 +77,76 @@ fn main() {
 
 fn real_main() -> anyhow::Result<i32> {
     match Cli::parse().command {
-        Command::Run { specs, profile, out, resume, seed, quiet } => {
-            let specs = if resume.is_some() { Vec::new() } else { spec_files(specs)? };
-            let s = run::run(run::RunOptions { specs, profile, out, resume, seed, quiet })?;
+        Command::Run {
+            specs,
+            profile,
+            out,
+            resume,
+            seed,
+            quiet,
+        } => {
+            let specs = if resume.is_some() {
+                Vec::new()
+            } else {
+                spec_files(specs)?
+            };
+            let s = run::run(run::RunOptions {
+                specs,
+                profile,
+                out,
+                resume,
+                seed,
+                quiet,
+            })?;
             println!("{}", s.dir.display());
             eprintln!(
                 "{} executions, {} failed{}",
                 s.executed,
                 s.failed,
-                if s.interrupted { format!("; interrupted: finish with `runner run --resume {}`", s.dir.display()) } else { String::new() }
+                if s.interrupted {
+                    format!(
+                        "; interrupted: finish with `runner run --resume {}`",
+                        s.dir.display()
+                    )
+                } else {
+                    String::new()
+                }
             );
             Ok(if s.interrupted { 130 } else { 0 })
         }
-        Command::List { specs, profile, cells } => {
+        Command::List {
+            specs,
+            profile,
+            cells,
+        } => {
             let files = spec_files(specs)?;
             let loaded = run::load_specs(&files, profile.as_deref())?;
             let cores = std::thread::available_parallelism().map_or(1, |n| n.get() as u32);
-            let machine = plan::Machine { cores, cpu_iters_per_ms: 0.0 };
+            let machine = plan::Machine {
+                cores,
+                cpu_iters_per_ms: 0.0,
+            };
             let mut total = 0.0;
-            println!("{:<28} {:<12} {:>6} {:>6} {:>10}", "experiment", "claim", "cells", "runs", "estimate");
+            println!(
+                "{:<28} {:<12} {:>6} {:>6} {:>10}",
+                "experiment", "claim", "cells", "runs", "estimate"
+            );
             for s in &loaded {
                 let planned = plan::expand(s, machine);
                 let runs: u32 = planned.iter().map(|c| c.repetitions).sum();
-                let est: f64 = planned.iter().map(|c| plan::estimate_s(&c.cell) * c.repetitions as f64).sum();
+                let est: f64 = planned
+                    .iter()
+                    .map(|c| plan::estimate_s(&c.cell) * c.repetitions as f64)
+                    .sum();
                 total += est;
-                println!("{:<28} {:<12} {:>6} {:>6} {:>10}", s.name, s.claim, planned.len(), runs, fmt_secs(est));
+                println!(
+                    "{:<28} {:<12} {:>6} {:>6} {:>10}",
+                    s.name,
+                    s.claim,
+                    planned.len(),
+                    runs,
+                    fmt_secs(est)
+                );
                 if cells {
                     for c in &planned {
                         println!("    {} ×{}", c.id, c.repetitions);

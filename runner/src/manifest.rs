@@ -43,12 +43,25 @@ pub struct Manifest {
     pub experiments: Vec<ManifestExperiment>,
 }
 
-const CRATES: &[&str] = &["tokio", "async-std", "smol", "async-executor", "hdrhistogram", "polars", "crossbeam-channel"];
+const CRATES: &[&str] = &[
+    "tokio",
+    "async-std",
+    "smol",
+    "async-executor",
+    "hdrhistogram",
+    "polars",
+    "crossbeam-channel",
+];
 
 pub fn crate_versions() -> BTreeMap<String, String> {
     let lock: toml::Table = toml::from_str(include_str!("../../Cargo.lock")).unwrap_or_default();
     let mut out = BTreeMap::new();
-    for p in lock.get("package").and_then(|p| p.as_array()).into_iter().flatten() {
+    for p in lock
+        .get("package")
+        .and_then(|p| p.as_array())
+        .into_iter()
+        .flatten()
+    {
         let name = p.get("name").and_then(|v| v.as_str()).unwrap_or("");
         if CRATES.contains(&name) {
             if let Some(v) = p.get("version").and_then(|v| v.as_str()) {
@@ -60,12 +73,17 @@ pub fn crate_versions() -> BTreeMap<String, String> {
 }
 
 fn read(path: &str) -> String {
-    std::fs::read_to_string(path).unwrap_or_default().trim().to_string()
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .trim()
+        .to_string()
 }
 
 fn git(args: &[&str]) -> Option<String> {
     let o = std::process::Command::new("git").args(args).output().ok()?;
-    o.status.success().then(|| String::from_utf8_lossy(&o.stdout).trim().to_string())
+    o.status
+        .success()
+        .then(|| String::from_utf8_lossy(&o.stdout).trim().to_string())
 }
 
 /// The machine and build this run executes on.
@@ -104,7 +122,11 @@ pub fn environment() -> Environment {
     // SAFETY: getrlimit fills a plain struct.
     let mut rl: libc::rlimit = unsafe { std::mem::zeroed() };
     if unsafe { libc::getrlimit(libc::RLIMIT_NPROC, &mut rl) } == 0 {
-        let v = if rl.rlim_cur == libc::RLIM_INFINITY { "unlimited".into() } else { rl.rlim_cur.to_string() };
+        let v = if rl.rlim_cur == libc::RLIM_INFINITY {
+            "unlimited".into()
+        } else {
+            rl.rlim_cur.to_string()
+        };
         limits.insert("ulimit -u".into(), v);
     }
     Environment {

@@ -38,11 +38,18 @@ pub struct Slot {
 pub fn expand(spec: &ExperimentSpec, machine: Machine) -> Vec<PlannedCell> {
     let m = &spec.matrix;
     let loads: Vec<Load> = match spec.load.mode {
-        LoadMode::Closed => m.concurrency.iter().map(|&c| Load::Closed { concurrency: c }).collect(),
+        LoadMode::Closed => m
+            .concurrency
+            .iter()
+            .map(|&c| Load::Closed { concurrency: c })
+            .collect(),
         LoadMode::Open => m
             .rate_rps
             .iter()
-            .map(|&r| Load::Open { rate_rps: r, arrival: spec.load.arrival })
+            .map(|&r| Load::Open {
+                rate_rps: r,
+                arrival: spec.load.arrival,
+            })
             .collect(),
     };
     let mut seen = HashSet::new();
@@ -58,13 +65,18 @@ pub fn expand(spec: &ExperimentSpec, machine: Machine) -> Vec<PlannedCell> {
                                     for &cpu in &m.cpu {
                                         for &offload in &m.offload {
                                             let is_async = model.is_async();
-                                            let worker_pool = is_async && offload == threadloop_engine::Offload::WorkerPool;
+                                            let worker_pool = is_async
+                                                && offload
+                                                    == threadloop_engine::Offload::WorkerPool;
                                             let cell = Cell {
                                                 model,
                                                 threads: model.has_pool().then_some(threads),
                                                 queue: model.has_pool().then_some(queue),
-                                                workers: model.has_workers().then(|| workers.unwrap_or(machine.cores)),
-                                                pool_threads: worker_pool.then(|| pool.unwrap_or(machine.cores)),
+                                                workers: model
+                                                    .has_workers()
+                                                    .then(|| workers.unwrap_or(machine.cores)),
+                                                pool_threads: worker_pool
+                                                    .then(|| pool.unwrap_or(machine.cores)),
                                                 load,
                                                 io,
                                                 io_latency_ms: io_ms,
@@ -82,7 +94,8 @@ pub fn expand(spec: &ExperimentSpec, machine: Machine) -> Vec<PlannedCell> {
                                                 cpu_iters_per_ms: machine.cpu_iters_per_ms,
                                                 cores: machine.cores,
                                             };
-                                            let key = serde_json::to_string(&cell).expect("cells serialise");
+                                            let key = serde_json::to_string(&cell)
+                                                .expect("cells serialise");
                                             if seen.insert(key) {
                                                 out.push(PlannedCell {
                                                     experiment: spec.name.clone(),
@@ -134,7 +147,12 @@ pub fn estimate_s(cell: &Cell) -> f64 {
 pub fn slot_seed(run_seed: u64, cell_id: &str, experiment: &str, repetition: u32) -> u64 {
     // FNV-1a: stable across Rust versions (unlike DefaultHasher).
     let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ run_seed;
-    for b in experiment.bytes().chain([0u8]).chain(cell_id.bytes()).chain(repetition.to_le_bytes()) {
+    for b in experiment
+        .bytes()
+        .chain([0u8])
+        .chain(cell_id.bytes())
+        .chain(repetition.to_le_bytes())
+    {
         h ^= b as u64;
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
@@ -154,7 +172,10 @@ mod tests {
     use super::*;
     use crate::spec::parse;
 
-    const MACHINE: Machine = Machine { cores: 2, cpu_iters_per_ms: 1000.0 };
+    const MACHINE: Machine = Machine {
+        cores: 2,
+        cpu_iters_per_ms: 1000.0,
+    };
 
     fn spec(matrix: &str) -> ExperimentSpec {
         let text = format!("name = \"t\"\nclaim = \"H1\"\ntitle = \"t\"\n[matrix]\n{matrix}\n");
@@ -170,9 +191,17 @@ mod tests {
         assert_eq!(cells.len(), 4 + 4 + 2);
         let ids: HashSet<_> = cells.iter().map(|c| c.id.clone()).collect();
         assert_eq!(ids.len(), cells.len(), "ids are unique");
-        let tc: Vec<_> = cells.iter().filter(|c| c.cell.model == ModelKind::TokioCurrent).collect();
-        assert!(tc.iter().all(|c| c.cell.threads.is_none() && c.cell.workers.is_none()));
-        assert!(cells.iter().filter(|c| c.cell.model == ModelKind::Threads).all(|c| c.cell.offload.is_none()));
+        let tc: Vec<_> = cells
+            .iter()
+            .filter(|c| c.cell.model == ModelKind::TokioCurrent)
+            .collect();
+        assert!(tc
+            .iter()
+            .all(|c| c.cell.threads.is_none() && c.cell.workers.is_none()));
+        assert!(cells
+            .iter()
+            .filter(|c| c.cell.model == ModelKind::Threads)
+            .all(|c| c.cell.offload.is_none()));
     }
 
     #[test]

@@ -41,18 +41,28 @@ pub fn load_specs(files: &[PathBuf], profile: Option<&str>) -> anyhow::Result<Ve
     let mut names = HashSet::new();
     for s in &specs {
         if !names.insert(&s.name) {
-            anyhow::bail!("{}: experiment name `{}` is used by another spec of this run", s.file, s.name);
+            anyhow::bail!(
+                "{}: experiment name `{}` is used by another spec of this run",
+                s.file,
+                s.name
+            );
         }
     }
     Ok(specs)
 }
 
 fn run_id(seed: u64) -> String {
-    format!("{}-{:04x}", chrono::Utc::now().format("%Y%m%dT%H%M%SZ"), seed & 0xffff)
+    format!(
+        "{}-{:04x}",
+        chrono::Utc::now().format("%Y%m%dT%H%M%SZ"),
+        seed & 0xffff
+    )
 }
 
 pub fn run(opts: RunOptions) -> anyhow::Result<RunSummary> {
-    let executor = Executor { binary: crate::exec::cell_binary()? };
+    let executor = Executor {
+        binary: crate::exec::cell_binary()?,
+    };
     let (dir, mut manifest) = match &opts.resume {
         Some(path) => {
             let dir = RunDir::open(path)?;
@@ -66,11 +76,16 @@ pub fn run(opts: RunOptions) -> anyhow::Result<RunSummary> {
             }
             let seed = opts.seed.unwrap_or_else(|| {
                 // Clock nanoseconds are seed enough: the seed is recorded, not secret.
-                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64)
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_nanos() as u64)
             });
             let env = environment();
             let calibration = executor.calibrate()?;
-            let machine = Machine { cores: env.cores, cpu_iters_per_ms: calibration.iters_per_ms };
+            let machine = Machine {
+                cores: env.cores,
+                cpu_iters_per_ms: calibration.iters_per_ms,
+            };
             let experiments: Vec<ManifestExperiment> = specs
                 .into_iter()
                 .map(|s| ManifestExperiment {
@@ -85,7 +100,10 @@ pub fn run(opts: RunOptions) -> anyhow::Result<RunSummary> {
                 })
                 .collect();
             let id = run_id(seed);
-            let path = opts.out.clone().unwrap_or_else(|| Path::new("data/runs").join(&id));
+            let path = opts
+                .out
+                .clone()
+                .unwrap_or_else(|| Path::new("data/runs").join(&id));
             let dir = RunDir::create(&path)?;
             let m = Manifest {
                 run_id: id,
@@ -112,7 +130,11 @@ pub fn run(opts: RunOptions) -> anyhow::Result<RunSummary> {
             (dir, m)
         }
     };
-    let cells: Vec<PlannedCell> = manifest.experiments.iter().flat_map(|e| e.cells.clone()).collect();
+    let cells: Vec<PlannedCell> = manifest
+        .experiments
+        .iter()
+        .flat_map(|e| e.cells.clone())
+        .collect();
     let mut records = dir.records()?;
     let done: HashSet<(String, String, u32)> = records
         .iter()
@@ -120,7 +142,13 @@ pub fn run(opts: RunOptions) -> anyhow::Result<RunSummary> {
         .collect();
     let todo: Vec<Slot> = plan::order(&cells, manifest.seed)
         .into_iter()
-        .filter(|s| !done.contains(&(cells[s.cell].experiment.clone(), cells[s.cell].id.clone(), s.repetition)))
+        .filter(|s| {
+            !done.contains(&(
+                cells[s.cell].experiment.clone(),
+                cells[s.cell].id.clone(),
+                s.repetition,
+            ))
+        })
         .collect();
 
     let interrupt = Arc::new(AtomicBool::new(false));
@@ -129,20 +157,42 @@ pub fn run(opts: RunOptions) -> anyhow::Result<RunSummary> {
         // Installing twice (tests run several runs per process) is harmless to refuse.
         let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
     }
-    let total_s: f64 = todo.iter().map(|s| plan::estimate_s(&cells[s.cell].cell)).sum();
-    let bar = if opts.quiet { ProgressBar::hidden() } else { ProgressBar::new((total_s * 1000.0) as u64) };
+    let total_s: f64 = todo
+        .iter()
+        .map(|s| plan::estimate_s(&cells[s.cell].cell))
+        .sum();
+    let bar = if opts.quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new((total_s * 1000.0) as u64)
+    };
     bar.set_style(
-        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {percent:>3}% ETA {eta} {msg}")
-            .expect("valid template"),
+        ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {wide_bar} {percent:>3}% ETA {eta} {msg}",
+        )
+        .expect("valid template"),
     );
     bar.enable_steady_tick(Duration::from_millis(200));
     let (mut executed, mut failed) = (0, 0);
     let mut interrupted = false;
     for (i, slot) in todo.iter().enumerate() {
         let planned = &cells[slot.cell];
-        bar.set_message(format!("{}/{} {} r{} ({} of {})", planned.experiment, planned.id, planned.claim, slot.repetition, i + 1, todo.len()));
+        bar.set_message(format!(
+            "{}/{} {} r{} ({} of {})",
+            planned.experiment,
+            planned.id,
+            planned.claim,
+            slot.repetition,
+            i + 1,
+            todo.len()
+        ));
         let mut cell = planned.cell.clone();
-        cell.seed = plan::slot_seed(manifest.seed, &planned.id, &planned.experiment, slot.repetition);
+        cell.seed = plan::slot_seed(
+            manifest.seed,
+            &planned.id,
+            &planned.experiment,
+            slot.repetition,
+        );
         let started_at = chrono::Utc::now().to_rfc3339();
         let t0 = Instant::now();
         let result = executor.run(&cell, &interrupt);
@@ -154,7 +204,14 @@ pub fn run(opts: RunOptions) -> anyhow::Result<RunSummary> {
             }
             Err(ExecError::Failed(e)) => {
                 failed += 1;
-                bar.suspend(|| tracing::warn!("{}/{} r{} failed: {e}", planned.experiment, planned.id, slot.repetition));
+                bar.suspend(|| {
+                    tracing::warn!(
+                        "{}/{} r{} failed: {e}",
+                        planned.experiment,
+                        planned.id,
+                        slot.repetition
+                    )
+                });
                 (None, Some(e))
             }
         };
@@ -181,12 +238,19 @@ pub fn run(opts: RunOptions) -> anyhow::Result<RunSummary> {
         }
     }
     bar.finish_and_clear();
-    records.sort_by(|a, b| (&a.experiment, &a.cell_id, a.repetition).cmp(&(&b.experiment, &b.cell_id, b.repetition)));
+    records.sort_by(|a, b| {
+        (&a.experiment, &a.cell_id, a.repetition).cmp(&(&b.experiment, &b.cell_id, b.repetition))
+    });
     dir.write_parquet(&manifest.run_id, &records)?;
     manifest.cells_failed = records.iter().filter(|r| r.outcome.is_none()).count();
     if !interrupted {
         manifest.ended_at = Some(chrono::Utc::now().to_rfc3339());
     }
     dir.write_manifest(&manifest)?;
-    Ok(RunSummary { dir: dir.path.clone(), executed, failed, interrupted })
+    Ok(RunSummary {
+        dir: dir.path.clone(),
+        executed,
+        failed,
+        interrupted,
+    })
 }

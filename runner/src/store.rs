@@ -32,7 +32,10 @@ pub struct RunDir {
 }
 
 /// Writes `bytes` to `path` through a temporary file and a rename.
-fn write_atomic(path: &Path, write: impl FnOnce(&mut std::fs::File) -> anyhow::Result<()>) -> anyhow::Result<()> {
+fn write_atomic(
+    path: &Path,
+    write: impl FnOnce(&mut std::fs::File) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
     let tmp = path.with_extension(format!("tmp{}", std::process::id()));
     let mut f = std::fs::File::create(&tmp)?;
     write(&mut f)?;
@@ -44,22 +47,34 @@ fn write_atomic(path: &Path, write: impl FnOnce(&mut std::fs::File) -> anyhow::R
 impl RunDir {
     pub fn create(path: &Path) -> anyhow::Result<Self> {
         if path.join("manifest.json").exists() {
-            anyhow::bail!("{} already holds a run; use --resume to finish it, or another --out", path.display());
+            anyhow::bail!(
+                "{} already holds a run; use --resume to finish it, or another --out",
+                path.display()
+            );
         }
         std::fs::create_dir_all(path.join("cells"))?;
-        Ok(RunDir { path: path.to_path_buf() })
+        Ok(RunDir {
+            path: path.to_path_buf(),
+        })
     }
 
     pub fn open(path: &Path) -> anyhow::Result<Self> {
         if !path.join("manifest.json").is_file() {
-            anyhow::bail!("{} is not a run directory (no manifest.json)", path.display());
+            anyhow::bail!(
+                "{} is not a run directory (no manifest.json)",
+                path.display()
+            );
         }
         std::fs::create_dir_all(path.join("cells"))?;
-        Ok(RunDir { path: path.to_path_buf() })
+        Ok(RunDir {
+            path: path.to_path_buf(),
+        })
     }
 
     pub fn write_manifest(&self, m: &Manifest) -> anyhow::Result<()> {
-        write_atomic(&self.path.join("manifest.json"), |f| Ok(serde_json::to_writer_pretty(f, m)?))
+        write_atomic(&self.path.join("manifest.json"), |f| {
+            Ok(serde_json::to_writer_pretty(f, m)?)
+        })
     }
 
     pub fn manifest(&self) -> anyhow::Result<Manifest> {
@@ -68,13 +83,16 @@ impl RunDir {
     }
 
     fn record_path(&self, experiment: &str, cell_id: &str, repetition: u32) -> PathBuf {
-        self.path.join("cells").join(format!("{experiment}__{cell_id}__r{repetition}.json"))
+        self.path
+            .join("cells")
+            .join(format!("{experiment}__{cell_id}__r{repetition}.json"))
     }
 
     pub fn save(&self, r: &CellRecord) -> anyhow::Result<()> {
-        write_atomic(&self.record_path(&r.experiment, &r.cell_id, r.repetition), |f| {
-            Ok(serde_json::to_writer(f, r)?)
-        })
+        write_atomic(
+            &self.record_path(&r.experiment, &r.cell_id, r.repetition),
+            |f| Ok(serde_json::to_writer(f, r)?),
+        )
     }
 
     /// Every finished record, sorted by experiment, cell and repetition.
@@ -84,10 +102,19 @@ impl RunDir {
             let p = e?.path();
             if p.extension().is_some_and(|x| x == "json") {
                 let text = std::fs::read_to_string(&p)?;
-                out.push(serde_json::from_str::<CellRecord>(&text).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?);
+                out.push(
+                    serde_json::from_str::<CellRecord>(&text)
+                        .map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?,
+                );
             }
         }
-        out.sort_by(|a, b| (&a.experiment, &a.cell_id, a.repetition).cmp(&(&b.experiment, &b.cell_id, b.repetition)));
+        out.sort_by(|a, b| {
+            (&a.experiment, &a.cell_id, a.repetition).cmp(&(
+                &b.experiment,
+                &b.cell_id,
+                b.repetition,
+            ))
+        });
         Ok(out)
     }
 
@@ -142,13 +169,19 @@ impl<'a> Frame<'a> {
     }
 }
 
-fn sampled(p: &threadloop_engine::outcome::Percentiles, f: impl Fn(&threadloop_engine::outcome::Percentiles) -> f64) -> Option<f64> {
+fn sampled(
+    p: &threadloop_engine::outcome::Percentiles,
+    f: impl Fn(&threadloop_engine::outcome::Percentiles) -> f64,
+) -> Option<f64> {
     (p.count > 0).then(|| f(p))
 }
 
 /// `results.parquet`: one row per cell × repetition (schema in README.md).
 pub fn results_frame(run_id: &str, records: &[CellRecord]) -> anyhow::Result<DataFrame> {
-    let mut f = Frame { records, columns: Vec::new() };
+    let mut f = Frame {
+        records,
+        columns: Vec::new(),
+    };
     f.str("run_id", |_| run_id.to_string())
         .str("experiment", |r| r.experiment.clone())
         .str("claim", |r| r.claim.clone())
@@ -190,8 +223,13 @@ pub fn results_frame(run_id: &str, records: &[CellRecord]) -> anyhow::Result<Dat
         .m_float("latency_max_ms", |o| Some(o.latency.max_ms))
         // Null, not zero, when there was no sample (e.g. a probe stuck in a
         // queue longer than the window).
-        .m_float("queue_wait_mean_ms", |o| sampled(&o.queue_wait, |p| p.mean_ms))
-        .m_float("queue_wait_p99_ms", |o| sampled(&o.queue_wait, |p| p.p99_ms))
+        .m_float("queue_wait_mean_ms", |o| {
+            sampled(&o.queue_wait, |p| p.mean_ms)
+        })
+        .m_float("queue_wait_p99_ms", |o| {
+            sampled(&o.queue_wait, |p| p.p99_ms)
+        })
+        .m_float("service_mean_ms", |o| sampled(&o.service, |p| p.mean_ms))
         .m_float("loop_lag_p50_ms", |o| sampled(&o.loop_lag, |p| p.p50_ms))
         .m_float("loop_lag_p99_ms", |o| sampled(&o.loop_lag, |p| p.p99_ms))
         .m_float("loop_lag_max_ms", |o| sampled(&o.loop_lag, |p| p.max_ms))
@@ -220,13 +258,21 @@ pub fn results_frame(run_id: &str, records: &[CellRecord]) -> anyhow::Result<Dat
         .m_float("littles_law_rps", |o| o.littles_law_rps);
     let transient: Vec<Option<bool>> = records
         .iter()
-        .map(|r| r.outcome.as_ref().map(|o| o.notes.iter().any(|n| n.starts_with("transient"))))
+        .map(|r| {
+            r.outcome
+                .as_ref()
+                .map(|o| o.notes.iter().any(|n| n.starts_with("transient")))
+        })
         .collect();
     f.columns.push(Column::new("transient".into(), transient));
     f.opt_str("notes", |r| r.outcome.as_ref().map(|o| o.notes.join("; ")))
-        .str("status", |r| if r.outcome.is_some() { "ok" } else { "failed" }.to_string())
+        .str("status", |r| {
+            if r.outcome.is_some() { "ok" } else { "failed" }.to_string()
+        })
         .opt_str("error", |r| r.error.clone())
-        .opt_str("histogram", |r| r.outcome.as_ref().map(|o| o.histogram.clone()))
+        .opt_str("histogram", |r| {
+            r.outcome.as_ref().map(|o| o.histogram.clone())
+        })
         .str("started_at", |r| r.started_at.clone())
         .float("wall_s", |r| Some(r.wall_s));
     Ok(DataFrame::new_infer_height(f.columns)?)
@@ -240,16 +286,35 @@ pub fn latency_frame(run_id: &str, records: &[CellRecord]) -> anyhow::Result<Dat
         .flat_map(|(r, o)| o.spectrum.iter().map(move |p| (r, p)))
         .collect();
     let col_s = |name: &str, f: &dyn Fn(&CellRecord) -> String| {
-        Column::new(name.into(), rows.iter().map(|(r, _)| f(r)).collect::<Vec<String>>())
+        Column::new(
+            name.into(),
+            rows.iter().map(|(r, _)| f(r)).collect::<Vec<String>>(),
+        )
     };
     Ok(DataFrame::new_infer_height(vec![
         Column::new("run_id".into(), vec![run_id.to_string(); rows.len()]),
         col_s("experiment", &|r| r.experiment.clone()),
         col_s("cell", &|r| r.cell_id.clone()),
-        Column::new("repetition".into(), rows.iter().map(|(r, _)| r.repetition as i64).collect::<Vec<i64>>()),
+        Column::new(
+            "repetition".into(),
+            rows.iter()
+                .map(|(r, _)| r.repetition as i64)
+                .collect::<Vec<i64>>(),
+        ),
         col_s("model", &|r| r.cell.model.name().to_string()),
-        Column::new("percentile".into(), rows.iter().map(|(_, p)| p.percentile).collect::<Vec<f64>>()),
-        Column::new("latency_ms".into(), rows.iter().map(|(_, p)| p.latency_ms).collect::<Vec<f64>>()),
-        Column::new("count".into(), rows.iter().map(|(_, p)| p.count as i64).collect::<Vec<i64>>()),
+        Column::new(
+            "percentile".into(),
+            rows.iter().map(|(_, p)| p.percentile).collect::<Vec<f64>>(),
+        ),
+        Column::new(
+            "latency_ms".into(),
+            rows.iter().map(|(_, p)| p.latency_ms).collect::<Vec<f64>>(),
+        ),
+        Column::new(
+            "count".into(),
+            rows.iter()
+                .map(|(_, p)| p.count as i64)
+                .collect::<Vec<i64>>(),
+        ),
     ])?)
 }

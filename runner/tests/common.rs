@@ -10,18 +10,29 @@ pub fn runner() -> PathBuf {
 /// The cell binary next to the runner; `just test` builds the workspace first.
 pub fn cell_bin() -> PathBuf {
     let p = runner().parent().unwrap().join("threadloop-cell");
-    assert!(p.is_file(), "{} is missing: run `cargo build --release --workspace` (or `just test`)", p.display());
+    assert!(
+        p.is_file(),
+        "{} is missing: run `cargo build --release --workspace` (or `just test`)",
+        p.display()
+    );
     p
 }
 
 pub fn tempdir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("threadloop-{tag}-{}-{}", std::process::id(), rand_suffix()));
+    let d = std::env::temp_dir().join(format!(
+        "threadloop-{tag}-{}-{}",
+        std::process::id(),
+        rand_suffix()
+    ));
     std::fs::create_dir_all(&d).unwrap();
     d
 }
 
 fn rand_suffix() -> u128 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos()
 }
 
 pub fn write_spec(dir: &Path, name: &str, body: &str) -> PathBuf {
@@ -32,11 +43,19 @@ pub fn write_spec(dir: &Path, name: &str, body: &str) -> PathBuf {
 
 pub fn read_parquet(path: &Path) -> polars::prelude::DataFrame {
     use polars::prelude::*;
-    ParquetReader::new(std::fs::File::open(path).unwrap()).finish().unwrap()
+    ParquetReader::new(std::fs::File::open(path).unwrap())
+        .finish()
+        .unwrap()
 }
 
 pub fn strings(df: &polars::prelude::DataFrame, name: &str) -> Vec<Option<String>> {
-    df.column(name).unwrap().str().unwrap().iter().map(|s| s.map(String::from)).collect()
+    df.column(name)
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .map(|s| s.map(String::from))
+        .collect()
 }
 
 pub fn floats(df: &polars::prelude::DataFrame, name: &str) -> Vec<Option<f64>> {

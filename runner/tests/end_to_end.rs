@@ -6,12 +6,46 @@ use polars::prelude::*;
 use std::process::Command;
 
 const COLUMNS: &[&str] = &[
-    "run_id", "experiment", "claim", "cell", "repetition", "model", "threads", "workers", "concurrency",
-    "rate_rps", "io", "io_latency_ms", "cpu_ms", "cpu_ratio", "offload", "load_mode", "duration_s",
-    "completed", "errors", "rejected", "timeouts", "throughput_rps", "latency_mean_ms", "latency_p50_ms",
-    "latency_p90_ms", "latency_p99_ms", "latency_p999_ms", "latency_max_ms", "loop_lag_p99_ms",
-    "loop_lag_max_ms", "rss_peak_bytes", "cpu_user_s", "cpu_sys_s", "ctx_voluntary", "ctx_involuntary",
-    "threads_peak", "theory_throughput_rps", "fidelity", "status", "error",
+    "run_id",
+    "experiment",
+    "claim",
+    "cell",
+    "repetition",
+    "model",
+    "threads",
+    "workers",
+    "concurrency",
+    "rate_rps",
+    "io",
+    "io_latency_ms",
+    "cpu_ms",
+    "cpu_ratio",
+    "offload",
+    "load_mode",
+    "duration_s",
+    "completed",
+    "errors",
+    "rejected",
+    "timeouts",
+    "throughput_rps",
+    "latency_mean_ms",
+    "latency_p50_ms",
+    "latency_p90_ms",
+    "latency_p99_ms",
+    "latency_p999_ms",
+    "latency_max_ms",
+    "loop_lag_p99_ms",
+    "loop_lag_max_ms",
+    "rss_peak_bytes",
+    "cpu_user_s",
+    "cpu_sys_s",
+    "ctx_voluntary",
+    "ctx_involuntary",
+    "threads_peak",
+    "theory_throughput_rps",
+    "fidelity",
+    "status",
+    "error",
 ];
 
 #[test]
@@ -50,15 +84,27 @@ cpu_ms = [0.2]
     for c in COLUMNS {
         assert!(df.column(c).is_ok(), "column {c} missing");
     }
-    assert!(strings(&df, "status").iter().all(|s| s.as_deref() == Some("ok")), "{df}");
-    assert!(ints(&df, "completed").iter().all(|c| c.unwrap() > 0), "every cell completed requests");
+    assert!(
+        strings(&df, "status")
+            .iter()
+            .all(|s| s.as_deref() == Some("ok")),
+        "{df}"
+    );
+    assert!(
+        ints(&df, "completed").iter().all(|c| c.unwrap() > 0),
+        "every cell completed requests"
+    );
     // The pool of 4 with 5.2 ms requests cannot exceed 4 / 5.2 ms; a small
     // tolerance covers rounding of the window.
     let threads = df
         .clone()
         .lazy()
         .filter(col("model").eq(lit("threads")))
-        .select([col("throughput_rps"), col("theory_throughput_rps"), col("cpu_work_mean_ms")])
+        .select([
+            col("throughput_rps"),
+            col("theory_throughput_rps"),
+            col("cpu_work_mean_ms"),
+        ])
         .collect()
         .unwrap();
     let x = floats(&threads, "throughput_rps");
@@ -66,12 +112,19 @@ cpu_ms = [0.2]
     let cpu = floats(&threads, "cpu_work_mean_ms");
     for i in 0..threads.height() {
         let (x, bound, cpu) = (x[i].unwrap(), bound[i].unwrap(), cpu[i].unwrap());
-        assert!(x <= bound * 1.05, "pool throughput {x} above its bound {bound}");
-        assert!(cpu > 0.05 && cpu < 1.0, "0.2 ms of calibrated work measured as {cpu} ms");
+        assert!(
+            x <= bound * 1.05,
+            "pool throughput {x} above its bound {bound}"
+        );
+        assert!(
+            cpu > 0.05 && cpu < 1.0,
+            "0.2 ms of calibrated work measured as {cpu} ms"
+        );
     }
     let lat = read_parquet(&out.join("latency.parquet"));
     assert!(lat.height() > 14, "a spectrum per cell × repetition");
-    let manifest: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["cells_total"], 7);
     assert_eq!(manifest["seed"], 3);
     assert!(manifest["crates"]["tokio"].is_string());
@@ -106,12 +159,24 @@ io_latency_ms = [10]
 "#,
     );
     let out = dir.join("run");
-    assert!(Command::new(runner()).args(["run", "--quiet", "--out"]).arg(&out).arg(&spec).status().unwrap().success());
+    assert!(Command::new(runner())
+        .args(["run", "--quiet", "--out"])
+        .arg(&out)
+        .arg(&spec)
+        .status()
+        .unwrap()
+        .success());
     let df = read_parquet(&out.join("results.parquet"));
     let p99 = floats(&df, "latency_p99_ms")[0].unwrap();
     let x = floats(&df, "throughput_rps")[0].unwrap();
     let rho = floats(&df, "utilisation")[0].unwrap();
     assert!((rho - 2.0).abs() < 0.05, "rho {rho}");
-    assert!(x < 110.0, "one thread of 10 ms serves at most ~100/s, got {x}");
-    assert!(p99 > 300.0, "queueing must show in CO-corrected latency, p99 {p99} ms");
+    assert!(
+        x < 110.0,
+        "one thread of 10 ms serves at most ~100/s, got {x}"
+    );
+    assert!(
+        p99 > 300.0,
+        "queueing must show in CO-corrected latency, p99 {p99} ms"
+    );
 }

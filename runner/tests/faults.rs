@@ -21,18 +21,37 @@ io_latency_ms = [5]
 #[test]
 fn validate_names_file_line_and_key() {
     let dir = tempdir("validate");
-    let unknown = write_spec(&dir, "unknown", &GOOD.replace("threads = [4]", "threads = [4]\nthreds = [8]"));
-    let o = Command::new(runner()).arg("validate").arg(&unknown).output().unwrap();
+    let unknown = write_spec(
+        &dir,
+        "unknown",
+        &GOOD.replace("threads = [4]", "threads = [4]\nthreds = [8]"),
+    );
+    let o = Command::new(runner())
+        .arg("validate")
+        .arg(&unknown)
+        .output()
+        .unwrap();
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains(&format!("{}:10:", unknown.display())), "{err}");
     assert!(err.contains("`matrix.threds`"), "{err}");
 
-    let negative = write_spec(&dir, "negative", &GOOD.replace("io_latency_ms = [5]", "io_latency_ms = [-1]"));
-    let o = Command::new(runner()).arg("validate").arg(&negative).output().unwrap();
+    let negative = write_spec(
+        &dir,
+        "negative",
+        &GOOD.replace("io_latency_ms = [5]", "io_latency_ms = [-1]"),
+    );
+    let o = Command::new(runner())
+        .arg("validate")
+        .arg(&negative)
+        .output()
+        .unwrap();
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains(&format!("{}:11:", negative.display())), "{err}");
+    assert!(
+        err.contains(&format!("{}:11:", negative.display())),
+        "{err}"
+    );
     assert!(err.contains("`matrix.io_latency_ms`"), "{err}");
 }
 
@@ -40,9 +59,21 @@ fn validate_names_file_line_and_key() {
 fn a_bad_spec_runs_nothing() {
     let dir = tempdir("badrun");
     let good = write_spec(&dir, "good", GOOD);
-    let bad = write_spec(&dir, "bad", &GOOD.replace("name = \"faults\"", "name = \"bad\"").replace("concurrency = [4]", "concurrency = [0]"));
+    let bad = write_spec(
+        &dir,
+        "bad",
+        &GOOD
+            .replace("name = \"faults\"", "name = \"bad\"")
+            .replace("concurrency = [4]", "concurrency = [0]"),
+    );
     let out = dir.join("run");
-    let o = Command::new(runner()).args(["run", "--quiet", "--out"]).arg(&out).arg(&good).arg(&bad).output().unwrap();
+    let o = Command::new(runner())
+        .args(["run", "--quiet", "--out"])
+        .arg(&out)
+        .arg(&good)
+        .arg(&bad)
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(2));
     assert!(!out.exists(), "no run directory for a rejected spec");
 }
@@ -50,11 +81,20 @@ fn a_bad_spec_runs_nothing() {
 fn children_of(pid: u32) -> Vec<u32> {
     let mut out = Vec::new();
     for e in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(p) = e.file_name().to_string_lossy().parse::<u32>() else { continue };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{p}/stat")) else { continue };
+        let Ok(p) = e.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{p}/stat")) else {
+            continue;
+        };
         // Fields after the command name: state, ppid, ...
         let after = stat.rsplit_once(')').map(|x| x.1).unwrap_or("");
-        if after.split_whitespace().nth(1).and_then(|s| s.parse::<u32>().ok()) == Some(pid) {
+        if after
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse::<u32>().ok())
+            == Some(pid)
+        {
             out.push(p);
         }
     }
@@ -67,14 +107,27 @@ fn killing_a_cell_leaves_a_failed_row_and_the_rest_of_the_run() {
     let dir = tempdir("kill");
     let spec = write_spec(&dir, "faults", GOOD);
     let out = dir.join("run");
-    let mut runner = Command::new(runner()).args(["run", "--quiet", "--seed", "1", "--out"]).arg(&out).arg(&spec).spawn().unwrap();
+    let mut runner = Command::new(runner())
+        .args(["run", "--quiet", "--seed", "1", "--out"])
+        .arg(&out)
+        .arg(&spec)
+        .spawn()
+        .unwrap();
     // Wait (bounded) for the first cell process, then kill it.
     let deadline = Instant::now() + Duration::from_secs(20);
     let victim = loop {
         let kids: Vec<u32> = children_of(runner.id())
             .into_iter()
-            .filter(|p| std::fs::read_to_string(format!("/proc/{p}/cmdline")).unwrap_or_default().contains("threadloop-cell"))
-            .filter(|p| !std::fs::read_to_string(format!("/proc/{p}/cmdline")).unwrap_or_default().contains("--calibrate"))
+            .filter(|p| {
+                std::fs::read_to_string(format!("/proc/{p}/cmdline"))
+                    .unwrap_or_default()
+                    .contains("threadloop-cell")
+            })
+            .filter(|p| {
+                !std::fs::read_to_string(format!("/proc/{p}/cmdline"))
+                    .unwrap_or_default()
+                    .contains("--calibrate")
+            })
             .collect();
         if let Some(&k) = kids.first() {
             break k;
@@ -84,15 +137,27 @@ fn killing_a_cell_leaves_a_failed_row_and_the_rest_of_the_run() {
     };
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(unsafe { libc::kill(victim as i32, libc::SIGKILL) }, 0);
-    assert!(runner.wait().unwrap().success(), "the run goes on after a cell dies");
+    assert!(
+        runner.wait().unwrap().success(),
+        "the run goes on after a cell dies"
+    );
     let df = read_parquet(&out.join("results.parquet"));
     assert_eq!(df.height(), 3);
     let status: Vec<String> = strings(&df, "status").into_iter().flatten().collect();
-    assert_eq!(status.iter().filter(|s| *s == "failed").count(), 1, "{status:?}");
-    assert_eq!(status.iter().filter(|s| *s == "ok").count(), 2, "{status:?}");
+    assert_eq!(
+        status.iter().filter(|s| *s == "failed").count(),
+        1,
+        "{status:?}"
+    );
+    assert_eq!(
+        status.iter().filter(|s| *s == "ok").count(),
+        2,
+        "{status:?}"
+    );
     let errors: Vec<String> = strings(&df, "error").into_iter().flatten().collect();
     assert!(errors[0].contains("signal 9"), "{errors:?}");
-    let manifest: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["cells_failed"], 1);
 }
 
@@ -102,7 +167,12 @@ fn an_interrupted_run_resumes_to_completion() {
     let dir = tempdir("resume");
     let spec = write_spec(&dir, "faults", GOOD);
     let out = dir.join("run");
-    let mut runner_p = Command::new(runner()).args(["run", "--quiet", "--seed", "5", "--out"]).arg(&out).arg(&spec).spawn().unwrap();
+    let mut runner_p = Command::new(runner())
+        .args(["run", "--quiet", "--seed", "5", "--out"])
+        .arg(&out)
+        .arg(&spec)
+        .spawn()
+        .unwrap();
     // Interrupt once the first record is saved.
     let deadline = Instant::now() + Duration::from_secs(30);
     while std::fs::read_dir(out.join("cells")).map_or(0, |d| d.count()) == 0 {
@@ -113,10 +183,19 @@ fn an_interrupted_run_resumes_to_completion() {
     let st = runner_p.wait().unwrap();
     assert_eq!(st.code(), Some(130), "interrupted runs exit 130");
     let partial = read_parquet(&out.join("results.parquet")).height();
-    assert!((1..3).contains(&partial), "finished cells are kept: {partial}");
-    let st = Command::new(runner()).args(["run", "--quiet", "--resume"]).arg(&out).status().unwrap();
+    assert!(
+        (1..3).contains(&partial),
+        "finished cells are kept: {partial}"
+    );
+    let st = Command::new(runner())
+        .args(["run", "--quiet", "--resume"])
+        .arg(&out)
+        .status()
+        .unwrap();
     assert!(st.success());
     let df = read_parquet(&out.join("results.parquet"));
     assert_eq!(df.height(), 3);
-    assert!(strings(&df, "status").iter().all(|s| s.as_deref() == Some("ok")));
+    assert!(strings(&df, "status")
+        .iter()
+        .all(|s| s.as_deref() == Some("ok")));
 }

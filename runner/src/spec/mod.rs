@@ -16,17 +16,36 @@ use toml::Spanned;
 #[derive(Debug, thiserror::Error)]
 pub enum SpecError {
     #[error("{file}: cannot read: {source}")]
-    Read { file: String, source: std::io::Error },
+    Read {
+        file: String,
+        source: std::io::Error,
+    },
     #[error("{file}:{line}:{column}: key `{key}`: {message}")]
-    Invalid { file: String, line: usize, column: usize, key: String, message: String },
+    Invalid {
+        file: String,
+        line: usize,
+        column: usize,
+        key: String,
+        message: String,
+    },
     #[error("{file}: unknown profile `{profile}` (the file defines: {defined})")]
-    UnknownProfile { file: String, profile: String, defined: String },
+    UnknownProfile {
+        file: String,
+        profile: String,
+        defined: String,
+    },
 }
 
 /// Keys a profile may override that live at the top level or in `[load]`;
 /// every other profile key is a matrix key.
 const TOP_KEYS: &[&str] = &["repetitions", "duration_s", "warmup_s", "description"];
-const LOAD_KEYS: &[&str] = &["mode", "timeout_ms", "arrival", "retry_after_ms", "max_in_flight"];
+const LOAD_KEYS: &[&str] = &[
+    "mode",
+    "timeout_ms",
+    "arrival",
+    "retry_after_ms",
+    "max_in_flight",
+];
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -160,20 +179,42 @@ pub const DEFAULT_QUEUE: u32 = 8192 + 100;
 pub const DEFAULT_THREADS: u32 = 200;
 
 /// Claim ids a spec may name (CLAIMS.md), plus the suite's own calibration.
-pub const CLAIMS: &[&str] = &["H1", "H2", "H3", "H4", "H5", "H6", "H7", "H8", "H9", "H10", "calibration"];
+pub const CLAIMS: &[&str] = &[
+    "H1",
+    "H2",
+    "H3",
+    "H4",
+    "H5",
+    "H6",
+    "H7",
+    "H8",
+    "H9",
+    "H10",
+    "calibration",
+];
 
 /// Reads and validates a spec file. `profile` applies `[profiles.NAME]`;
 /// a spec that lacks the profile runs its defaults when `profile_optional`.
-pub fn load(path: &Path, profile: Option<&str>, profile_optional: bool) -> Result<ExperimentSpec, SpecError> {
+pub fn load(
+    path: &Path,
+    profile: Option<&str>,
+    profile_optional: bool,
+) -> Result<ExperimentSpec, SpecError> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| SpecError::Read { file: file.clone(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|source| SpecError::Read {
+        file: file.clone(),
+        source,
+    })?;
     parse(&file, &text, profile, profile_optional)
 }
 
 /// Validates the file's defaults and every one of its profiles.
 pub fn validate_all(path: &Path) -> Result<Vec<ExperimentSpec>, SpecError> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| SpecError::Read { file: file.clone(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|source| SpecError::Read {
+        file: file.clone(),
+        source,
+    })?;
     let mut out = vec![parse(&file, &text, None, false)?];
     for name in profile_names(&file, &text)? {
         out.push(parse(&file, &text, Some(&name), false)?);
@@ -217,7 +258,10 @@ impl Ctx<'_> {
     fn int(&mut self, v: &Spanned<i64>, min: i64, max: i64) -> u32 {
         let x = *v.get_ref();
         if x < min || x > max {
-            self.err(v.span(), format!("{x} is out of range: must be {min}..={max}"));
+            self.err(
+                v.span(),
+                format!("{x} is out of range: must be {min}..={max}"),
+            );
         }
         x.clamp(min, max) as u32
     }
@@ -227,12 +271,24 @@ impl Ctx<'_> {
         let above = if max_inclusive { x > max } else { x >= max };
         if !x.is_finite() || x < min || above {
             let upper = if max_inclusive { "<=" } else { "<" };
-            self.err(v.span(), format!("{x} is out of range: must be >= {} and {upper} {}", fmt_num(min), fmt_num(max)));
+            self.err(
+                v.span(),
+                format!(
+                    "{x} is out of range: must be >= {} and {upper} {}",
+                    fmt_num(min),
+                    fmt_num(max)
+                ),
+            );
         }
         x
     }
 
-    fn list<T, U>(&mut self, list: &List<T>, default: Vec<U>, mut each: impl FnMut(&mut Self, &Spanned<T>) -> U) -> Vec<U> {
+    fn list<T, U>(
+        &mut self,
+        list: &List<T>,
+        default: Vec<U>,
+        mut each: impl FnMut(&mut Self, &Spanned<T>) -> U,
+    ) -> Vec<U> {
         match list {
             None => default,
             Some(l) if l.get_ref().is_empty() => {
@@ -243,7 +299,11 @@ impl Ctx<'_> {
         }
     }
 
-    fn named<T: std::str::FromStr<Err = threadloop_engine::cell::UnknownName>>(&mut self, v: &Spanned<String>, fallback: T) -> T {
+    fn named<T: std::str::FromStr<Err = threadloop_engine::cell::UnknownName>>(
+        &mut self,
+        v: &Spanned<String>,
+        fallback: T,
+    ) -> T {
         match v.get_ref().parse() {
             Ok(x) => x,
             Err(e) => {
@@ -263,11 +323,21 @@ fn profile_names(file: &str, text: &str) -> Result<Vec<String>, SpecError> {
 }
 
 /// Parses spec text; `file` is only used in error messages.
-pub fn parse(file: &str, text: &str, profile: Option<&str>, profile_optional: bool) -> Result<ExperimentSpec, SpecError> {
+pub fn parse(
+    file: &str,
+    text: &str,
+    profile: Option<&str>,
+    profile_optional: bool,
+) -> Result<ExperimentSpec, SpecError> {
     let mut doc = DeTable::parse(text).map_err(|e| toml_error(file, text, &e))?;
     let applied = apply_profile(file, text, doc.get_mut(), profile, profile_optional)?;
-    let raw: RawSpec = RawSpec::deserialize(toml::de::Deserializer::from(doc)).map_err(|e| toml_error(file, text, &e))?;
-    let mut cx = Ctx { file, text, errors: Vec::new() };
+    let raw: RawSpec = RawSpec::deserialize(toml::de::Deserializer::from(doc))
+        .map_err(|e| toml_error(file, text, &e))?;
+    let mut cx = Ctx {
+        file,
+        text,
+        errors: Vec::new(),
+    };
     let spec = build(&mut cx, raw, applied);
     match cx.errors.into_iter().next() {
         Some(e) => Err(e),
@@ -307,7 +377,11 @@ fn apply_profile(
         return Err(SpecError::UnknownProfile {
             file: file.into(),
             profile: name.into(),
-            defined: if defined.is_empty() { "none".into() } else { defined.join(", ") },
+            defined: if defined.is_empty() {
+                "none".into()
+            } else {
+                defined.join(", ")
+            },
         });
     };
     let span = chosen.span();
@@ -343,7 +417,10 @@ fn apply_profile(
                         let mut t = DeTable::default();
                         let span = value.span();
                         t.insert(key, value);
-                        doc.insert(Spanned::new(span.clone(), section.to_string().into()), Spanned::new(span, DeValue::Table(t)));
+                        doc.insert(
+                            Spanned::new(span.clone(), section.to_string().into()),
+                            Spanned::new(span, DeValue::Table(t)),
+                        );
                     }
                 }
             }
@@ -354,23 +431,43 @@ fn apply_profile(
 
 fn build(cx: &mut Ctx, raw: RawSpec, profile: Option<String>) -> ExperimentSpec {
     let name = raw.name.get_ref().clone();
-    if name.is_empty() || !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
-        cx.err(raw.name.span(), "must be non-empty lowercase letters, digits and '-' (it names directories)");
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    {
+        cx.err(
+            raw.name.span(),
+            "must be non-empty lowercase letters, digits and '-' (it names directories)",
+        );
     }
     if !CLAIMS.contains(&raw.claim.get_ref().as_str()) {
-        cx.err(raw.claim.span(), format!("unknown claim `{}`, expected one of: {}", raw.claim.get_ref(), CLAIMS.join(", ")));
+        cx.err(
+            raw.claim.span(),
+            format!(
+                "unknown claim `{}`, expected one of: {}",
+                raw.claim.get_ref(),
+                CLAIMS.join(", ")
+            ),
+        );
     }
     if raw.title.get_ref().trim().is_empty() {
         cx.err(raw.title.span(), "must not be empty");
     }
     let repetitions = raw.repetitions.as_ref().map_or(3, |v| cx.int(v, 1, 100));
-    let duration_s = raw.duration_s.as_ref().map_or(5.0, |v| cx.float(v, 0.1, 3600.0, true));
+    let duration_s = raw
+        .duration_s
+        .as_ref()
+        .map_or(5.0, |v| cx.float(v, 0.1, 3600.0, true));
     if let Some(d) = &raw.duration_s {
         if *d.get_ref() <= 0.0 {
             cx.err(d.span(), "must be > 0");
         }
     }
-    let warmup_s = raw.warmup_s.as_ref().map_or(1.0, |v| cx.float(v, 0.0, 3600.0, true));
+    let warmup_s = raw
+        .warmup_s
+        .as_ref()
+        .map_or(1.0, |v| cx.float(v, 0.0, 3600.0, true));
 
     let l = &raw.load;
     let mode = match &l.mode {
@@ -379,17 +476,32 @@ fn build(cx: &mut Ctx, raw: RawSpec, profile: Option<String>) -> ExperimentSpec 
             "closed" => LoadMode::Closed,
             "open" => LoadMode::Open,
             other => {
-                cx.err(m.span(), format!("unknown mode `{other}`, expected closed or open"));
+                cx.err(
+                    m.span(),
+                    format!("unknown mode `{other}`, expected closed or open"),
+                );
                 LoadMode::Closed
             }
         },
     };
     let load = LoadSpec {
         mode,
-        timeout_ms: l.timeout_ms.as_ref().map_or(30_000, |v| cx.int(v, 1, 3_600_000) as u64),
-        arrival: l.arrival.as_ref().map_or(Arrival::Poisson, |v| cx.named(v, Arrival::Poisson)),
-        retry_after_ms: l.retry_after_ms.as_ref().map_or(10, |v| cx.int(v, 0, 3_600_000) as u64),
-        max_in_flight: l.max_in_flight.as_ref().map_or(100_000, |v| cx.int(v, 1, 10_000_000)),
+        timeout_ms: l
+            .timeout_ms
+            .as_ref()
+            .map_or(30_000, |v| cx.int(v, 1, 3_600_000) as u64),
+        arrival: l
+            .arrival
+            .as_ref()
+            .map_or(Arrival::Poisson, |v| cx.named(v, Arrival::Poisson)),
+        retry_after_ms: l
+            .retry_after_ms
+            .as_ref()
+            .map_or(10, |v| cx.int(v, 0, 3_600_000) as u64),
+        max_in_flight: l
+            .max_in_flight
+            .as_ref()
+            .map_or(100_000, |v| cx.int(v, 1, 10_000_000)),
     };
 
     let m = &raw.matrix;
@@ -400,13 +512,25 @@ fn build(cx: &mut Ctx, raw: RawSpec, profile: Option<String>) -> ExperimentSpec 
             cx.err(r.span(), "give either cpu_ms or cpu_ratio, not both");
             vec![]
         }
-        (_, Some(_)) => cx.list(&m.cpu_ratio, vec![], |cx, v| CpuSize::Ratio(cx.float(v, 0.0, 1.0, false))),
-        _ => cx.list(&m.cpu_ms, vec![CpuSize::Ms(0.0)], |cx, v| CpuSize::Ms(cx.float(v, 0.0, 60_000.0, true))),
+        (_, Some(_)) => cx.list(&m.cpu_ratio, vec![], |cx, v| {
+            CpuSize::Ratio(cx.float(v, 0.0, 1.0, false))
+        }),
+        _ => cx.list(&m.cpu_ms, vec![CpuSize::Ms(0.0)], |cx, v| {
+            CpuSize::Ms(cx.float(v, 0.0, 60_000.0, true))
+        }),
     };
-    let io_latency_ms = cx.list(&m.io_latency_ms, vec![0.0], |cx, v| cx.float(v, 0.0, 3_600_000.0, true));
+    let io_latency_ms = cx.list(&m.io_latency_ms, vec![0.0], |cx, v| {
+        cx.float(v, 0.0, 3_600_000.0, true)
+    });
     if let (Some(r), true) = (&m.cpu_ratio, io_latency_ms.contains(&0.0)) {
-        if cpu.iter().any(|c| matches!(c, CpuSize::Ratio(x) if *x > 0.0)) {
-            cx.err(r.span(), "cpu_ratio needs io_latency_ms > 0 (the CPU time is a share of the service time)");
+        if cpu
+            .iter()
+            .any(|c| matches!(c, CpuSize::Ratio(x) if *x > 0.0))
+        {
+            cx.err(
+                r.span(),
+                "cpu_ratio needs io_latency_ms > 0 (the CPU time is a share of the service time)",
+            );
         }
     }
     let concurrency = cx.list(&m.concurrency, vec![], |cx, v| cx.int(v, 1, 1_000_000));
@@ -420,37 +544,62 @@ fn build(cx: &mut Ctx, raw: RawSpec, profile: Option<String>) -> ExperimentSpec 
     match mode {
         LoadMode::Closed => {
             if let Some(r) = &m.rate_rps {
-                cx.err(r.span(), "rate_rps is for the open loop; this spec's [load] mode is closed");
+                cx.err(
+                    r.span(),
+                    "rate_rps is for the open loop; this spec's [load] mode is closed",
+                );
             }
             if m.concurrency.is_none() {
-                cx.err(raw.matrix_span(), "a closed loop needs `concurrency` in [matrix]");
+                cx.err(
+                    raw.matrix_span(),
+                    "a closed loop needs `concurrency` in [matrix]",
+                );
             }
         }
         LoadMode::Open => {
             if let Some(c) = &m.concurrency {
-                cx.err(c.span(), "concurrency is for the closed loop; this spec's [load] mode is open");
+                cx.err(
+                    c.span(),
+                    "concurrency is for the closed loop; this spec's [load] mode is open",
+                );
             }
             if m.rate_rps.is_none() {
-                cx.err(raw.matrix_span(), "an open loop needs `rate_rps` in [matrix]");
+                cx.err(
+                    raw.matrix_span(),
+                    "an open loop needs `rate_rps` in [matrix]",
+                );
             }
         }
     }
     let matrix = Matrix {
         model,
-        threads: cx.list(&m.threads, vec![DEFAULT_THREADS], |cx, v| cx.int(v, 1, 100_000)),
-        queue: cx.list(&m.queue, vec![DEFAULT_QUEUE], |cx, v| cx.int(v, 0, 10_000_000)),
+        threads: cx.list(&m.threads, vec![DEFAULT_THREADS], |cx, v| {
+            cx.int(v, 1, 100_000)
+        }),
+        queue: cx.list(&m.queue, vec![DEFAULT_QUEUE], |cx, v| {
+            cx.int(v, 0, 10_000_000)
+        }),
         workers: cx.list(&m.workers, vec![None], |cx, v| Some(cx.int(v, 1, 1024))),
-        pool_threads: cx.list(&m.pool_threads, vec![None], |cx, v| Some(cx.int(v, 1, 4096))),
+        pool_threads: cx.list(&m.pool_threads, vec![None], |cx, v| {
+            Some(cx.int(v, 1, 4096))
+        }),
         concurrency,
         rate_rps,
-        io: cx.list(&m.io, vec![IoKind::Timer], |cx, v| cx.named(v, IoKind::Timer)),
+        io: cx.list(&m.io, vec![IoKind::Timer], |cx, v| {
+            cx.named(v, IoKind::Timer)
+        }),
         io_latency_ms,
         cpu,
-        offload: cx.list(&m.offload, vec![Offload::Inline], |cx, v| cx.named(v, Offload::Inline)),
+        offload: cx.list(&m.offload, vec![Offload::Inline], |cx, v| {
+            cx.named(v, Offload::Inline)
+        }),
     };
     for v in &raw.verdict {
         if !["<", "<=", ">", ">="].contains(&v.compare.as_str()) {
-            cx.err(raw.name.span(), format!("verdict `{}`: compare must be one of <, <=, >, >=", v.text));
+            cx.err(
+                raw.name.span(),
+                format!("verdict `{}`: compare must be one of <, <=, >, >=", v.text),
+            );
         }
     }
     ExperimentSpec {
@@ -480,11 +629,20 @@ fn toml_error(file: &str, text: &str, e: &toml::de::Error) -> SpecError {
     let (line, column) = line_col(text, start);
     let message = e.message().trim().to_string();
     // For an unknown field the message names it; prefer that over the line's key.
-    let key = match message.strip_prefix("unknown field `").and_then(|m| m.split('`').next()) {
+    let key = match message
+        .strip_prefix("unknown field `")
+        .and_then(|m| m.split('`').next())
+    {
         Some(field) => qualify(text, start, field),
         None => key_at(text, start),
     };
-    SpecError::Invalid { file: file.to_string(), line, column, key, message }
+    SpecError::Invalid {
+        file: file.to_string(),
+        line,
+        column,
+        key,
+        message,
+    }
 }
 
 /// 1-based line and column of a byte offset.
@@ -524,7 +682,14 @@ fn qualify(text: &str, offset: usize, key: &str) -> String {
         .rev()
         .map(str::trim)
         .find(|l| l.starts_with('[') && !l.split('#').next().unwrap_or("").contains('='))
-        .map(|h| h.trim_start_matches('[').split(']').next().unwrap_or("").trim().to_string());
+        .map(|h| {
+            h.trim_start_matches('[')
+                .split(']')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_string()
+        });
     match (header, key.is_empty()) {
         (Some(h), true) => h,
         (Some(h), false) => format!("{h}.{key}"),

@@ -29,7 +29,9 @@ repetitions = 1
 
 fn err(text: &str) -> (usize, String, String) {
     match parse("x.toml", text, None, false).unwrap_err() {
-        SpecError::Invalid { line, key, message, .. } => (line, key, message),
+        SpecError::Invalid {
+            line, key, message, ..
+        } => (line, key, message),
         other => panic!("unexpected error {other}"),
     }
 }
@@ -55,12 +57,19 @@ fn a_profile_overrides_top_level_and_matrix_keys() {
     assert_eq!(s.repetitions, 1);
     assert_eq!(s.duration_s, 2.0);
     assert_eq!(s.matrix.concurrency, vec![100, 1000]);
-    assert_eq!(s.matrix.model.len(), 5, "keys the profile does not name stay");
+    assert_eq!(
+        s.matrix.model.len(),
+        5,
+        "keys the profile does not name stay"
+    );
 }
 
 #[test]
 fn an_unknown_profile_is_an_error_unless_optional() {
-    assert!(matches!(parse("p.toml", EXAMPLE, Some("nope"), false), Err(SpecError::UnknownProfile { .. })));
+    assert!(matches!(
+        parse("p.toml", EXAMPLE, Some("nope"), false),
+        Err(SpecError::UnknownProfile { .. })
+    ));
     let s = parse("p.toml", EXAMPLE, Some("nope"), true).unwrap();
     assert_eq!(s.profile, None);
     assert_eq!(s.repetitions, 3);
@@ -78,7 +87,9 @@ fn an_unknown_key_names_file_line_and_key() {
 #[test]
 fn a_negative_latency_names_file_line_and_key() {
     let text = EXAMPLE.replace("io_latency_ms = [100]", "io_latency_ms = [-1]");
-    let e = parse("experiments/bad.toml", &text, None, false).unwrap_err().to_string();
+    let e = parse("experiments/bad.toml", &text, None, false)
+        .unwrap_err()
+        .to_string();
     assert!(e.starts_with("experiments/bad.toml:17:"), "{e}");
     assert!(e.contains("`matrix.io_latency_ms`"), "{e}");
     assert!(e.contains("out of range"), "{e}");
@@ -94,9 +105,17 @@ fn a_wrong_type_names_the_key() {
 #[test]
 fn out_of_range_values_are_errors() {
     for (from, to, key) in [
-        ("concurrency = [100, 1000, 10000]", "concurrency = [0]", "matrix.concurrency"),
+        (
+            "concurrency = [100, 1000, 10000]",
+            "concurrency = [0]",
+            "matrix.concurrency",
+        ),
         ("cpu_ms = [0.0]", "cpu_ratio = [1.0]", "matrix.cpu_ratio"),
-        ("model = [\"threads\", \"tokio\", \"tokio-current\", \"async-std\", \"smol\"]", "model = [\"fibers\"]", "matrix.model"),
+        (
+            "model = [\"threads\", \"tokio\", \"tokio-current\", \"async-std\", \"smol\"]",
+            "model = [\"fibers\"]",
+            "matrix.model",
+        ),
         ("threads = [200]", "threads = []", "matrix.threads"),
         ("timeout_ms = 2000", "timeout_ms = 0", "load.timeout_ms"),
         ("claim = \"H1\"", "claim = \"H42\"", "claim"),
@@ -136,7 +155,10 @@ fn open_loop_needs_rates_and_rejects_concurrency() {
     let (_, key, _) = err(&text);
     assert_eq!(key, "matrix.concurrency");
     let text = text
-        .replace("concurrency = [100, 1000, 10000]", "rate_rps = [100.0, 400]\n")
+        .replace(
+            "concurrency = [100, 1000, 10000]",
+            "rate_rps = [100.0, 400]\n",
+        )
         .replace("concurrency = [100, 1000]", "rate_rps = [50]");
     let s = parse("x.toml", &text, Some("quick"), false).unwrap();
     assert_eq!(s.load.mode, LoadMode::Open);
@@ -156,7 +178,10 @@ fn verdict_rules_are_read() {
     );
     let s = parse("x.toml", &text, None, false).unwrap();
     assert_eq!(s.verdict.len(), 1);
-    assert_eq!(s.verdict[0].filter["concurrency"], serde_json::json!(">=400"));
+    assert_eq!(
+        s.verdict[0].filter["concurrency"],
+        serde_json::json!(">=400")
+    );
     let bad = text.replace("compare = \">=\"", "compare = \"~\"");
     assert!(parse("x.toml", &bad, None, false).is_err());
 }
