@@ -35,6 +35,8 @@ fn noop_cell() -> Cell {
         io_latency_ms: 0.0,
         cpu_ms: 0.0,
         offload: Some(Offload::Inline),
+        pinning: None,
+        stack_kib: None,
         timeout_ms: 1000,
         retry_after_ms: 10,
         max_in_flight: 1_000_000,

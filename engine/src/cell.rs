@@ -24,10 +24,13 @@ pub enum ModelKind {
     Smol,
     /// smol `LocalExecutor`: one event loop.
     SmolLocal,
+    /// Stackful coroutines (`may`) on `workers` carrier threads: synchronous
+    /// request code that yields on I/O, the Rust analog of virtual threads.
+    Coroutines,
 }
 
 impl ModelKind {
-    pub const ALL: [ModelKind; 7] = [
+    pub const ALL: [ModelKind; 8] = [
         ModelKind::Threads,
         ModelKind::ThreadPerRequest,
         ModelKind::Tokio,
@@ -35,6 +38,7 @@ impl ModelKind {
         ModelKind::AsyncStd,
         ModelKind::Smol,
         ModelKind::SmolLocal,
+        ModelKind::Coroutines,
     ];
 
     pub fn name(self) -> &'static str {
@@ -46,6 +50,7 @@ impl ModelKind {
             ModelKind::AsyncStd => "async-std",
             ModelKind::Smol => "smol",
             ModelKind::SmolLocal => "smol-local",
+            ModelKind::Coroutines => "coroutines",
         }
     }
 
@@ -54,17 +59,25 @@ impl ModelKind {
         self == ModelKind::Threads
     }
 
-    /// Runs requests as async tasks (and so has `offload` and a loop to lag).
+    /// Runs requests as async tasks (and so has `offload`).
     pub fn is_async(self) -> bool {
-        !matches!(self, ModelKind::Threads | ModelKind::ThreadPerRequest)
+        !matches!(
+            self,
+            ModelKind::Threads | ModelKind::ThreadPerRequest | ModelKind::Coroutines
+        )
     }
 
-    /// Uses the `workers` factor (a multi-thread async runtime).
+    /// Uses the `workers` factor (a multi-thread runtime or carrier pool).
     pub fn has_workers(self) -> bool {
         matches!(
             self,
-            ModelKind::Tokio | ModelKind::AsyncStd | ModelKind::Smol
+            ModelKind::Tokio | ModelKind::AsyncStd | ModelKind::Smol | ModelKind::Coroutines
         )
+    }
+
+    /// Uses the `pinning` and `stack_kib` factors (stackful coroutines).
+    pub fn is_stackful(self) -> bool {
+        self == ModelKind::Coroutines
     }
 }
 
@@ -161,6 +174,35 @@ impl FromStr for Offload {
     }
 }
 
+/// What a coroutine does during its I/O: yield the carrier (`none`), or pin
+/// it as Java's virtual threads are pinned (a blocking syscall; a
+/// `synchronized`-style lock held across a blocking call).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Pinning {
+    None,
+    BlockingSyscall,
+    Mutex,
+}
+
+impl Pinning {
+    pub const ALL: [Pinning; 3] = [Pinning::None, Pinning::BlockingSyscall, Pinning::Mutex];
+    pub fn name(self) -> &'static str {
+        match self {
+            Pinning::None => "none",
+            Pinning::BlockingSyscall => "blocking-syscall",
+            Pinning::Mutex => "mutex",
+        }
+    }
+}
+
+impl FromStr for Pinning {
+    type Err = UnknownName;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        parse_named("pinning", s, &Pinning::ALL, Pinning::name)
+    }
+}
+
 /// Inter-arrival distribution of the open loop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -227,6 +269,12 @@ pub struct Cell {
     pub cpu_ms: f64,
     /// Offload strategy (async models only).
     pub offload: Option<Offload>,
+    /// Coroutines only: what the I/O does to the carrier thread.
+    #[serde(default)]
+    pub pinning: Option<Pinning>,
+    /// Coroutines only: stack size of each coroutine, KiB.
+    #[serde(default)]
+    pub stack_kib: Option<u32>,
     /// A request not answered within this is a timeout; a closed-loop client
     /// abandons it and sends its next request.
     pub timeout_ms: u64,
@@ -274,6 +322,12 @@ impl Cell {
         }
         if let Some(p) = self.pool_threads {
             parts.push(format!("p{p}"));
+        }
+        if let Some(p) = self.pinning {
+            parts.push(format!("pin-{}", p.name()));
+        }
+        if let Some(k) = self.stack_kib {
+            parts.push(format!("stack{k}k"));
         }
         parts.join("-")
     }

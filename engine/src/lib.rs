@@ -20,5 +20,5 @@ pub mod server;
 pub mod theory;
 pub mod work;
 
-pub use cell::{Arrival, Cell, IoKind, Load, ModelKind, Offload};
+pub use cell::{Arrival, Cell, IoKind, Load, ModelKind, Offload, Pinning};
 pub use outcome::CellOutcome;

@@ -52,6 +52,11 @@ impl Request {
         }
     }
 
+    /// The generator's id of this request.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
     /// Marks the moment the model begins serving it (ends its queue wait).
     pub fn start(&mut self) {
         self.started = Some(Instant::now());

@@ -40,6 +40,14 @@ pub struct Theory {
 fn concurrency_cap(cell: &Cell) -> Option<f64> {
     match cell.model {
         ModelKind::Threads => Some(cell.threads.unwrap_or(1) as f64),
+        // A pinned coroutine holds its carrier for the whole request.
+        ModelKind::Coroutines
+            if cell
+                .pinning
+                .is_some_and(|p| p != crate::cell::Pinning::None) =>
+        {
+            Some(cell.workers.unwrap_or(cell.cores).max(1) as f64)
+        }
         _ => None,
     }
 }
@@ -52,6 +60,7 @@ pub fn cpu_parallelism(cell: &Cell) -> f64 {
     match (cell.model, cell.offload.unwrap_or(Offload::Inline)) {
         (ModelKind::Threads, _) => cores.min(cell.threads.unwrap_or(1) as f64),
         (ModelKind::ThreadPerRequest, _) => cores,
+        (ModelKind::Coroutines, _) => cores.min(workers),
         (_, Offload::SpawnBlocking) => cores,
         (_, Offload::WorkerPool) => cores.min(pool),
         (ModelKind::TokioCurrent | ModelKind::SmolLocal, Offload::Inline) => 1.0,
@@ -214,6 +223,8 @@ mod tests {
             io_latency_ms: 50.0,
             cpu_ms: 0.0,
             offload: Some(Offload::Inline),
+            pinning: None,
+            stack_kib: None,
             timeout_ms: 2000,
             retry_after_ms: 10,
             max_in_flight: 100_000,
@@ -261,6 +272,18 @@ mod tests {
         assert!(
             (theory(&c).throughput_rps.unwrap() - 100.0).abs() < 1e-9,
             "pool of one"
+        );
+    }
+
+    #[test]
+    fn pinned_coroutines_are_capped_by_their_carriers() {
+        let mut c = cell(ModelKind::Coroutines, Load::Closed { concurrency: 1000 });
+        c.pinning = Some(crate::cell::Pinning::None);
+        assert!((theory(&c).throughput_rps.unwrap() - 20_000.0).abs() < 1e-6);
+        c.pinning = Some(crate::cell::Pinning::BlockingSyscall);
+        assert!(
+            (theory(&c).throughput_rps.unwrap() - 40.0).abs() < 1e-9,
+            "2 workers / 50 ms"
         );
     }
 

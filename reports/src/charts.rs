@@ -609,16 +609,23 @@ fn chart(exp: &Experiment, kind: &str, spec: ChartSpec) -> Result<Option<ChartOu
     }))
 }
 
+/// Log10 when `values` span decades (all positive, max / min ≥ 50),
+/// linear otherwise (a zero or negative value would vanish on a log axis).
+fn scale_for(values: &[f64]) -> Scale {
+    if spans_decades(values) {
+        Scale::Log10
+    } else {
+        Scale::Linear
+    }
+}
+
+/// The y scale for a chart's medians.
 fn auto_scale(series: &[Series]) -> Scale {
     let ys: Vec<f64> = series
         .iter()
         .flat_map(|s| s.points.iter().map(|p| p.1))
         .collect();
-    if spans_decades(&ys) {
-        Scale::Log10
-    } else {
-        Scale::Linear
-    }
+    scale_for(&ys)
 }
 
 /// The charts of one experiment; empty for a single-cell experiment.
@@ -644,11 +651,7 @@ pub fn experiment_charts(analysis: &Analysis, exp: &Experiment) -> Result<Vec<Ch
         .filter(|c| c.factor_num(x).is_some())
         .collect();
     let xs = distinct(&load_cells, x);
-    let x_scale = if spans_decades(&xs) {
-        Scale::Log10
-    } else {
-        Scale::Linear
-    };
+    let x_scale = scale_for(&xs);
 
     if xs.len() >= 2 {
         let gs = groups(&load_cells, x, &[]);
@@ -679,15 +682,24 @@ pub fn experiment_charts(analysis: &Analysis, exp: &Experiment) -> Result<Vec<Ch
                 series.push(s);
             }
         }
+        // A pool at 400 req/s next to event loops at 200,000 req/s: on a
+        // linear axis the pool is a line on the floor, so log when the
+        // values span decades (bounds included).
+        let y_scale = auto_scale(&series);
         out.extend(chart(
             exp,
             "throughput",
             ChartSpec {
                 title: format!("Throughput vs {x_name} (dashed: theory bound)"),
                 x_label: x_label.into(),
-                y_label: "throughput (req/s)".into(),
+                y_label: if y_scale == Scale::Log10 {
+                    "throughput (req/s, log)"
+                } else {
+                    "throughput (req/s)"
+                }
+                .into(),
                 x_scale,
-                y_scale: Scale::Linear,
+                y_scale,
                 series,
             },
         )?);
@@ -754,18 +766,29 @@ pub fn experiment_charts(analysis: &Analysis, exp: &Experiment) -> Result<Vec<Ch
             continue;
         };
         let mut by_p: BTreeMap<u64, (f64, Vec<f64>)> = BTreeMap::new();
+        let mut reps: Vec<i64> = Vec::new();
         for p in analysis
             .run
             .spectrum
             .iter()
             .filter(|p| p.experiment == top.experiment && p.cell == top.cell)
         {
+            reps.push(p.repetition);
             by_p.entry(p.percentile.to_bits())
                 .or_insert((p.percentile, Vec::new()))
                 .1
                 .push(p.latency_ms);
         }
-        let mut points: Vec<(f64, f64)> = by_p.values().map(|(p, v)| (*p, median(v))).collect();
+        reps.sort_unstable();
+        reps.dedup();
+        // Only percentiles every repetition reached: the pointwise median
+        // of monotone curves is monotone, but a tail point only the
+        // fastest repetition recorded would make the curve drop at the end.
+        let mut points: Vec<(f64, f64)> = by_p
+            .values()
+            .filter(|(_, v)| v.len() >= reps.len())
+            .map(|(p, v)| (*p, median(v)))
+            .collect();
         points.sort_by(|a, b| a.0.total_cmp(&b.0));
         if points.is_empty() {
             continue;
@@ -832,6 +855,7 @@ pub fn experiment_charts(analysis: &Analysis, exp: &Experiment) -> Result<Vec<Ch
             })
             .collect();
         let y_scale = auto_scale(&series);
+        let lag_x_scale = scale_for(&distinct(&lag_cells, lag_x));
         out.extend(chart(
             exp,
             "looplag",
@@ -851,7 +875,7 @@ pub fn experiment_charts(analysis: &Analysis, exp: &Experiment) -> Result<Vec<Ch
                     "loop lag p99 (ms)"
                 }
                 .into(),
-                x_scale: Scale::Linear,
+                x_scale: lag_x_scale,
                 y_scale,
                 series,
             },
@@ -866,11 +890,7 @@ pub fn experiment_charts(analysis: &Analysis, exp: &Experiment) -> Result<Vec<Ch
         .collect();
     let concs = distinct(&conc_cells, "concurrency");
     if concs.len() >= 2 {
-        let cx = if spans_decades(&concs) {
-            Scale::Log10
-        } else {
-            Scale::Linear
-        };
+        let cx = scale_for(&concs);
         let gs = groups(&conc_cells, "concurrency", &[]);
         for (kind, metric, scale, title, unit) in [
             (
@@ -952,6 +972,27 @@ mod tests {
         assert_eq!(ticks, vec![0.0, 1.0, 2.0, 3.0, 4.0]);
         assert!(lo < 0.0 && hi > 4.0, "data off the frame");
         assert_eq!(Scale::Log10.label(3.0), "1000");
+    }
+
+    #[test]
+    fn log_scale_when_values_span_decades() {
+        // A pool at 400 req/s beside event loops at 200,000 req/s.
+        assert_eq!(scale_for(&[400.0, 2_000.0, 200_000.0]), Scale::Log10);
+        assert_eq!(scale_for(&[640.0, 3_200.0]), Scale::Linear);
+        // A zero would vanish from a log axis: stay linear.
+        assert_eq!(scale_for(&[0.0, 10.0, 10_000.0]), Scale::Linear);
+        let series = |ys: &[f64]| Series {
+            label: "m".into(),
+            color: model_color("tokio"),
+            points: ys.iter().enumerate().map(|(i, &y)| (i as f64, y)).collect(),
+            band: Vec::new(),
+            dashed: false,
+            marker: Marker::None,
+        };
+        assert_eq!(
+            auto_scale(&[series(&[400.0, 400.0]), series(&[2_000.0, 200_000.0])]),
+            Scale::Log10
+        );
     }
 
     #[test]

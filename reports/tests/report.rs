@@ -153,6 +153,14 @@ fn fixture_report_snapshots_and_escaping() {
             "{head}"
         );
     }
+    // Wide tables scroll inside their own box, not the page.
+    let tables = html.matches("<table class=\"cells wide\">").count();
+    assert!(tables > 0);
+    assert_eq!(
+        html.matches("<div class=\"scroll\"").count(),
+        tables + usize::from(html.contains("id=\"failed-cells\"")),
+        "every aggregated-numbers table sits in a scroll container"
+    );
     let md = std::fs::read_to_string(&written.summary_md).unwrap();
     assert!(md.contains("| H1 | supported |"), "{md}");
     assert!(md.contains("| H5 | not supported |"), "{md}");

@@ -54,6 +54,7 @@ pub fn expand(spec: &ExperimentSpec, machine: Machine) -> Vec<PlannedCell> {
     };
     let mut seen = HashSet::new();
     let mut out = Vec::new();
+    let mut cells = Vec::new();
     for &model in &m.model {
         for &threads in &m.threads {
             for &queue in &m.queue {
@@ -64,47 +65,13 @@ pub fn expand(spec: &ExperimentSpec, machine: Machine) -> Vec<PlannedCell> {
                                 for &io_ms in &m.io_latency_ms {
                                     for &cpu in &m.cpu {
                                         for &offload in &m.offload {
-                                            let is_async = model.is_async();
-                                            let worker_pool = is_async
-                                                && offload
-                                                    == threadloop_engine::Offload::WorkerPool;
-                                            let cell = Cell {
-                                                model,
-                                                threads: model.has_pool().then_some(threads),
-                                                queue: model.has_pool().then_some(queue),
-                                                workers: model
-                                                    .has_workers()
-                                                    .then(|| workers.unwrap_or(machine.cores)),
-                                                pool_threads: worker_pool
-                                                    .then(|| pool.unwrap_or(machine.cores)),
-                                                load,
-                                                io,
-                                                io_latency_ms: io_ms,
-                                                cpu_ms: match cpu {
-                                                    CpuSize::Ms(ms) => ms,
-                                                    CpuSize::Ratio(r) => r / (1.0 - r) * io_ms,
-                                                },
-                                                offload: is_async.then_some(offload),
-                                                timeout_ms: spec.load.timeout_ms,
-                                                retry_after_ms: spec.load.retry_after_ms,
-                                                max_in_flight: spec.load.max_in_flight,
-                                                warmup_s: spec.warmup_s,
-                                                duration_s: spec.duration_s,
-                                                seed: 0,
-                                                cpu_iters_per_ms: machine.cpu_iters_per_ms,
-                                                cores: machine.cores,
-                                            };
-                                            let key = serde_json::to_string(&cell)
-                                                .expect("cells serialise");
-                                            if seen.insert(key) {
-                                                out.push(PlannedCell {
-                                                    experiment: spec.name.clone(),
-                                                    claim: spec.claim.clone(),
-                                                    title: spec.title.clone(),
-                                                    id: cell.id(),
-                                                    repetitions: spec.repetitions,
-                                                    cell,
-                                                });
+                                            for &pinning in &m.pinning {
+                                                for &stack in &m.stack_kib {
+                                                    cells.push((
+                                                        model, threads, queue, workers, pool, load,
+                                                        io, io_ms, cpu, offload, pinning, stack,
+                                                    ));
+                                                }
                                             }
                                         }
                                     }
@@ -114,6 +81,50 @@ pub fn expand(spec: &ExperimentSpec, machine: Machine) -> Vec<PlannedCell> {
                     }
                 }
             }
+        }
+    }
+    for (model, threads, queue, workers, pool, load, io, io_ms, cpu, offload, pinning, stack) in
+        cells
+    {
+        let is_async = model.is_async();
+        let worker_pool = is_async && offload == threadloop_engine::Offload::WorkerPool;
+        let cell = Cell {
+            model,
+            threads: model.has_pool().then_some(threads),
+            queue: model.has_pool().then_some(queue),
+            workers: model
+                .has_workers()
+                .then(|| workers.unwrap_or(machine.cores)),
+            pool_threads: worker_pool.then(|| pool.unwrap_or(machine.cores)),
+            load,
+            io,
+            io_latency_ms: io_ms,
+            cpu_ms: match cpu {
+                CpuSize::Ms(ms) => ms,
+                CpuSize::Ratio(r) => r / (1.0 - r) * io_ms,
+            },
+            offload: is_async.then_some(offload),
+            pinning: model.is_stackful().then_some(pinning),
+            stack_kib: model.is_stackful().then(|| stack.unwrap_or(32)),
+            timeout_ms: spec.load.timeout_ms,
+            retry_after_ms: spec.load.retry_after_ms,
+            max_in_flight: spec.load.max_in_flight,
+            warmup_s: spec.warmup_s,
+            duration_s: spec.duration_s,
+            seed: 0,
+            cpu_iters_per_ms: machine.cpu_iters_per_ms,
+            cores: machine.cores,
+        };
+        let key = serde_json::to_string(&cell).expect("cells serialise");
+        if seen.insert(key) {
+            out.push(PlannedCell {
+                experiment: spec.name.clone(),
+                claim: spec.claim.clone(),
+                title: spec.title.clone(),
+                id: cell.id(),
+                repetitions: spec.repetitions,
+                cell,
+            });
         }
     }
     out
@@ -202,6 +213,22 @@ mod tests {
             .iter()
             .filter(|c| c.cell.model == ModelKind::Threads)
             .all(|c| c.cell.offload.is_none()));
+    }
+
+    #[test]
+    fn pinning_and_stack_apply_to_coroutines_only() {
+        let s = spec("model = [\"coroutines\", \"tokio\"]\nconcurrency = [10]\npinning = [\"none\", \"mutex\"]\nstack_kib = [16, 64]");
+        let cells = expand(&s, MACHINE);
+        assert_eq!(
+            cells.len(),
+            4 + 1,
+            "coroutines: 2 pinnings × 2 stacks; tokio: one cell"
+        );
+        assert!(cells
+            .iter()
+            .filter(|c| c.cell.model == ModelKind::Tokio)
+            .all(|c| c.cell.pinning.is_none() && c.cell.stack_kib.is_none()));
+        assert!(cells.iter().any(|c| c.id.contains("pin-mutex-stack64k")));
     }
 
     #[test]

@@ -204,6 +204,8 @@ pub fn results_frame(run_id: &str, records: &[CellRecord]) -> anyhow::Result<Dat
         .float("cpu_ms", |r| Some(r.cell.cpu_ms))
         .float("cpu_ratio", |r| Some(r.cell.cpu_ratio()))
         .opt_str("offload", |r| r.cell.offload.map(|o| o.name().to_string()))
+        .opt_str("pinning", |r| r.cell.pinning.map(|p| p.name().to_string()))
+        .int("stack_kib", |r| r.cell.stack_kib.map(i64::from))
         .str("load_mode", |r| r.cell.load.mode_name().to_string())
         .float("duration_s", |r| Some(r.cell.duration_s))
         .float("warmup_s", |r| Some(r.cell.warmup_s))

@@ -64,7 +64,7 @@ warmup_s = 0.1
 [load]
 timeout_ms = 1000
 [matrix]
-model = ["threads", "thread-per-request", "tokio", "tokio-current", "async-std", "smol", "smol-local"]
+model = ["threads", "thread-per-request", "tokio", "tokio-current", "async-std", "smol", "smol-local", "coroutines"]
 threads = [4]
 concurrency = [8]
 io_latency_ms = [5]
@@ -80,7 +80,7 @@ cpu_ms = [0.2]
         .unwrap();
     assert!(st.success());
     let df = read_parquet(&out.join("results.parquet"));
-    assert_eq!(df.height(), 7 * 2, "7 models × 2 repetitions");
+    assert_eq!(df.height(), 8 * 2, "8 models × 2 repetitions");
     for c in COLUMNS {
         assert!(df.column(c).is_ok(), "column {c} missing");
     }
@@ -122,14 +122,50 @@ cpu_ms = [0.2]
         );
     }
     let lat = read_parquet(&out.join("latency.parquet"));
-    assert!(lat.height() > 14, "a spectrum per cell × repetition");
+    assert!(lat.height() > 16, "a spectrum per cell × repetition");
     let manifest: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
-    assert_eq!(manifest["cells_total"], 7);
+    assert_eq!(manifest["cells_total"], 8);
     assert_eq!(manifest["seed"], 3);
     assert!(manifest["crates"]["tokio"].is_string());
     assert!(manifest["ended_at"].is_string());
-    assert_eq!(std::fs::read_dir(out.join("cells")).unwrap().count(), 14);
+    assert_eq!(std::fs::read_dir(out.join("cells")).unwrap().count(), 16);
+}
+
+#[test]
+fn pinned_coroutines_hold_their_carriers() {
+    cell_bin();
+    let dir = tempdir("pin");
+    // 2 carriers, 20 ms of I/O, 40 clients: yielding serves ~40 / 20 ms;
+    // pinned, at most 2 requests are in service at once (2 / 20 ms = 100/s).
+    let spec = write_spec(
+        &dir,
+        "pin",
+        r#"name = "pin"
+claim = "H10"
+title = "pinning"
+repetitions = 1
+duration_s = 1
+warmup_s = 0.3
+[load]
+timeout_ms = 10000
+[matrix]
+model = ["coroutines"]
+workers = [2]
+concurrency = [40]
+io_latency_ms = [20]
+pinning = ["none", "blocking-syscall", "mutex"]
+"#,
+    );
+    let out = dir.join("run");
+    assert!(Command::new(runner()).args(["run", "--quiet", "--out"]).arg(&out).arg(&spec).status().unwrap().success());
+    let df = read_parquet(&out.join("results.parquet"));
+    let pinning = strings(&df, "pinning");
+    let x = floats(&df, "throughput_rps");
+    let of = |p: &str| x[pinning.iter().position(|q| q.as_deref() == Some(p)).unwrap()].unwrap();
+    assert!(of("blocking-syscall") <= 110.0, "pinned: {}", of("blocking-syscall"));
+    assert!(of("mutex") <= 110.0, "pinned by a lock: {}", of("mutex"));
+    assert!(of("none") > 5.0 * of("blocking-syscall"), "yielding {} vs pinned {}", of("none"), of("blocking-syscall"));
 }
 
 #[test]

@@ -4,6 +4,7 @@
 
 mod async_server;
 mod async_std_rt;
+mod coroutines;
 mod smol_local;
 mod smol_rt;
 mod thread_per_request;
@@ -33,6 +34,14 @@ pub fn start(cell: &Cell, job: Job) -> anyhow::Result<Box<dyn Server>> {
         ModelKind::AsyncStd => async_model(async_std_rt::AsyncStd::start(workers)?, cell, job),
         ModelKind::Smol => async_model(smol_rt::SmolRuntime::start(workers)?, cell, job),
         ModelKind::SmolLocal => async_model(smol_local::SmolLocal::start()?, cell, job),
+        ModelKind::Coroutines => Box::new(coroutines::CoroutineServer::start(
+            workers,
+            cell.stack_kib.unwrap_or(coroutines::DEFAULT_STACK_KIB),
+            cell.concurrency()
+                .map_or(1000, |c| (c as usize * 6 / 5).clamp(1000, 200_000)),
+            cell.pinning.unwrap_or(crate::cell::Pinning::None),
+            job,
+        )?),
     })
 }
 

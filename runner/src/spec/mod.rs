@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use threadloop_engine::cell::{fmt_num, Arrival, IoKind, ModelKind, Offload};
+use threadloop_engine::cell::{fmt_num, Arrival, IoKind, ModelKind, Offload, Pinning};
 use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
@@ -91,6 +91,8 @@ struct RawMatrix {
     cpu_ms: List<f64>,
     cpu_ratio: List<f64>,
     offload: List<String>,
+    pinning: List<String>,
+    stack_kib: List<i64>,
 }
 
 /// A rule the report evaluates to give the claim a verdict (see reports/README.md).
@@ -137,6 +139,10 @@ pub struct Matrix {
     pub io_latency_ms: Vec<f64>,
     pub cpu: Vec<CpuSize>,
     pub offload: Vec<Offload>,
+    /// Coroutines only.
+    pub pinning: Vec<Pinning>,
+    /// Coroutines only; `None`: may's default (32 KiB).
+    pub stack_kib: Vec<Option<u32>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -593,6 +599,10 @@ fn build(cx: &mut Ctx, raw: RawSpec, profile: Option<String>) -> ExperimentSpec 
         offload: cx.list(&m.offload, vec![Offload::Inline], |cx, v| {
             cx.named(v, Offload::Inline)
         }),
+        pinning: cx.list(&m.pinning, vec![Pinning::None], |cx, v| {
+            cx.named(v, Pinning::None)
+        }),
+        stack_kib: cx.list(&m.stack_kib, vec![None], |cx, v| Some(cx.int(v, 4, 65_536))),
     };
     for v in &raw.verdict {
         if !["<", "<=", ">", ">="].contains(&v.compare.as_str()) {
