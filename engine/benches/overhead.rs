@@ -37,6 +37,8 @@ fn noop_cell() -> Cell {
         offload: Some(Offload::Inline),
         pinning: None,
         stack_kib: None,
+        client: None,
+        downstream: None,
         timeout_ms: 1000,
         retry_after_ms: 10,
         max_in_flight: 1_000_000,
@@ -69,7 +71,7 @@ fn bare_tokio_spawn_join(b: divan::Bencher) {
 fn harness_tokio_noop(b: divan::Bencher) {
     let job = Job {
         cpu: CpuWork::new(0.0, 1.0),
-        io: Io::new(IoKind::Timer, 0.0),
+        io: Io::new(IoKind::Timer, 0.0, None),
     };
     let server = threadloop_engine::models::start(&noop_cell(), job).unwrap();
     let (tx, rx) = crossbeam_channel::unbounded();

@@ -126,13 +126,16 @@ impl FromStr for ModelKind {
 pub enum IoKind {
     /// The model's own sleep: `thread::sleep` for threads, the runtime's timer for async.
     Timer,
+    /// A call to the slow downstream API on loopback, `io_latency_ms` long.
+    Http,
 }
 
 impl IoKind {
-    pub const ALL: [IoKind; 1] = [IoKind::Timer];
+    pub const ALL: [IoKind; 2] = [IoKind::Timer, IoKind::Http];
     pub fn name(self) -> &'static str {
         match self {
             IoKind::Timer => "timer",
+            IoKind::Http => "http",
         }
     }
 }
@@ -200,6 +203,36 @@ impl FromStr for Pinning {
     type Err = UnknownName;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         parse_named("pinning", s, &Pinning::ALL, Pinning::name)
+    }
+}
+
+/// Which client an async model uses for `http` I/O.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Client {
+    /// Non-blocking, on the runtime under test (httpx / WebClient).
+    Async,
+    /// A synchronous client called on the loop (a sync `invoke` inside async code).
+    Blocking,
+    /// The synchronous client inside the runtime's blocking pool.
+    BlockingOffload,
+}
+
+impl Client {
+    pub const ALL: [Client; 3] = [Client::Async, Client::Blocking, Client::BlockingOffload];
+    pub fn name(self) -> &'static str {
+        match self {
+            Client::Async => "async",
+            Client::Blocking => "blocking",
+            Client::BlockingOffload => "blocking-offload",
+        }
+    }
+}
+
+impl FromStr for Client {
+    type Err = UnknownName;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        parse_named("client", s, &Client::ALL, Client::name)
     }
 }
 
@@ -275,6 +308,12 @@ pub struct Cell {
     /// Coroutines only: stack size of each coroutine, KiB.
     #[serde(default)]
     pub stack_kib: Option<u32>,
+    /// Async models with `http` I/O: which client.
+    #[serde(default)]
+    pub client: Option<Client>,
+    /// `http` I/O: the downstream's `host:port`, filled in by the runner.
+    #[serde(default)]
+    pub downstream: Option<String>,
     /// A request not answered within this is a timeout; a closed-loop client
     /// abandons it and sends its next request.
     pub timeout_ms: u64,
@@ -328,6 +367,9 @@ impl Cell {
         }
         if let Some(k) = self.stack_kib {
             parts.push(format!("stack{k}k"));
+        }
+        if let Some(c) = self.client {
+            parts.push(format!("client-{}", c.name()));
         }
         parts.join("-")
     }

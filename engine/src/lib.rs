@@ -10,6 +10,7 @@
 
 pub mod calibrate;
 pub mod cell;
+pub mod http;
 pub mod io;
 pub mod load;
 pub mod measure;
@@ -20,5 +21,5 @@ pub mod server;
 pub mod theory;
 pub mod work;
 
-pub use cell::{Arrival, Cell, IoKind, Load, ModelKind, Offload, Pinning};
+pub use cell::{Arrival, Cell, Client, IoKind, Load, ModelKind, Offload, Pinning};
 pub use outcome::CellOutcome;

@@ -37,6 +37,9 @@ pub struct LagRecorder {
     window: Window,
     hist: Mutex<Histogram<u64>>,
     refused: AtomicU64,
+    /// When the probe that has not come back yet was started, and the wait it
+    /// asked for: a loop blocked past the window end still leaves a sample.
+    pending: Mutex<Option<(Instant, Duration)>>,
 }
 
 impl LagRecorder {
@@ -45,10 +48,22 @@ impl LagRecorder {
             window,
             hist: Mutex::new(new_histogram()),
             refused: AtomicU64::new(0),
+            pending: Mutex::new(None),
         }
     }
 
+    /// A probe starts waiting `asked` at `t0`.
+    pub fn begin(&self, t0: Instant, asked: Duration) {
+        *self.pending.lock().unwrap() = Some((t0, asked));
+    }
+
+    /// The pending probe never started (e.g. refused): nothing to censor.
+    pub fn cancel(&self) {
+        *self.pending.lock().unwrap() = None;
+    }
+
     pub fn record(&self, lag: Duration) {
+        self.cancel();
         if self.window.contains(Instant::now()) {
             record(&mut self.hist.lock().unwrap(), lag);
         }
@@ -69,11 +84,21 @@ impl LagRecorder {
         self.window.end.saturating_duration_since(Instant::now())
     }
 
+    /// The samples, with a probe still out at the window's end counted as
+    /// lagging at least until then (a censored sample, not a missing one).
     pub fn snapshot(&self) -> (Histogram<u64>, u64) {
-        (
-            self.hist.lock().unwrap().clone(),
-            self.refused.load(Ordering::Relaxed),
-        )
+        let mut h = self.hist.lock().unwrap().clone();
+        if let Some((t0, asked)) = *self.pending.lock().unwrap() {
+            let lag = self
+                .window
+                .end
+                .saturating_duration_since(t0)
+                .saturating_sub(asked);
+            if !lag.is_zero() && t0 < self.window.end {
+                record(&mut h, lag);
+            }
+        }
+        (h, self.refused.load(Ordering::Relaxed))
     }
 }
 

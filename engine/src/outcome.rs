@@ -74,6 +74,13 @@ pub struct CellOutcome {
     /// Closed loop: C / measured mean latency, the throughput Little's law
     /// predicts from the latency actually seen (checks the bookkeeping).
     pub littles_law_rps: Option<f64>,
+    /// `http` I/O: responses this cell's clients read completely (warm-up and
+    /// drain included), and what the downstream counted for its tag.
+    pub io_calls_ok: Option<u64>,
+    pub downstream_received: Option<u64>,
+    pub downstream_answered: Option<u64>,
+    /// `http` I/O: every request finished before the counts were taken.
+    pub drained: Option<bool>,
     /// Caveats a reader must see next to the numbers.
     pub notes: Vec<String>,
     pub spectrum: Vec<SpectrumPoint>,

@@ -3,6 +3,8 @@
 //! nothing of one cell (threads, memory, runtime state) leaks into the next.
 
 use crate::cell::{Cell, IoKind, Load, ModelKind};
+use crate::http::blocking::BlockingClient;
+use crate::http::Target;
 use crate::io::Io;
 use crate::load::Generator;
 use crate::measure::{LagRecorder, ProcStatus, Window};
@@ -60,10 +62,44 @@ pub fn decode_histogram(s: &str) -> anyhow::Result<Histogram<u64>> {
     Ok(hdrhistogram::serialization::Deserializer::new().deserialize(&mut bytes.as_slice())?)
 }
 
+/// The tag this execution's HTTP requests carry (unique per execution: the seed).
+pub fn tag(cell: &Cell) -> String {
+    format!("{:016x}", cell.seed)
+}
+
+fn http_target(cell: &Cell) -> anyhow::Result<Option<Target>> {
+    match (cell.io, &cell.downstream) {
+        (IoKind::Http, Some(addr)) => Ok(Some(Target {
+            addr: addr.clone(),
+            tag: tag(cell),
+        })),
+        (IoKind::Http, None) => {
+            anyhow::bail!("an http cell needs the downstream's address (the runner starts it)")
+        }
+        _ => Ok(None),
+    }
+}
+
+/// After the window, lets requests still in the model finish (bounded), so
+/// the downstream's count can be compared with the cell's exactly.
+fn drain(cell: &Cell) -> bool {
+    let deadline = Instant::now() + Duration::from_millis(cell.timeout_ms.min(10_000) + 1_000);
+    while crate::server::outstanding() > 0 {
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    true
+}
+
 pub fn run_cell(cell: &Cell) -> anyhow::Result<CellOutcome> {
+    let target = http_target(cell)?;
+    let timeout = Duration::from_millis(cell.timeout_ms);
+    let blocking_http = target.clone().map(|t| BlockingClient::new(t, timeout));
     let job = Job {
         cpu: CpuWork::new(cell.cpu_ms, cell.cpu_iters_per_ms),
-        io: Io::new(cell.io, cell.io_latency_ms),
+        io: Io::new(cell.io, cell.io_latency_ms, blocking_http.clone()),
     };
     let server = crate::models::start(cell, job)?;
     // Let the model's threads come up before taking the idle reading.
@@ -80,6 +116,16 @@ pub fn run_cell(cell: &Cell) -> anyhow::Result<CellOutcome> {
     let r = Generator::new(cell, server.as_ref(), window).run();
     let (lag_hist, lag_refused) = lag.snapshot();
     let end_status = ProcStatus::read();
+    let downstream_check = match &blocking_http {
+        Some(client) => {
+            let drained = drain(cell);
+            let count = client
+                .tag_count()
+                .map_err(|e| anyhow::anyhow!("asking the downstream for its count: {e}"))?;
+            Some((drained, count))
+        }
+        None => None,
+    };
 
     let window_s = cell.duration_s;
     let throughput = r.tallies.completed as f64 / window_s;
@@ -154,6 +200,12 @@ pub fn run_cell(cell: &Cell) -> anyhow::Result<CellOutcome> {
         theory: th,
         fidelity,
         littles_law_rps: littles,
+        io_calls_ok: downstream_check
+            .as_ref()
+            .map(|_| crate::http::responses_ok()),
+        downstream_received: downstream_check.as_ref().map(|(_, c)| c.received),
+        downstream_answered: downstream_check.as_ref().map(|(_, c)| c.answered),
+        drained: downstream_check.as_ref().map(|(d, _)| *d),
         notes: Vec::new(),
         spectrum: spectrum(&r.latency),
         histogram: encode_histogram(&r.latency),

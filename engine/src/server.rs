@@ -8,8 +8,17 @@
 
 use crate::measure::LagRecorder;
 use crossbeam_channel::Sender;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// Requests handed to the model and not yet finished, abandoned ones included.
+static OUTSTANDING: AtomicI64 = AtomicI64::new(0);
+
+/// How many requests the model still holds (for draining at the end of a cell).
+pub fn outstanding() -> i64 {
+    OUTSTANDING.load(Ordering::Relaxed)
+}
 
 /// How a request ended, as the model saw it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,6 +53,7 @@ pub struct Request {
 
 impl Request {
     pub fn new(id: u64, intended: Instant, done: Sender<Done>) -> Self {
+        OUTSTANDING.fetch_add(1, Ordering::Relaxed);
         Request {
             id,
             intended,
@@ -68,6 +78,7 @@ impl Request {
 
     fn send(&mut self, status: Status, cpu: Duration) {
         if let Some(tx) = self.done.take() {
+            OUTSTANDING.fetch_sub(1, Ordering::Relaxed);
             // The generator may have stopped listening at the end of the
             // window; a send error then is expected and harmless.
             let _ = tx.send(Done {
@@ -89,7 +100,7 @@ impl Drop for Request {
 }
 
 /// What a request does: its CPU part, then its I/O.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone)]
 pub struct Job {
     pub cpu: crate::work::CpuWork,
     pub io: crate::io::Io,

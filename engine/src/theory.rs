@@ -38,16 +38,28 @@ pub struct Theory {
 
 /// Requests the model can have in service at once (None: unbounded).
 fn concurrency_cap(cell: &Cell) -> Option<f64> {
-    match cell.model {
-        ModelKind::Threads => Some(cell.threads.unwrap_or(1) as f64),
+    use crate::cell::{Client, IoKind, Pinning};
+    let workers = cell.workers.unwrap_or(cell.cores).max(1) as f64;
+    let loop_threads = match cell.model {
+        ModelKind::TokioCurrent | ModelKind::SmolLocal => 1.0,
+        _ => workers,
+    };
+    match (cell.model, cell.io, cell.client) {
+        (ModelKind::Threads, _, _) => Some(cell.threads.unwrap_or(1) as f64),
         // A pinned coroutine holds its carrier for the whole request.
-        ModelKind::Coroutines
-            if cell
-                .pinning
-                .is_some_and(|p| p != crate::cell::Pinning::None) =>
-        {
-            Some(cell.workers.unwrap_or(cell.cores).max(1) as f64)
-        }
+        (ModelKind::Coroutines, _, _) => cell
+            .pinning
+            .filter(|p| *p != Pinning::None)
+            .map(|_| workers),
+        // A blocking call on the loop holds a loop thread for the whole call.
+        (_, IoKind::Http, Some(Client::Blocking)) => Some(loop_threads),
+        // The runtimes' blocking pools: tokio 512 threads, async-std/smol 500.
+        (
+            ModelKind::Tokio | ModelKind::TokioCurrent,
+            IoKind::Http,
+            Some(Client::BlockingOffload),
+        ) => Some(512.0),
+        (_, IoKind::Http, Some(Client::BlockingOffload)) => Some(500.0),
         _ => None,
     }
 }
@@ -225,6 +237,8 @@ mod tests {
             offload: Some(Offload::Inline),
             pinning: None,
             stack_kib: None,
+            client: None,
+            downstream: None,
             timeout_ms: 2000,
             retry_after_ms: 10,
             max_in_flight: 100_000,

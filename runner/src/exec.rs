@@ -53,7 +53,14 @@ impl Executor {
     /// the child at once instead of waiting for its window to end.
     pub fn run(&self, cell: &Cell, interrupt: &AtomicBool) -> Result<CellOutcome, ExecError> {
         let input = serde_json::to_vec(cell).expect("cells serialise");
-        let limit = Duration::from_secs_f64(cell.warmup_s + cell.duration_s) + GRACE;
+        // http cells drain their in-flight requests after the window.
+        let drain = match cell.io {
+            threadloop_engine::IoKind::Http => {
+                Duration::from_millis(cell.timeout_ms.min(10_000) + 1_000)
+            }
+            _ => Duration::ZERO,
+        };
+        let limit = Duration::from_secs_f64(cell.warmup_s + cell.duration_s) + drain + GRACE;
         self.child(&[], &input, limit, interrupt)
     }
 

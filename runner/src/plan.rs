@@ -34,6 +34,23 @@ pub struct Slot {
     pub repetition: u32,
 }
 
+/// One point of the matrix, before factors that do not apply are dropped.
+struct Factors {
+    model: ModelKind,
+    threads: u32,
+    queue: u32,
+    workers: Option<u32>,
+    pool: Option<u32>,
+    load: Load,
+    io: threadloop_engine::IoKind,
+    io_ms: f64,
+    cpu: CpuSize,
+    offload: threadloop_engine::Offload,
+    pinning: threadloop_engine::Pinning,
+    stack: Option<u32>,
+    client: threadloop_engine::Client,
+}
+
 /// Expands one spec into its distinct cells, in matrix order.
 pub fn expand(spec: &ExperimentSpec, machine: Machine) -> Vec<PlannedCell> {
     let m = &spec.matrix;
@@ -54,6 +71,7 @@ pub fn expand(spec: &ExperimentSpec, machine: Machine) -> Vec<PlannedCell> {
     };
     let mut seen = HashSet::new();
     let mut out = Vec::new();
+    // The cartesian product, in matrix order (model outermost).
     let mut cells = Vec::new();
     for &model in &m.model {
         for &threads in &m.threads {
@@ -67,10 +85,23 @@ pub fn expand(spec: &ExperimentSpec, machine: Machine) -> Vec<PlannedCell> {
                                         for &offload in &m.offload {
                                             for &pinning in &m.pinning {
                                                 for &stack in &m.stack_kib {
-                                                    cells.push((
-                                                        model, threads, queue, workers, pool, load,
-                                                        io, io_ms, cpu, offload, pinning, stack,
-                                                    ));
+                                                    for &client in &m.client {
+                                                        cells.push(Factors {
+                                                            model,
+                                                            threads,
+                                                            queue,
+                                                            workers,
+                                                            pool,
+                                                            load,
+                                                            io,
+                                                            io_ms,
+                                                            cpu,
+                                                            offload,
+                                                            pinning,
+                                                            stack,
+                                                            client,
+                                                        });
+                                                    }
                                                 }
                                             }
                                         }
@@ -83,9 +114,22 @@ pub fn expand(spec: &ExperimentSpec, machine: Machine) -> Vec<PlannedCell> {
             }
         }
     }
-    for (model, threads, queue, workers, pool, load, io, io_ms, cpu, offload, pinning, stack) in
-        cells
-    {
+    for f in cells {
+        let Factors {
+            model,
+            threads,
+            queue,
+            workers,
+            pool,
+            load,
+            io,
+            io_ms,
+            cpu,
+            offload,
+            pinning,
+            stack,
+            client,
+        } = f;
         let is_async = model.is_async();
         let worker_pool = is_async && offload == threadloop_engine::Offload::WorkerPool;
         let cell = Cell {
@@ -106,6 +150,8 @@ pub fn expand(spec: &ExperimentSpec, machine: Machine) -> Vec<PlannedCell> {
             offload: is_async.then_some(offload),
             pinning: model.is_stackful().then_some(pinning),
             stack_kib: model.is_stackful().then(|| stack.unwrap_or(32)),
+            client: (is_async && io == threadloop_engine::IoKind::Http).then_some(client),
+            downstream: None,
             timeout_ms: spec.load.timeout_ms,
             retry_after_ms: spec.load.retry_after_ms,
             max_in_flight: spec.load.max_in_flight,

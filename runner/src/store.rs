@@ -206,6 +206,7 @@ pub fn results_frame(run_id: &str, records: &[CellRecord]) -> anyhow::Result<Dat
         .opt_str("offload", |r| r.cell.offload.map(|o| o.name().to_string()))
         .opt_str("pinning", |r| r.cell.pinning.map(|p| p.name().to_string()))
         .int("stack_kib", |r| r.cell.stack_kib.map(i64::from))
+        .opt_str("client", |r| r.cell.client.map(|c| c.name().to_string()))
         .str("load_mode", |r| r.cell.load.mode_name().to_string())
         .float("duration_s", |r| Some(r.cell.duration_s))
         .float("warmup_s", |r| Some(r.cell.warmup_s))
@@ -257,7 +258,25 @@ pub fn results_frame(run_id: &str, records: &[CellRecord]) -> anyhow::Result<Dat
         .m_float("theory_queue_wait_path_ms", |o| o.theory.queue_wait_path_ms)
         .m_float("theory_turnover_s", |o| o.theory.turnover_s)
         .m_float("fidelity", |o| o.fidelity)
-        .m_float("littles_law_rps", |o| o.littles_law_rps);
+        .m_float("littles_law_rps", |o| o.littles_law_rps)
+        .int("io_calls_ok", |r| {
+            r.outcome
+                .as_ref()
+                .and_then(|o| o.io_calls_ok)
+                .map(|v| v as i64)
+        })
+        .int("downstream_received", |r| {
+            r.outcome
+                .as_ref()
+                .and_then(|o| o.downstream_received)
+                .map(|v| v as i64)
+        })
+        .int("downstream_answered", |r| {
+            r.outcome
+                .as_ref()
+                .and_then(|o| o.downstream_answered)
+                .map(|v| v as i64)
+        });
     let transient: Vec<Option<bool>> = records
         .iter()
         .map(|r| {

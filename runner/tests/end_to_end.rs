@@ -158,14 +158,35 @@ pinning = ["none", "blocking-syscall", "mutex"]
 "#,
     );
     let out = dir.join("run");
-    assert!(Command::new(runner()).args(["run", "--quiet", "--out"]).arg(&out).arg(&spec).status().unwrap().success());
+    assert!(Command::new(runner())
+        .args(["run", "--quiet", "--out"])
+        .arg(&out)
+        .arg(&spec)
+        .status()
+        .unwrap()
+        .success());
     let df = read_parquet(&out.join("results.parquet"));
     let pinning = strings(&df, "pinning");
     let x = floats(&df, "throughput_rps");
-    let of = |p: &str| x[pinning.iter().position(|q| q.as_deref() == Some(p)).unwrap()].unwrap();
-    assert!(of("blocking-syscall") <= 110.0, "pinned: {}", of("blocking-syscall"));
+    let of = |p: &str| {
+        x[pinning
+            .iter()
+            .position(|q| q.as_deref() == Some(p))
+            .unwrap()]
+        .unwrap()
+    };
+    assert!(
+        of("blocking-syscall") <= 110.0,
+        "pinned: {}",
+        of("blocking-syscall")
+    );
     assert!(of("mutex") <= 110.0, "pinned by a lock: {}", of("mutex"));
-    assert!(of("none") > 5.0 * of("blocking-syscall"), "yielding {} vs pinned {}", of("none"), of("blocking-syscall"));
+    assert!(
+        of("none") > 5.0 * of("blocking-syscall"),
+        "yielding {} vs pinned {}",
+        of("none"),
+        of("blocking-syscall")
+    );
 }
 
 #[test]

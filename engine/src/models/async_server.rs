@@ -2,7 +2,9 @@
 //! offloaded), I/O on the runtime's own timer, finish.
 
 use super::WorkerPool;
-use crate::cell::{IoKind, Offload};
+use crate::cell::{Cell, Client, IoKind, Offload};
+use crate::http::pool::AsyncClient;
+use crate::http::Target;
 use crate::measure::LagRecorder;
 use crate::server::{Job, Request, Server, Status};
 use std::future::Future;
@@ -19,6 +21,14 @@ pub trait AsyncRuntime: Send + Sync + 'static {
     /// The runtime's own timer.
     fn sleep(d: Duration) -> impl Future<Output = ()> + Send;
 
+    /// The runtime's own TCP stream, as hyper's I/O traits want it.
+    type Tcp: hyper::rt::Read + hyper::rt::Write + Send + Unpin + 'static;
+
+    /// Connects with the runtime's own reactor (no hidden runtime thread).
+    fn connect(
+        addr: std::net::SocketAddr,
+    ) -> impl Future<Output = std::io::Result<Self::Tcp>> + Send;
+
     /// Runs `f` on the runtime's blocking pool.
     fn unblock<T: Send + 'static>(
         f: impl FnOnce() -> T + Send + 'static,
@@ -30,16 +40,39 @@ pub struct AsyncServer<R: AsyncRuntime> {
     job: Job,
     offload: Offload,
     pool: Option<Arc<WorkerPool>>,
+    client: Client,
+    http: Option<Arc<AsyncClient<R>>>,
 }
 
 impl<R: AsyncRuntime> AsyncServer<R> {
-    pub fn new(rt: R, job: Job, offload: Offload, pool: Option<WorkerPool>) -> Self {
-        AsyncServer {
-            rt: Arc::new(rt),
+    pub fn new(
+        rt: R,
+        cell: &Cell,
+        job: Job,
+        offload: Offload,
+        pool: Option<WorkerPool>,
+    ) -> anyhow::Result<Self> {
+        let rt = Arc::new(rt);
+        let client = cell.client.unwrap_or(Client::Async);
+        let http = match (cell.io, client, &cell.downstream) {
+            (IoKind::Http, Client::Async, Some(addr)) => Some(Arc::new(AsyncClient::new(
+                rt.clone(),
+                Target {
+                    addr: addr.clone(),
+                    tag: crate::run::tag(cell),
+                },
+                std::time::Duration::from_millis(cell.timeout_ms),
+            )?)),
+            _ => None,
+        };
+        Ok(AsyncServer {
+            rt,
             job,
             offload,
             pool: pool.map(Arc::new),
-        }
+            client,
+            http,
+        })
     }
 }
 
@@ -48,6 +81,8 @@ async fn serve<R: AsyncRuntime>(
     job: Job,
     offload: Offload,
     pool: Option<Arc<WorkerPool>>,
+    client: Client,
+    http: Option<Arc<AsyncClient<R>>>,
 ) {
     req.start();
     let cpu = job.cpu;
@@ -60,20 +95,37 @@ async fn serve<R: AsyncRuntime>(
         },
         (Offload::WorkerPool, None) => return req.finish(Status::Error, Duration::ZERO),
     };
-    match job.io.kind {
-        IoKind::Timer => {
+    let io = match (job.io.kind, client) {
+        (IoKind::Timer, _) => {
             if !job.io.latency.is_zero() {
                 R::sleep(job.io.latency).await
             }
+            Ok(())
         }
-    }
-    req.finish(Status::Ok, cpu_time);
+        (IoKind::Http, Client::Async) => match &http {
+            Some(c) => c.get(job.io.latency).await.map_err(|e| e.to_string()),
+            None => Err("no downstream address for an http cell".into()),
+        },
+        // The mistake under study: a synchronous call on the event loop.
+        (IoKind::Http, Client::Blocking) => job.io.blocking(),
+        (IoKind::Http, Client::BlockingOffload) => {
+            let io = job.io.clone();
+            R::unblock(move || io.blocking()).await
+        }
+    };
+    req.finish(io.map_or(Status::Error, |()| Status::Ok), cpu_time);
 }
 
 impl<R: AsyncRuntime> Server for AsyncServer<R> {
     fn submit(&self, req: Request) {
-        self.rt
-            .spawn(serve::<R>(req, self.job, self.offload, self.pool.clone()));
+        self.rt.spawn(serve::<R>(
+            req,
+            self.job.clone(),
+            self.offload,
+            self.pool.clone(),
+            self.client,
+            self.http.clone(),
+        ));
     }
 
     fn start_probe(&self, lag: Arc<LagRecorder>) {
@@ -81,6 +133,7 @@ impl<R: AsyncRuntime> Server for AsyncServer<R> {
             let tick = Duration::from_millis(1);
             while !lag.is_over() {
                 let t0 = Instant::now();
+                lag.begin(t0, tick);
                 R::sleep(tick).await;
                 lag.record(t0.elapsed().saturating_sub(tick));
             }

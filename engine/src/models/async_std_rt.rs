@@ -26,6 +26,14 @@ impl AsyncRuntime for AsyncStd {
         drop(async_std::task::spawn(fut));
     }
 
+    type Tcp = smol_hyper::rt::FuturesIo<async_std::net::TcpStream>;
+
+    async fn connect(addr: std::net::SocketAddr) -> std::io::Result<Self::Tcp> {
+        let s = async_std::net::TcpStream::connect(addr).await?;
+        s.set_nodelay(true)?;
+        Ok(smol_hyper::rt::FuturesIo::new(s))
+    }
+
     fn sleep(d: Duration) -> impl Future<Output = ()> + Send {
         async_std::task::sleep(d)
     }

@@ -64,28 +64,32 @@ impl CoroutineServer {
 
 impl Server for CoroutineServer {
     fn submit(&self, mut req: Request) {
-        let (job, pinning, locks) = (self.job, self.pinning, self.locks.clone());
+        let (job, pinning, locks) = (self.job.clone(), self.pinning, self.locks.clone());
         let id = req_slot(&req);
         // On a failed spawn the closure, and the request in it, is dropped:
         // the request is reported as an error.
         let _ = self.spawn(move || {
             req.start();
             let cpu = job.cpu.run();
-            match pinning {
-                Pinning::None => {
+            let io = match (pinning, job.io.kind) {
+                (Pinning::None, crate::cell::IoKind::Timer) => {
                     if !job.io.latency.is_zero() {
                         may::coroutine::sleep(job.io.latency);
                     }
+                    Ok(())
                 }
-                Pinning::BlockingSyscall => job.io.blocking(),
-                Pinning::Mutex => {
+                // may's own net I/O would yield; an HTTP client on it is not
+                // written yet, and a blocking one would pin: refuse honestly.
+                (Pinning::None, _) => Err(()),
+                (Pinning::BlockingSyscall, _) => job.io.blocking().map_err(drop),
+                (Pinning::Mutex, _) => {
                     // A `synchronized` section doing blocking I/O: the lock
                     // is held across the call, so the carrier cannot be freed.
                     let _guard = locks[id % LOCKS].lock().unwrap_or_else(|p| p.into_inner());
-                    job.io.blocking();
+                    job.io.blocking().map_err(drop)
                 }
-            }
-            req.finish(Status::Ok, cpu);
+            };
+            req.finish(io.map_or(Status::Error, |()| Status::Ok), cpu);
         });
     }
 
@@ -94,6 +98,7 @@ impl Server for CoroutineServer {
             let tick = Duration::from_millis(1);
             while !lag.is_over() {
                 let t0 = Instant::now();
+                lag.begin(t0, tick);
                 may::coroutine::sleep(tick);
                 lag.record(t0.elapsed().saturating_sub(tick));
             }

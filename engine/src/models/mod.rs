@@ -29,11 +29,11 @@ pub fn start(cell: &Cell, job: Job) -> anyhow::Result<Box<dyn Server>> {
             job,
         )?),
         ModelKind::ThreadPerRequest => Box::new(thread_per_request::SpawnServer::new(job)),
-        ModelKind::Tokio => async_model(tokio_rt::TokioRuntime::start(workers)?, cell, job),
-        ModelKind::TokioCurrent => async_model(tokio_current::TokioCurrent::start()?, cell, job),
-        ModelKind::AsyncStd => async_model(async_std_rt::AsyncStd::start(workers)?, cell, job),
-        ModelKind::Smol => async_model(smol_rt::SmolRuntime::start(workers)?, cell, job),
-        ModelKind::SmolLocal => async_model(smol_local::SmolLocal::start()?, cell, job),
+        ModelKind::Tokio => async_model(tokio_rt::TokioRuntime::start(workers)?, cell, job)?,
+        ModelKind::TokioCurrent => async_model(tokio_current::TokioCurrent::start()?, cell, job)?,
+        ModelKind::AsyncStd => async_model(async_std_rt::AsyncStd::start(workers)?, cell, job)?,
+        ModelKind::Smol => async_model(smol_rt::SmolRuntime::start(workers)?, cell, job)?,
+        ModelKind::SmolLocal => async_model(smol_local::SmolLocal::start()?, cell, job)?,
         ModelKind::Coroutines => Box::new(coroutines::CoroutineServer::start(
             workers,
             cell.stack_kib.unwrap_or(coroutines::DEFAULT_STACK_KIB),
@@ -45,10 +45,10 @@ pub fn start(cell: &Cell, job: Job) -> anyhow::Result<Box<dyn Server>> {
     })
 }
 
-fn async_model<R: AsyncRuntime>(rt: R, cell: &Cell, job: Job) -> Box<dyn Server> {
+fn async_model<R: AsyncRuntime>(rt: R, cell: &Cell, job: Job) -> anyhow::Result<Box<dyn Server>> {
     let offload = cell.offload.unwrap_or(crate::cell::Offload::Inline);
     let pool = cell
         .pool_threads
         .map(|n| WorkerPool::start(n.max(1) as usize));
-    Box::new(AsyncServer::new(rt, job, offload, pool))
+    Ok(Box::new(AsyncServer::new(rt, cell, job, offload, pool)?))
 }

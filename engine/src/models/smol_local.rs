@@ -35,6 +35,14 @@ impl AsyncRuntime for SmolLocal {
         let _ = self.tx.try_send(Box::pin(fut));
     }
 
+    type Tcp = smol_hyper::rt::FuturesIo<smol::net::TcpStream>;
+
+    async fn connect(addr: std::net::SocketAddr) -> std::io::Result<Self::Tcp> {
+        let s = smol::net::TcpStream::connect(addr).await?;
+        s.set_nodelay(true)?;
+        Ok(smol_hyper::rt::FuturesIo::new(s))
+    }
+
     fn sleep(d: Duration) -> impl Future<Output = ()> + Send {
         async move {
             smol::Timer::after(d).await;

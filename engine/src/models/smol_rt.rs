@@ -30,6 +30,14 @@ impl AsyncRuntime for SmolRuntime {
         self.ex.spawn(fut).detach();
     }
 
+    type Tcp = smol_hyper::rt::FuturesIo<smol::net::TcpStream>;
+
+    async fn connect(addr: std::net::SocketAddr) -> std::io::Result<Self::Tcp> {
+        let s = smol::net::TcpStream::connect(addr).await?;
+        s.set_nodelay(true)?;
+        Ok(smol_hyper::rt::FuturesIo::new(s))
+    }
+
     fn sleep(d: Duration) -> impl Future<Output = ()> + Send {
         async move {
             smol::Timer::after(d).await;

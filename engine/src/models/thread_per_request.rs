@@ -22,14 +22,14 @@ impl SpawnServer {
 
 impl Server for SpawnServer {
     fn submit(&self, mut req: Request) {
-        let job = self.job;
+        let job = self.job.clone();
         let spawned = std::thread::Builder::new()
             .stack_size(STACK_BYTES)
             .spawn(move || {
                 req.start();
                 let cpu = job.cpu.run();
-                job.io.blocking();
-                req.finish(Status::Ok, cpu);
+                let status = job.io.blocking().map_or(Status::Error, |()| Status::Ok);
+                req.finish(status, cpu);
             });
         // On failure the closure (and the request inside it) is dropped,
         // which reports the request as an error.

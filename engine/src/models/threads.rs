@@ -26,6 +26,7 @@ impl PoolServer {
         let (tx, rx) = bounded::<Item>(queue);
         for i in 0..threads {
             let rx = rx.clone();
+            let job = job.clone();
             std::thread::Builder::new()
                 .name(format!("pool-{i}"))
                 .spawn(move || {
@@ -34,8 +35,9 @@ impl PoolServer {
                             Item::Request(mut req) => {
                                 req.start();
                                 let cpu = job.cpu.run();
-                                job.io.blocking();
-                                req.finish(Status::Ok, cpu);
+                                let status =
+                                    job.io.blocking().map_or(Status::Error, |()| Status::Ok);
+                                req.finish(status, cpu);
                             }
                             Item::Probe(queued, reply) => {
                                 let _ = reply.send(queued.elapsed());
@@ -67,14 +69,19 @@ impl Server for PoolServer {
             .spawn(move || {
                 let (reply_tx, reply_rx) = bounded(1);
                 while !lag.is_over() {
-                    match tx.try_send(Item::Probe(Instant::now(), reply_tx.clone())) {
+                    let t0 = Instant::now();
+                    lag.begin(t0, Duration::ZERO);
+                    match tx.try_send(Item::Probe(t0, reply_tx.clone())) {
                         Ok(()) => {
                             // Bounded wait: the probe gives up with the run.
                             if let Ok(waited) = reply_rx.recv_timeout(lag.remaining()) {
                                 lag.record(waited);
                             }
                         }
-                        Err(_) => lag.record_refused(),
+                        Err(_) => {
+                            lag.cancel();
+                            lag.record_refused();
+                        }
                     }
                     std::thread::sleep(Duration::from_millis(1));
                 }

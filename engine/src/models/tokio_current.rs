@@ -28,6 +28,14 @@ impl AsyncRuntime for TokioCurrent {
         drop(self.handle.spawn(fut));
     }
 
+    type Tcp = hyper_util::rt::TokioIo<tokio::net::TcpStream>;
+
+    async fn connect(addr: std::net::SocketAddr) -> std::io::Result<Self::Tcp> {
+        let s = tokio::net::TcpStream::connect(addr).await?;
+        s.set_nodelay(true)?;
+        Ok(hyper_util::rt::TokioIo::new(s))
+    }
+
     fn sleep(d: Duration) -> impl Future<Output = ()> + Send {
         tokio::time::sleep(d)
     }

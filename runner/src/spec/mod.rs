@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use threadloop_engine::cell::{fmt_num, Arrival, IoKind, ModelKind, Offload, Pinning};
+use threadloop_engine::cell::{fmt_num, Arrival, Client, IoKind, ModelKind, Offload, Pinning};
 use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
@@ -93,6 +93,7 @@ struct RawMatrix {
     offload: List<String>,
     pinning: List<String>,
     stack_kib: List<i64>,
+    client: List<String>,
 }
 
 /// A rule the report evaluates to give the claim a verdict (see reports/README.md).
@@ -143,6 +144,8 @@ pub struct Matrix {
     pub pinning: Vec<Pinning>,
     /// Coroutines only; `None`: may's default (32 KiB).
     pub stack_kib: Vec<Option<u32>>,
+    /// Async models with `http` I/O: which client.
+    pub client: Vec<Client>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -603,7 +606,19 @@ fn build(cx: &mut Ctx, raw: RawSpec, profile: Option<String>) -> ExperimentSpec 
             cx.named(v, Pinning::None)
         }),
         stack_kib: cx.list(&m.stack_kib, vec![None], |cx, v| Some(cx.int(v, 4, 65_536))),
+        client: cx.list(&m.client, vec![Client::Async], |cx, v| {
+            cx.named(v, Client::Async)
+        }),
     };
+    if matrix.io.contains(&IoKind::Http)
+        && matrix.model.contains(&ModelKind::Coroutines)
+        && matrix.pinning.contains(&Pinning::None)
+    {
+        cx.err(
+            m.model.span(),
+            "io = \"http\" with coroutines needs pinning = blocking-syscall or mutex: a yielding HTTP client on may is not written yet",
+        );
+    }
     for v in &raw.verdict {
         if !["<", "<=", ">", ">="].contains(&v.compare.as_str()) {
             cx.err(
