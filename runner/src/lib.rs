@@ -2,9 +2,12 @@
 //! store (Parquet + manifest). Each stage is a module with plain data types
 //! between them; the measurement itself lives in `threadloop-engine`.
 
+pub mod downstream;
 pub mod exec;
 pub mod manifest;
+pub mod merge;
 pub mod plan;
 pub mod run;
+pub mod shard;
 pub mod spec;
 pub mod store;

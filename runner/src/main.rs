@@ -3,7 +3,7 @@
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
-use threadloop_runner::{plan, run, spec};
+use threadloop_runner::{merge, plan, run, shard, spec};
 
 #[derive(Parser)]
 #[command(
@@ -37,6 +37,10 @@ enum Command {
         /// No progress bar.
         #[arg(long)]
         quiet: bool,
+        /// Run only shard I of N (1 <= I <= N): a deterministic 1/N of the
+        /// cells, the same on every machine; join the shards with `runner merge`.
+        #[arg(long, value_name = "I/N", value_parser = shard::parse, conflicts_with = "resume")]
+        shard: Option<shard::Shard>,
     },
     /// Show each spec's cells and estimated time.
     List {
@@ -46,9 +50,24 @@ enum Command {
         /// Print every cell, not just the totals.
         #[arg(long)]
         cells: bool,
+        /// Only the cells of shard I of N (what `runner run --shard I/N` runs).
+        #[arg(long, value_name = "I/N", value_parser = shard::parse)]
+        shard: Option<shard::Shard>,
     },
     /// Check specs (defaults and every profile) without running anything.
     Validate { specs: Vec<PathBuf> },
+    /// Merge run directories (the shards of one run) into one run directory.
+    Merge {
+        /// Run directories, e.g. the outputs of `runner run --shard I/N`.
+        #[arg(required = true, value_name = "DIR")]
+        dirs: Vec<PathBuf>,
+        /// The merged run directory (must not exist, or be empty).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Merge runs built from different git commits.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 fn spec_files(given: Vec<PathBuf>) -> anyhow::Result<Vec<PathBuf>> {
@@ -84,6 +103,7 @@ fn real_main() -> anyhow::Result<i32> {
             resume,
             seed,
             quiet,
+            shard,
         } => {
             let specs = if resume.is_some() {
                 Vec::new()
@@ -97,6 +117,7 @@ fn real_main() -> anyhow::Result<i32> {
                 resume,
                 seed,
                 quiet,
+                shard,
             })?;
             println!("{}", s.dir.display());
             eprintln!(
@@ -118,6 +139,7 @@ fn real_main() -> anyhow::Result<i32> {
             specs,
             profile,
             cells,
+            shard,
         } => {
             let files = spec_files(specs)?;
             let loaded = run::load_specs(&files, profile.as_deref())?;
@@ -132,7 +154,7 @@ fn real_main() -> anyhow::Result<i32> {
                 "experiment", "claim", "cells", "runs", "estimate"
             );
             for s in &loaded {
-                let planned = plan::expand(s, machine);
+                let planned = shard::select(plan::expand(s, machine), shard);
                 let runs: u32 = planned.iter().map(|c| c.repetitions).sum();
                 let est: f64 = planned
                     .iter()
@@ -154,6 +176,15 @@ fn real_main() -> anyhow::Result<i32> {
                 }
             }
             println!("total estimate: {} (+ ~1 s calibration)", fmt_secs(total));
+            Ok(0)
+        }
+        Command::Merge { dirs, out, force } => {
+            let s = merge::merge(merge::MergeOptions { dirs, out, force })?;
+            for w in &s.warnings {
+                eprintln!("warning: {w}");
+            }
+            println!("{}", s.dir.display());
+            eprintln!("{} executions merged, {} failed", s.records, s.failed);
             Ok(0)
         }
         Command::Validate { specs } => {

@@ -1,6 +1,7 @@
 //! `manifest.json`: everything needed to know what a run was and to resume it.
 
 use crate::plan::PlannedCell;
+use crate::shard::Shard;
 use crate::spec::{ExperimentSpec, Verdict};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -40,7 +41,17 @@ pub struct Manifest {
     pub cells_total: usize,
     pub cells_failed: usize,
     pub command: Vec<String>,
+    /// `http` runs: what the downstream API counted (requests, delay accuracy, CPU).
+    #[serde(default)]
+    pub downstream: Option<serde_json::Value>,
     pub experiments: Vec<ManifestExperiment>,
+    /// `runner run --shard I/N`: this run holds only that shard's cells
+    /// (`experiments[*].cells`); `--resume` finishes the same shard.
+    #[serde(default)]
+    pub shard: Option<Shard>,
+    /// `runner merge`: the run directories this run was merged from.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub merged_from: Vec<String>,
 }
 
 const CRATES: &[&str] = &[

@@ -22,6 +22,8 @@ pub struct RunOptions {
     pub resume: Option<PathBuf>,
     pub seed: Option<u64>,
     pub quiet: bool,
+    /// Run only this shard's cells (`--shard I/N`); recorded in the manifest.
+    pub shard: Option<crate::shard::Shard>,
 }
 
 /// How a run ended.
@@ -95,7 +97,8 @@ pub fn run(opts: RunOptions) -> anyhow::Result<RunSummary> {
                     title: s.title.clone(),
                     description: s.description.clone(),
                     verdict: s.verdict.clone(),
-                    cells: plan::expand(&s, machine),
+                    // A shard keeps its cells only; `--resume` reads them back.
+                    cells: crate::shard::select(plan::expand(&s, machine), opts.shard),
                     spec: s,
                 })
                 .collect();
@@ -124,7 +127,10 @@ pub fn run(opts: RunOptions) -> anyhow::Result<RunSummary> {
                 cells_total: experiments.iter().map(|e| e.cells.len()).sum(),
                 cells_failed: 0,
                 command: std::env::args().collect(),
+                downstream: None,
                 experiments,
+                shard: opts.shard,
+                merged_from: Vec::new(),
             };
             dir.write_manifest(&m)?;
             (dir, m)
@@ -135,6 +141,15 @@ pub fn run(opts: RunOptions) -> anyhow::Result<RunSummary> {
         .iter()
         .flat_map(|e| e.cells.clone())
         .collect();
+    // One downstream API per run, only when a cell calls it.
+    let downstream = if cells
+        .iter()
+        .any(|c| c.cell.io == threadloop_engine::IoKind::Http)
+    {
+        Some(crate::downstream::Downstream::start(&executor.binary)?)
+    } else {
+        None
+    };
     let mut records = dir.records()?;
     let done: HashSet<(String, String, u32)> = records
         .iter()
@@ -193,6 +208,9 @@ pub fn run(opts: RunOptions) -> anyhow::Result<RunSummary> {
             &planned.experiment,
             slot.repetition,
         );
+        if cell.io == threadloop_engine::IoKind::Http {
+            cell.downstream = downstream.as_ref().map(|d| d.addr.clone());
+        }
         let started_at = chrono::Utc::now().to_rfc3339();
         let t0 = Instant::now();
         let result = executor.run(&cell, &interrupt);
@@ -245,6 +263,9 @@ pub fn run(opts: RunOptions) -> anyhow::Result<RunSummary> {
     manifest.cells_failed = records.iter().filter(|r| r.outcome.is_none()).count();
     if !interrupted {
         manifest.ended_at = Some(chrono::Utc::now().to_rfc3339());
+    }
+    if let Some(d) = &downstream {
+        manifest.downstream = d.stats();
     }
     dir.write_manifest(&manifest)?;
     Ok(RunSummary {
