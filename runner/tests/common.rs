@@ -65,3 +65,24 @@ pub fn floats(df: &polars::prelude::DataFrame, name: &str) -> Vec<Option<f64>> {
 pub fn ints(df: &polars::prelude::DataFrame, name: &str) -> Vec<Option<i64>> {
     df.column(name).unwrap().i64().unwrap().iter().collect()
 }
+
+/// Writes `body` as a spec, runs it with `runner run --quiet --out DIR
+/// [extra...]`, asserts success, and returns the run directory and its
+/// results.
+pub fn run_spec(tag: &str, body: &str, extra: &[&str]) -> (PathBuf, polars::prelude::DataFrame) {
+    cell_bin();
+    let dir = tempdir(tag);
+    let spec = write_spec(&dir, tag, body);
+    let out = dir.join("run");
+    let st = std::process::Command::new(runner())
+        .args(["run", "--quiet"])
+        .args(extra)
+        .arg("--out")
+        .arg(&out)
+        .arg(&spec)
+        .status()
+        .unwrap();
+    assert!(st.success(), "runner run failed for {tag}");
+    let df = read_parquet(&out.join("results.parquet"));
+    (out, df)
+}

@@ -3,7 +3,6 @@
 mod common;
 use common::*;
 use polars::prelude::*;
-use std::process::Command;
 
 const COLUMNS: &[&str] = &[
     "run_id",
@@ -50,10 +49,7 @@ const COLUMNS: &[&str] = &[
 
 #[test]
 fn every_model_runs_and_writes_rows_and_columns() {
-    cell_bin();
-    let dir = tempdir("e2e");
-    let spec = write_spec(
-        &dir,
+    let (out, df) = run_spec(
         "all-models",
         r#"name = "all-models"
 claim = "calibration"
@@ -70,16 +66,8 @@ concurrency = [8]
 io_latency_ms = [5]
 cpu_ms = [0.2]
 "#,
+        &["--seed", "3"],
     );
-    let out = dir.join("run");
-    let st = Command::new(runner())
-        .args(["run", "--quiet", "--seed", "3", "--out"])
-        .arg(&out)
-        .arg(&spec)
-        .status()
-        .unwrap();
-    assert!(st.success());
-    let df = read_parquet(&out.join("results.parquet"));
     assert_eq!(df.height(), 8 * 2, "8 models × 2 repetitions");
     for c in COLUMNS {
         assert!(df.column(c).is_ok(), "column {c} missing");
@@ -134,12 +122,9 @@ cpu_ms = [0.2]
 
 #[test]
 fn pinned_coroutines_hold_their_carriers() {
-    cell_bin();
-    let dir = tempdir("pin");
     // 2 carriers, 20 ms of I/O, 40 clients: yielding serves ~40 / 20 ms;
     // pinned, at most 2 requests are in service at once (2 / 20 ms = 100/s).
-    let spec = write_spec(
-        &dir,
+    let (_, df) = run_spec(
         "pin",
         r#"name = "pin"
 claim = "H10"
@@ -156,16 +141,8 @@ concurrency = [40]
 io_latency_ms = [20]
 pinning = ["none", "blocking-syscall", "mutex"]
 "#,
+        &[],
     );
-    let out = dir.join("run");
-    assert!(Command::new(runner())
-        .args(["run", "--quiet", "--out"])
-        .arg(&out)
-        .arg(&spec)
-        .status()
-        .unwrap()
-        .success());
-    let df = read_parquet(&out.join("results.parquet"));
     let pinning = strings(&df, "pinning");
     let x = floats(&df, "throughput_rps");
     let of = |p: &str| {
@@ -191,12 +168,9 @@ pinning = ["none", "blocking-syscall", "mutex"]
 
 #[test]
 fn open_loop_counts_from_the_intended_send_time() {
-    cell_bin();
-    let dir = tempdir("open");
     // 200 req/s into one thread that takes 10 ms each: rho = 2, the queue
     // grows, and CO-corrected latency must grow far beyond the service time.
-    let spec = write_spec(
-        &dir,
+    let (_, df) = run_spec(
         "open",
         r#"name = "open"
 claim = "calibration"
@@ -214,16 +188,8 @@ threads = [1]
 rate_rps = [200]
 io_latency_ms = [10]
 "#,
+        &[],
     );
-    let out = dir.join("run");
-    assert!(Command::new(runner())
-        .args(["run", "--quiet", "--out"])
-        .arg(&out)
-        .arg(&spec)
-        .status()
-        .unwrap()
-        .success());
-    let df = read_parquet(&out.join("results.parquet"));
     let p99 = floats(&df, "latency_p99_ms")[0].unwrap();
     let x = floats(&df, "throughput_rps")[0].unwrap();
     let rho = floats(&df, "utilisation")[0].unwrap();

@@ -7,10 +7,7 @@ use std::process::Command;
 
 #[test]
 fn every_model_and_client_calls_the_downstream_and_the_counts_agree() {
-    cell_bin();
-    let dir = tempdir("http");
-    let spec = write_spec(
-        &dir,
+    let (out, df) = run_spec(
         "http",
         r#"name = "http"
 claim = "H7"
@@ -29,16 +26,8 @@ io_latency_ms = [5]
 client = ["async", "blocking", "blocking-offload"]
 pinning = ["blocking-syscall"]
 "#,
+        &["--seed", "9"],
     );
-    let out = dir.join("run");
-    assert!(Command::new(runner())
-        .args(["run", "--quiet", "--seed", "9", "--out"])
-        .arg(&out)
-        .arg(&spec)
-        .status()
-        .unwrap()
-        .success());
-    let df = read_parquet(&out.join("results.parquet"));
     // threads, thread-per-request, coroutines: one cell each; 5 async models × 3 clients.
     assert_eq!(df.height(), 3 + 5 * 3);
     assert!(

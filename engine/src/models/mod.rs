@@ -1,15 +1,13 @@
-//! The execution models. Each file starts one model and returns it as a
+//! The execution models. Each file starts one model (or one runtime's flavours) and returns it as a
 //! [`Server`]; the async runtimes share the request path in [`async_server`]
 //! and differ only in their [`AsyncRuntime`] implementation.
 
 mod async_server;
 mod async_std_rt;
 mod coroutines;
-mod smol_local;
 mod smol_rt;
 mod thread_per_request;
 mod threads;
-mod tokio_current;
 mod tokio_rt;
 mod worker_pool;
 
@@ -29,11 +27,13 @@ pub fn start(cell: &Cell, job: Job) -> anyhow::Result<Box<dyn Server>> {
             job,
         )?),
         ModelKind::ThreadPerRequest => Box::new(thread_per_request::SpawnServer::new(job)),
-        ModelKind::Tokio => async_model(tokio_rt::TokioRuntime::start(workers)?, cell, job)?,
-        ModelKind::TokioCurrent => async_model(tokio_current::TokioCurrent::start()?, cell, job)?,
+        ModelKind::Tokio => async_model(tokio_rt::TokioRuntime::multi_thread(workers)?, cell, job)?,
+        ModelKind::TokioCurrent => {
+            async_model(tokio_rt::TokioRuntime::current_thread()?, cell, job)?
+        }
         ModelKind::AsyncStd => async_model(async_std_rt::AsyncStd::start(workers)?, cell, job)?,
-        ModelKind::Smol => async_model(smol_rt::SmolRuntime::start(workers)?, cell, job)?,
-        ModelKind::SmolLocal => async_model(smol_local::SmolLocal::start()?, cell, job)?,
+        ModelKind::Smol => async_model(smol_rt::SmolRuntime::multi_thread(workers)?, cell, job)?,
+        ModelKind::SmolLocal => async_model(smol_rt::SmolRuntime::local()?, cell, job)?,
         ModelKind::Coroutines => Box::new(coroutines::CoroutineServer::start(
             workers,
             cell.stack_kib.unwrap_or(coroutines::DEFAULT_STACK_KIB),

@@ -1,26 +1,50 @@
-//! tokio's multi-thread runtime on `workers` threads.
+//! tokio, both flavours: the multi-thread runtime on `workers` threads
+//! (`tokio`) and the current_thread runtime, one event loop on one thread
+//! (`tokio-current`). Requests are spawned through the runtime's handle from
+//! the load generator's thread.
 
 use super::AsyncRuntime;
 use std::future::Future;
 use std::time::Duration;
 
 pub struct TokioRuntime {
-    rt: tokio::runtime::Runtime,
+    handle: tokio::runtime::Handle,
+    /// The multi-thread runtime lives here; a current_thread runtime lives
+    /// on its own thread, inside `block_on`.
+    _owner: Option<tokio::runtime::Runtime>,
 }
 
 impl TokioRuntime {
-    pub fn start(workers: usize) -> anyhow::Result<Self> {
+    pub fn multi_thread(workers: usize) -> anyhow::Result<Self> {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(workers)
             .enable_all()
             .build()?;
-        Ok(TokioRuntime { rt })
+        Ok(TokioRuntime {
+            handle: rt.handle().clone(),
+            _owner: Some(rt),
+        })
+    }
+
+    pub fn current_thread() -> anyhow::Result<Self> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let handle = rt.handle().clone();
+        std::thread::Builder::new()
+            .name("tokio-current".into())
+            // The loop runs until the process ends; the cell exits after its window.
+            .spawn(move || rt.block_on(std::future::pending::<()>()))?;
+        Ok(TokioRuntime {
+            handle,
+            _owner: None,
+        })
     }
 }
 
 impl AsyncRuntime for TokioRuntime {
     fn spawn<F: Future<Output = ()> + Send + 'static>(&self, fut: F) {
-        drop(self.rt.spawn(fut));
+        drop(self.handle.spawn(fut));
     }
 
     type Tcp = hyper_util::rt::TokioIo<tokio::net::TcpStream>;
