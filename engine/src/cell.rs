@@ -12,6 +12,9 @@ use std::str::FromStr;
 pub enum ModelKind {
     /// Thread-per-request with a bounded pool fed by a bounded accept queue (Tomcat).
     Threads,
+    /// The same pool, with the I/O handed to a non-blocking client and the
+    /// continuation back on the pool (CompletableFuture + WebClient).
+    ThreadsAsyncIo,
     /// A fresh OS thread per request, no pool.
     ThreadPerRequest,
     /// tokio multi-thread runtime on `workers` threads.
@@ -30,8 +33,9 @@ pub enum ModelKind {
 }
 
 impl ModelKind {
-    pub const ALL: [ModelKind; 8] = [
+    pub const ALL: [ModelKind; 9] = [
         ModelKind::Threads,
+        ModelKind::ThreadsAsyncIo,
         ModelKind::ThreadPerRequest,
         ModelKind::Tokio,
         ModelKind::TokioCurrent,
@@ -44,6 +48,7 @@ impl ModelKind {
     pub fn name(self) -> &'static str {
         match self {
             ModelKind::Threads => "threads",
+            ModelKind::ThreadsAsyncIo => "threads-async-io",
             ModelKind::ThreadPerRequest => "thread-per-request",
             ModelKind::Tokio => "tokio",
             ModelKind::TokioCurrent => "tokio-current",
@@ -56,14 +61,17 @@ impl ModelKind {
 
     /// Uses the `threads` and `queue` factors (a bounded pool).
     pub fn has_pool(self) -> bool {
-        self == ModelKind::Threads
+        matches!(self, ModelKind::Threads | ModelKind::ThreadsAsyncIo)
     }
 
     /// Runs requests as async tasks (and so has `offload`).
     pub fn is_async(self) -> bool {
         !matches!(
             self,
-            ModelKind::Threads | ModelKind::ThreadPerRequest | ModelKind::Coroutines
+            ModelKind::Threads
+                | ModelKind::ThreadsAsyncIo
+                | ModelKind::ThreadPerRequest
+                | ModelKind::Coroutines
         )
     }
 

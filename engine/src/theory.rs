@@ -70,7 +70,9 @@ pub fn cpu_parallelism(cell: &Cell) -> f64 {
     let workers = cell.workers.unwrap_or(cell.cores).max(1) as f64;
     let pool = cell.pool_threads.unwrap_or(cell.cores).max(1) as f64;
     match (cell.model, cell.offload.unwrap_or(Offload::Inline)) {
-        (ModelKind::Threads, _) => cores.min(cell.threads.unwrap_or(1) as f64),
+        (ModelKind::Threads | ModelKind::ThreadsAsyncIo, _) => {
+            cores.min(cell.threads.unwrap_or(1) as f64)
+        }
         (ModelKind::ThreadPerRequest, _) => cores,
         (ModelKind::Coroutines, _) => cores.min(workers),
         (_, Offload::SpawnBlocking) => cores,

@@ -4,6 +4,7 @@
 
 pub mod downstream;
 pub mod exec;
+pub mod limits;
 pub mod manifest;
 pub mod merge;
 pub mod plan;

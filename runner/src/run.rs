@@ -213,9 +213,24 @@ pub fn run(opts: RunOptions) -> anyhow::Result<RunSummary> {
         }
         let started_at = chrono::Utc::now().to_rfc3339();
         let t0 = Instant::now();
-        let result = executor.run(&cell, &interrupt);
+        let skip = crate::limits::check(&cell, &manifest.limits);
+        let result = match &skip {
+            Some(reason) => Err(ExecError::Failed(reason.clone())),
+            None => executor.run(&cell, &interrupt),
+        };
         let (outcome, error) = match result {
             Ok(o) => (Some(o), None),
+            Err(ExecError::Failed(e)) if skip.is_some() => {
+                bar.suspend(|| {
+                    tracing::warn!(
+                        "{}/{} r{} {e}",
+                        planned.experiment,
+                        planned.id,
+                        slot.repetition
+                    )
+                });
+                (None, Some(e))
+            }
             Err(ExecError::Interrupted) => {
                 interrupted = true;
                 break;
@@ -244,6 +259,7 @@ pub fn run(opts: RunOptions) -> anyhow::Result<RunSummary> {
             cell,
             outcome,
             error,
+            skipped: skip.is_some(),
         };
         dir.save(&record)?;
         records.push(record);
@@ -260,7 +276,10 @@ pub fn run(opts: RunOptions) -> anyhow::Result<RunSummary> {
         (&a.experiment, &a.cell_id, a.repetition).cmp(&(&b.experiment, &b.cell_id, b.repetition))
     });
     dir.write_parquet(&manifest.run_id, &records)?;
-    manifest.cells_failed = records.iter().filter(|r| r.outcome.is_none()).count();
+    manifest.cells_failed = records
+        .iter()
+        .filter(|r| r.outcome.is_none() && !r.skipped)
+        .count();
     if !interrupted {
         manifest.ended_at = Some(chrono::Utc::now().to_rfc3339());
     }

@@ -25,6 +25,9 @@ pub struct CellRecord {
     pub cell: Cell,
     pub outcome: Option<CellOutcome>,
     pub error: Option<String>,
+    /// Not run: it would have exceeded the machine's limits (see `error`).
+    #[serde(default)]
+    pub skipped: bool,
 }
 
 pub struct RunDir {
@@ -288,7 +291,12 @@ pub fn results_frame(run_id: &str, records: &[CellRecord]) -> anyhow::Result<Dat
     f.columns.push(Column::new("transient".into(), transient));
     f.opt_str("notes", |r| r.outcome.as_ref().map(|o| o.notes.join("; ")))
         .str("status", |r| {
-            if r.outcome.is_some() { "ok" } else { "failed" }.to_string()
+            match (&r.outcome, r.skipped) {
+                (Some(_), _) => "ok",
+                (None, true) => "skipped",
+                (None, false) => "failed",
+            }
+            .to_string()
         })
         .opt_str("error", |r| r.error.clone())
         .opt_str("histogram", |r| {

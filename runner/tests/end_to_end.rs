@@ -60,7 +60,7 @@ warmup_s = 0.1
 [load]
 timeout_ms = 1000
 [matrix]
-model = ["threads", "thread-per-request", "tokio", "tokio-current", "async-std", "smol", "smol-local", "coroutines"]
+model = ["threads", "threads-async-io", "thread-per-request", "tokio", "tokio-current", "async-std", "smol", "smol-local", "coroutines"]
 threads = [4]
 concurrency = [8]
 io_latency_ms = [5]
@@ -68,7 +68,7 @@ cpu_ms = [0.2]
 "#,
         &["--seed", "3"],
     );
-    assert_eq!(df.height(), 8 * 2, "8 models × 2 repetitions");
+    assert_eq!(df.height(), 9 * 2, "9 models × 2 repetitions");
     for c in COLUMNS {
         assert!(df.column(c).is_ok(), "column {c} missing");
     }
@@ -110,14 +110,14 @@ cpu_ms = [0.2]
         );
     }
     let lat = read_parquet(&out.join("latency.parquet"));
-    assert!(lat.height() > 16, "a spectrum per cell × repetition");
+    assert!(lat.height() > 18, "a spectrum per cell × repetition");
     let manifest: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
-    assert_eq!(manifest["cells_total"], 8);
+    assert_eq!(manifest["cells_total"], 9);
     assert_eq!(manifest["seed"], 3);
     assert!(manifest["crates"]["tokio"].is_string());
     assert!(manifest["ended_at"].is_string());
-    assert_eq!(std::fs::read_dir(out.join("cells")).unwrap().count(), 16);
+    assert_eq!(std::fs::read_dir(out.join("cells")).unwrap().count(), 18);
 }
 
 #[test]

@@ -18,7 +18,7 @@ warmup_s = 0.2
 [load]
 timeout_ms = 3000
 [matrix]
-model = ["threads", "thread-per-request", "tokio", "tokio-current", "async-std", "smol", "smol-local", "coroutines"]
+model = ["threads", "threads-async-io", "thread-per-request", "tokio", "tokio-current", "async-std", "smol", "smol-local", "coroutines"]
 threads = [4]
 concurrency = [8]
 io = ["http"]
@@ -28,8 +28,9 @@ pinning = ["blocking-syscall"]
 "#,
         &["--seed", "9"],
     );
-    // threads, thread-per-request, coroutines: one cell each; 5 async models × 3 clients.
-    assert_eq!(df.height(), 3 + 5 * 3);
+    // threads, threads-async-io, thread-per-request, coroutines: one cell
+    // each; 5 async models × 3 clients.
+    assert_eq!(df.height(), 4 + 5 * 3);
     assert!(
         strings(&df, "status")
             .iter()

@@ -8,6 +8,7 @@ mod coroutines;
 mod smol_rt;
 mod thread_per_request;
 mod threads;
+mod threads_async_io;
 mod tokio_rt;
 mod worker_pool;
 
@@ -22,6 +23,12 @@ pub fn start(cell: &Cell, job: Job) -> anyhow::Result<Box<dyn Server>> {
     let workers = cell.workers.unwrap_or(cell.cores).max(1) as usize;
     Ok(match cell.model {
         ModelKind::Threads => Box::new(threads::PoolServer::start(
+            cell.threads.unwrap_or(200) as usize,
+            cell.queue.unwrap_or(0) as usize,
+            job,
+        )?),
+        ModelKind::ThreadsAsyncIo => Box::new(threads_async_io::AsyncIoPoolServer::start(
+            cell,
             cell.threads.unwrap_or(200) as usize,
             cell.queue.unwrap_or(0) as usize,
             job,

@@ -1,0 +1,141 @@
+//! A bounded pool whose threads hand the I/O to a non-blocking client: the
+//! CompletableFuture + WebClient pattern. A pool thread runs the CPU part,
+//! starts the I/O on one event-loop thread (tokio current_thread, like
+//! WebClient's Netty loop) and is free again at once; when the I/O ends, the
+//! continuation comes back to the pool, which finishes the request. Same
+//! bounded accept queue as `threads`.
+
+use super::tokio_rt::TokioRuntime;
+use super::AsyncRuntime;
+use crate::cell::{Cell, IoKind};
+use crate::http::pool::AsyncClient;
+use crate::http::Target;
+use crate::measure::LagRecorder;
+use crate::server::{Job, Request, Server, Status};
+use crossbeam_channel::{bounded, select, unbounded, Sender, TrySendError};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+enum Item {
+    Request(Request),
+    Probe(Instant, Sender<Duration>),
+}
+
+/// A request whose I/O has ended, back for its pool thread.
+struct Continuation {
+    req: Request,
+    cpu: Duration,
+    io: Result<(), String>,
+}
+
+pub struct AsyncIoPoolServer {
+    tx: Sender<Item>,
+}
+
+impl AsyncIoPoolServer {
+    pub fn start(cell: &Cell, threads: usize, queue: usize, job: Job) -> anyhow::Result<Self> {
+        let rt = Arc::new(TokioRuntime::current_thread()?);
+        let http = match (cell.io, &cell.downstream) {
+            (IoKind::Http, Some(addr)) => Some(Arc::new(AsyncClient::new(
+                rt.clone(),
+                Target {
+                    addr: addr.clone(),
+                    tag: crate::run::tag(cell),
+                },
+                Duration::from_millis(cell.timeout_ms),
+            )?)),
+            _ => None,
+        };
+        let (tx, rx) = bounded::<Item>(queue);
+        let (done_tx, done_rx) = unbounded::<Continuation>();
+        for i in 0..threads {
+            let (rx, done_rx, done_tx) = (rx.clone(), done_rx.clone(), done_tx.clone());
+            let (job, rt, http) = (job.clone(), rt.clone(), http.clone());
+            std::thread::Builder::new().name(format!("pool-{i}")).spawn(move || loop {
+                // Continuations first: they finish requests already admitted.
+                if let Ok(c) = done_rx.try_recv() {
+                    finish(c);
+                    continue;
+                }
+                select! {
+                    recv(done_rx) -> c => match c {
+                        Ok(c) => finish(c),
+                        Err(_) => return,
+                    },
+                    recv(rx) -> item => match item {
+                        Ok(Item::Request(mut req)) => {
+                            req.start();
+                            let cpu = job.cpu.run();
+                            let (io, http, done_tx) = (job.io.clone(), http.clone(), done_tx.clone());
+                            rt.spawn(async move {
+                                let result = match (io.kind, &http) {
+                                    (IoKind::Timer, _) => {
+                                        if !io.latency.is_zero() {
+                                            tokio::time::sleep(io.latency).await;
+                                        }
+                                        Ok(())
+                                    }
+                                    (IoKind::Http, Some(c)) => c.get(io.latency).await.map_err(|e| e.to_string()),
+                                    (IoKind::Http, None) => Err("no downstream address for an http cell".into()),
+                                };
+                                let _ = done_tx.send(Continuation { req, cpu, io: result });
+                            });
+                        }
+                        Ok(Item::Probe(queued, reply)) => {
+                            let _ = reply.send(queued.elapsed());
+                        }
+                        Err(_) => return,
+                    },
+                }
+            })?;
+        }
+        Ok(AsyncIoPoolServer { tx })
+    }
+}
+
+fn finish(c: Continuation) {
+    let status = c.io.map_or(Status::Error, |()| Status::Ok);
+    c.req.finish(status, c.cpu);
+}
+
+impl Server for AsyncIoPoolServer {
+    fn submit(&self, req: Request) {
+        match self.tx.try_send(Item::Request(req)) {
+            Ok(()) => {}
+            Err(TrySendError::Full(Item::Request(req))) => {
+                req.finish(Status::Rejected, Duration::ZERO)
+            }
+            Err(_) => {}
+        }
+    }
+
+    fn start_probe(&self, lag: Arc<LagRecorder>) {
+        let tx = self.tx.clone();
+        std::thread::Builder::new()
+            .name("lag-probe".into())
+            .spawn(move || {
+                let (reply_tx, reply_rx) = bounded(1);
+                while !lag.is_over() {
+                    let t0 = Instant::now();
+                    lag.begin(t0, Duration::ZERO);
+                    match tx.try_send(Item::Probe(t0, reply_tx.clone())) {
+                        Ok(()) => {
+                            if let Ok(waited) = reply_rx.recv_timeout(lag.remaining()) {
+                                lag.record(waited);
+                            }
+                        }
+                        Err(_) => {
+                            lag.cancel();
+                            lag.record_refused();
+                        }
+                    }
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+            })
+            .expect("spawning the lag probe");
+    }
+
+    fn harness_threads(&self) -> u32 {
+        1
+    }
+}
