@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use threadloop_engine::cell::{Cell, IoKind, Load, ModelKind, Offload};
 use threadloop_engine::io::Io;
 use threadloop_engine::measure::{new_histogram, record};
-use threadloop_engine::server::{Job, Request};
+use threadloop_engine::server::{Job, Request, Work};
 use threadloop_engine::work::CpuWork;
 
 const N: usize = 10_000;
@@ -39,6 +39,7 @@ fn noop_cell() -> Cell {
         stack_kib: None,
         client: None,
         downstream: None,
+        classes: Vec::new(),
         timeout_ms: 1000,
         retry_after_ms: 10,
         max_in_flight: 1_000_000,
@@ -69,17 +70,17 @@ fn bare_tokio_spawn_join(b: divan::Bencher) {
 
 #[divan::bench(items_count = N, sample_count = 30)]
 fn harness_tokio_noop(b: divan::Bencher) {
-    let job = Job {
+    let job = Job::single(Work {
         cpu: CpuWork::new(0.0, 1.0),
         io: Io::new(IoKind::Timer, 0.0, None),
-    };
+    });
     let server = threadloop_engine::models::start(&noop_cell(), job).unwrap();
     let (tx, rx) = crossbeam_channel::unbounded();
     b.bench_local(|| {
         let mut hist = new_histogram();
         let t0 = Instant::now();
         for id in 0..N as u64 {
-            server.submit(Request::new(id, t0, tx.clone()));
+            server.submit(Request::new(id, 0, t0, tx.clone()));
         }
         for _ in 0..N {
             let d = rx

@@ -244,6 +244,17 @@ impl FromStr for Client {
     }
 }
 
+/// One class of a request mix (e.g. 90% light, 10% heavy), resolved: every
+/// field has a value. Each request draws its class by weight.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RequestClass {
+    pub name: String,
+    pub weight: f64,
+    pub cpu_ms: f64,
+    pub io: IoKind,
+    pub io_latency_ms: f64,
+}
+
 /// Inter-arrival distribution of the open loop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -322,6 +333,9 @@ pub struct Cell {
     /// `http` I/O: the downstream's `host:port`, filled in by the runner.
     #[serde(default)]
     pub downstream: Option<String>,
+    /// A request mix; empty: every request is `cpu_ms` + `io_latency_ms` of `io`.
+    #[serde(default)]
+    pub classes: Vec<RequestClass>,
     /// A request not answered within this is a timeout; a closed-loop client
     /// abandons it and sends its next request.
     pub timeout_ms: u64,
@@ -394,6 +408,19 @@ impl Cell {
             Load::Open { rate_rps, .. } => Some(rate_rps),
             Load::Closed { .. } => None,
         }
+    }
+
+    /// Mean CPU and I/O time per request, ms: over the request mix (by
+    /// weight) when there is one, else the cell's own.
+    pub fn mean_parts_ms(&self) -> (f64, f64) {
+        let total: f64 = self.classes.iter().map(|c| c.weight).sum();
+        if self.classes.is_empty() || total <= 0.0 {
+            return (self.cpu_ms, self.io_latency_ms);
+        }
+        let mean = |f: fn(&RequestClass) -> f64| {
+            self.classes.iter().map(|c| c.weight * f(c)).sum::<f64>() / total
+        };
+        (mean(|c| c.cpu_ms), mean(|c| c.io_latency_ms))
     }
 
     /// The fraction of unloaded service time spent on CPU.

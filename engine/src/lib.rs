@@ -21,5 +21,5 @@ pub mod server;
 pub mod theory;
 pub mod work;
 
-pub use cell::{Arrival, Cell, Client, IoKind, Load, ModelKind, Offload, Pinning};
+pub use cell::{Arrival, Cell, Client, IoKind, Load, ModelKind, Offload, Pinning, RequestClass};
 pub use outcome::CellOutcome;

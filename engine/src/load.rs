@@ -35,8 +35,19 @@ pub struct Tallies {
     pub overflow: u64,
 }
 
+/// Counters and latency of one class of the mix.
+pub struct ClassTally {
+    pub completed: u64,
+    pub errors: u64,
+    pub rejected: u64,
+    pub timeouts: u64,
+    pub latency: Histogram<u64>,
+}
+
 /// Everything the generator measured.
 pub struct LoadResult {
+    /// Per class of the request mix (one entry without a mix).
+    pub classes: Vec<ClassTally>,
     pub tallies: Tallies,
     /// From the intended send time to the end, µs (answered in time only).
     pub latency: Histogram<u64>,
@@ -57,6 +68,7 @@ pub struct LoadResult {
 
 struct InFlight {
     client: u32,
+    class: u16,
     sent: Instant,
 }
 
@@ -90,6 +102,11 @@ pub struct Generator<'a> {
     service: Histogram<u64>,
     threads_peak: u32,
     rss_peak: u64,
+    classes: Vec<ClassTally>,
+    /// Cumulative weights of the mix, for drawing a class per request.
+    cumulative: Vec<f64>,
+    /// Its own stream, so the arrival times stay those the theory replays.
+    class_rng: SmallRng,
 }
 
 impl<'a> Generator<'a> {
@@ -115,6 +132,37 @@ impl<'a> Generator<'a> {
             service: new_histogram(),
             threads_peak: 0,
             rss_peak: 0,
+            classes: (0..cell.classes.len().max(1))
+                .map(|_| ClassTally {
+                    completed: 0,
+                    errors: 0,
+                    rejected: 0,
+                    timeouts: 0,
+                    latency: new_histogram(),
+                })
+                .collect(),
+            cumulative: cell
+                .classes
+                .iter()
+                .scan(0.0, |acc, c| {
+                    *acc += c.weight;
+                    Some(*acc)
+                })
+                .collect(),
+            class_rng: SmallRng::seed_from_u64(cell.seed ^ 0x5DEE_CE66_D1CE_4E5B),
+        }
+    }
+
+    fn draw_class(&mut self) -> u16 {
+        match self.cumulative.last() {
+            None => 0,
+            Some(&total) => {
+                let x = rand::Rng::random::<f64>(&mut self.class_rng) * total;
+                self.cumulative
+                    .iter()
+                    .position(|c| x < *c)
+                    .unwrap_or(self.cumulative.len() - 1) as u16
+            }
         }
     }
 
@@ -122,10 +170,12 @@ impl<'a> Generator<'a> {
         let id = self.next_id;
         self.next_id += 1;
         self.t.sent += 1;
+        let class = self.draw_class();
         self.in_flight.insert(
             id,
             InFlight {
                 client,
+                class,
                 sent: intended,
             },
         );
@@ -138,7 +188,7 @@ impl<'a> Generator<'a> {
             self.deadlines.retain(|(_, id)| live.contains_key(id));
         }
         self.server
-            .submit(Request::new(id, intended, self.tx.clone()));
+            .submit(Request::new(id, class, intended, self.tx.clone()));
     }
 
     /// A closed-loop client whose request ended sends its next one.
@@ -161,15 +211,20 @@ impl<'a> Generator<'a> {
         };
         let counted = self.window.contains(d.ended);
         let latency = d.ended.saturating_duration_since(d.intended);
+        let last = self.classes.len() - 1;
+        let class = &mut self.classes[(f.class as usize).min(last)];
         match d.status {
             Status::Ok if latency > self.timeout => {
                 if counted {
                     self.t.timeouts += 1;
+                    class.timeouts += 1;
                 }
             }
             Status::Ok => {
                 if counted {
                     self.t.completed += 1;
+                    class.completed += 1;
+                    record(&mut class.latency, latency);
                     record(&mut self.latency, latency);
                     if let Some(s) = d.started {
                         record(&mut self.queue_wait, s.saturating_duration_since(f.sent));
@@ -180,8 +235,14 @@ impl<'a> Generator<'a> {
                     }
                 }
             }
-            Status::Error => self.t.errors += counted as u64,
-            Status::Rejected => self.t.rejected += counted as u64,
+            Status::Error => {
+                self.t.errors += counted as u64;
+                class.errors += counted as u64;
+            }
+            Status::Rejected => {
+                self.t.rejected += counted as u64;
+                class.rejected += counted as u64;
+            }
         }
         self.next_for(f.client, d.status == Status::Rejected, now);
     }
@@ -195,6 +256,8 @@ impl<'a> Generator<'a> {
             if let Some(f) = self.in_flight.remove(&id) {
                 if self.window.contains(deadline) {
                     self.t.timeouts += 1;
+                    let last = self.classes.len() - 1;
+                    self.classes[(f.class as usize).min(last)].timeouts += 1;
                 }
                 self.next_for(f.client, false, now);
             }
@@ -296,13 +359,18 @@ impl<'a> Generator<'a> {
         // Requests still in flight whose deadline fell inside the window are
         // timeouts too, though the loop ended before it could see them.
         let end = self.window.end;
-        for (deadline, id) in self.deadlines.drain(..) {
-            if deadline < end && self.in_flight.contains_key(&id) && self.window.contains(deadline)
-            {
-                self.t.timeouts += 1;
+        let deadlines: Vec<(Instant, u64)> = self.deadlines.drain(..).collect();
+        for (deadline, id) in deadlines {
+            if deadline < end && self.window.contains(deadline) {
+                if let Some(f) = self.in_flight.get(&id) {
+                    self.t.timeouts += 1;
+                    let last = self.classes.len() - 1;
+                    self.classes[(f.class as usize).min(last)].timeouts += 1;
+                }
             }
         }
         LoadResult {
+            classes: self.classes,
             tallies: self.t,
             latency: self.latency,
             queue_wait: self.queue_wait,

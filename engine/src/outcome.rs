@@ -25,6 +25,20 @@ pub struct SpectrumPoint {
     pub count: u64,
 }
 
+/// What one class of a request mix measured.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ClassOutcome {
+    pub name: String,
+    pub completed: u64,
+    pub errors: u64,
+    pub rejected: u64,
+    pub timeouts: u64,
+    pub throughput_rps: f64,
+    pub latency: Percentiles,
+    pub spectrum: Vec<SpectrumPoint>,
+    pub histogram: String,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CellOutcome {
     pub cell: Cell,
@@ -81,6 +95,9 @@ pub struct CellOutcome {
     pub downstream_answered: Option<u64>,
     /// `http` I/O: every request finished before the counts were taken.
     pub drained: Option<bool>,
+    /// Per class of the request mix (empty without a mix).
+    #[serde(default)]
+    pub classes: Vec<ClassOutcome>,
     /// Caveats a reader must see next to the numbers.
     pub notes: Vec<String>,
     pub spectrum: Vec<SpectrumPoint>,

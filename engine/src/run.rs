@@ -8,8 +8,8 @@ use crate::http::Target;
 use crate::io::Io;
 use crate::load::Generator;
 use crate::measure::{LagRecorder, ProcStatus, Window};
-use crate::outcome::{CellOutcome, Percentiles, SpectrumPoint};
-use crate::server::Job;
+use crate::outcome::{CellOutcome, ClassOutcome, Percentiles, SpectrumPoint};
+use crate::server::{Job, Work};
 use crate::theory::theory;
 use crate::work::CpuWork;
 use base64::Engine as _;
@@ -97,9 +97,21 @@ pub fn run_cell(cell: &Cell) -> anyhow::Result<CellOutcome> {
     let target = http_target(cell)?;
     let timeout = Duration::from_millis(cell.timeout_ms);
     let blocking_http = target.clone().map(|t| BlockingClient::new(t, timeout));
-    let job = Job {
-        cpu: CpuWork::new(cell.cpu_ms, cell.cpu_iters_per_ms),
-        io: Io::new(cell.io, cell.io_latency_ms, blocking_http.clone()),
+    let job = if cell.classes.is_empty() {
+        Job::single(Work {
+            cpu: CpuWork::new(cell.cpu_ms, cell.cpu_iters_per_ms),
+            io: Io::new(cell.io, cell.io_latency_ms, blocking_http.clone()),
+        })
+    } else {
+        Job::new(
+            cell.classes
+                .iter()
+                .map(|c| Work {
+                    cpu: CpuWork::new(c.cpu_ms, cell.cpu_iters_per_ms),
+                    io: Io::new(c.io, c.io_latency_ms, blocking_http.clone()),
+                })
+                .collect(),
+        )
     };
     let server = crate::models::start(cell, job)?;
     // Let the model's threads come up before taking the idle reading.
@@ -212,6 +224,22 @@ pub fn run_cell(cell: &Cell) -> anyhow::Result<CellOutcome> {
         downstream_received: downstream_check.as_ref().map(|(_, c)| c.received),
         downstream_answered: downstream_check.as_ref().map(|(_, c)| c.answered),
         drained: downstream_check.as_ref().map(|(d, _)| *d),
+        classes: cell
+            .classes
+            .iter()
+            .zip(&r.classes)
+            .map(|(c, t)| ClassOutcome {
+                name: c.name.clone(),
+                completed: t.completed,
+                errors: t.errors,
+                rejected: t.rejected,
+                timeouts: t.timeouts,
+                throughput_rps: t.completed as f64 / window_s,
+                latency: percentiles(&t.latency),
+                spectrum: spectrum(&t.latency),
+                histogram: encode_histogram(&t.latency),
+            })
+            .collect(),
         notes: Vec::new(),
         spectrum: spectrum(&r.latency),
         histogram: encode_histogram(&r.latency),

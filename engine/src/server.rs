@@ -34,6 +34,8 @@ pub enum Status {
 #[derive(Debug, Clone, Copy)]
 pub struct Done {
     pub id: u64,
+    /// Index of the request's class in the cell's mix (0 without a mix).
+    pub class: u16,
     pub intended: Instant,
     pub started: Option<Instant>,
     pub ended: Instant,
@@ -46,16 +48,18 @@ pub struct Done {
 /// error, so a request lost inside a model is counted, never silently missing.
 pub struct Request {
     id: u64,
+    class: u16,
     intended: Instant,
     started: Option<Instant>,
     done: Option<Sender<Done>>,
 }
 
 impl Request {
-    pub fn new(id: u64, intended: Instant, done: Sender<Done>) -> Self {
+    pub fn new(id: u64, class: u16, intended: Instant, done: Sender<Done>) -> Self {
         OUTSTANDING.fetch_add(1, Ordering::Relaxed);
         Request {
             id,
+            class,
             intended,
             started: None,
             done: Some(done),
@@ -65,6 +69,11 @@ impl Request {
     /// The generator's id of this request.
     pub fn id(&self) -> u64 {
         self.id
+    }
+
+    /// Which class of the cell's request mix this request belongs to.
+    pub fn class(&self) -> usize {
+        self.class as usize
     }
 
     /// Marks the moment the model begins serving it (ends its queue wait).
@@ -83,6 +92,7 @@ impl Request {
             // window; a send error then is expected and harmless.
             let _ = tx.send(Done {
                 id: self.id,
+                class: self.class,
                 intended: self.intended,
                 started: self.started,
                 ended: Instant::now(),
@@ -101,9 +111,33 @@ impl Drop for Request {
 
 /// What a request does: its CPU part, then its I/O.
 #[derive(Clone)]
-pub struct Job {
+pub struct Work {
     pub cpu: crate::work::CpuWork,
     pub io: crate::io::Io,
+}
+
+/// The work of each class of a cell's request mix (one entry without a mix).
+#[derive(Clone)]
+pub struct Job {
+    classes: Arc<Vec<Work>>,
+}
+
+impl Job {
+    pub fn new(classes: Vec<Work>) -> Self {
+        assert!(!classes.is_empty(), "a job has at least one class");
+        Job {
+            classes: Arc::new(classes),
+        }
+    }
+
+    pub fn single(work: Work) -> Self {
+        Job::new(vec![work])
+    }
+
+    /// The work of a request's class.
+    pub fn of(&self, class: usize) -> &Work {
+        &self.classes[class.min(self.classes.len() - 1)]
+    }
 }
 
 /// An execution model, started and ready for requests.

@@ -64,6 +64,33 @@ fn concurrency_cap(cell: &Cell) -> Option<f64> {
     }
 }
 
+/// Mean time a request holds the scarce thread that `concurrency_cap` counts:
+/// the whole service time for a pool thread or a pinned carrier; only the
+/// blocking HTTP call for a loop thread (a mix's other classes do not hold it).
+fn holding_s(cell: &Cell, service_s: f64) -> f64 {
+    use crate::cell::{Client, IoKind};
+    let blocking_http = cell.model.is_async()
+        && matches!(
+            cell.client,
+            Some(Client::Blocking | Client::BlockingOffload)
+        );
+    if !blocking_http {
+        return service_s;
+    }
+    let http_ms = |io: IoKind, ms: f64| if io == IoKind::Http { ms } else { 0.0 };
+    let total: f64 = cell.classes.iter().map(|c| c.weight).sum();
+    let ms = if cell.classes.is_empty() || total <= 0.0 {
+        http_ms(cell.io, cell.io_latency_ms)
+    } else {
+        cell.classes
+            .iter()
+            .map(|c| c.weight * http_ms(c.io, c.io_latency_ms))
+            .sum::<f64>()
+            / total
+    };
+    ms / 1e3
+}
+
 /// Cores the CPU part of requests can use at once.
 pub fn cpu_parallelism(cell: &Cell) -> f64 {
     let cores = cell.cores.max(1) as f64;
@@ -83,11 +110,14 @@ pub fn cpu_parallelism(cell: &Cell) -> f64 {
 }
 
 pub fn theory(cell: &Cell) -> Theory {
-    let s = (cell.cpu_ms + cell.io_latency_ms) / 1e3;
-    let c = cell.cpu_ms / 1e3;
+    // With a request mix, the means over the mix (Little's law holds for means).
+    let (cpu_ms, io_ms) = cell.mean_parts_ms();
+    let s = (cpu_ms + io_ms) / 1e3;
+    let c = cpu_ms / 1e3;
     let mut caps = Vec::new();
-    if let (Some(t), true) = (concurrency_cap(cell), s > 0.0) {
-        caps.push(t / s);
+    let hold = holding_s(cell, s);
+    if let (Some(t), true) = (concurrency_cap(cell), hold > 0.0) {
+        caps.push(t / hold);
     }
     if c > 0.0 {
         caps.push(cpu_parallelism(cell) / c);
@@ -120,7 +150,10 @@ pub fn theory(cell: &Cell) -> Theory {
         Load::Open { rate_rps, arrival } => {
             let rho = capacity.map(|cap| rate_rps / cap);
             let pool = match (cell.model, cell.threads) {
-                (ModelKind::Threads, Some(t)) if s > 0.0 => Some(t as usize),
+                // The queue simulations assume one fixed service time.
+                (ModelKind::Threads, Some(t)) if s > 0.0 && cell.classes.is_empty() => {
+                    Some(t as usize)
+                }
                 _ => None,
             };
             let queue_wait = pool
@@ -241,6 +274,7 @@ mod tests {
             stack_kib: None,
             client: None,
             downstream: None,
+            classes: Vec::new(),
             timeout_ms: 2000,
             retry_after_ms: 10,
             max_in_flight: 100_000,

@@ -630,10 +630,13 @@ fn auto_scale(series: &[Series]) -> Scale {
 
 /// The charts of one experiment; empty for a single-cell experiment.
 pub fn experiment_charts(analysis: &Analysis, exp: &Experiment) -> Result<Vec<ChartOut>> {
+    // Rows of one class of a request mix (`class` other than `all`) are in
+    // the tables and rules; the charts plot whole cells.
     let cells: Vec<&Cell> = analysis
         .experiment_cells(exp)
         .into_iter()
         .filter(|c| c.is_ok())
+        .filter(|c| matches!(c.first_row.str("class"), None | Some("all")))
         .collect();
     let mut out = Vec::new();
     if cells.len() < 2 {

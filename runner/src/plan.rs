@@ -152,6 +152,20 @@ pub fn expand(spec: &ExperimentSpec, machine: Machine) -> Vec<PlannedCell> {
             stack_kib: model.is_stackful().then(|| stack.unwrap_or(32)),
             client: (is_async && io == threadloop_engine::IoKind::Http).then_some(client),
             downstream: None,
+            classes: spec
+                .classes
+                .iter()
+                .map(|c| threadloop_engine::RequestClass {
+                    name: c.name.clone(),
+                    weight: c.weight,
+                    cpu_ms: c.cpu_ms.unwrap_or(match cpu {
+                        CpuSize::Ms(ms) => ms,
+                        CpuSize::Ratio(r) => r / (1.0 - r) * io_ms,
+                    }),
+                    io: c.io.unwrap_or(io),
+                    io_latency_ms: c.io_latency_ms.unwrap_or(io_ms),
+                })
+                .collect(),
             timeout_ms: spec.load.timeout_ms,
             retry_after_ms: spec.load.retry_after_ms,
             max_in_flight: spec.load.max_in_flight,
@@ -275,6 +289,28 @@ mod tests {
             .filter(|c| c.cell.model == ModelKind::Tokio)
             .all(|c| c.cell.pinning.is_none() && c.cell.stack_kib.is_none()));
         assert!(cells.iter().any(|c| c.id.contains("pin-mutex-stack64k")));
+    }
+
+    #[test]
+    fn classes_take_unset_fields_from_the_cell() {
+        let text = "name = \"t\"\nclaim = \"H5\"\ntitle = \"t\"\n[matrix]\nmodel = [\"tokio\"]\nconcurrency = [10]\nio_latency_ms = [5]\ncpu_ms = [1, 10]\n[[class]]\nname = \"light\"\nweight = 9\ncpu_ms = 0\n[[class]]\nname = \"heavy\"\nweight = 1\n";
+        let s = parse("t.toml", text, None, false).unwrap();
+        let cells = expand(&s, MACHINE);
+        assert_eq!(cells.len(), 2);
+        let heavy_cpu: Vec<f64> = cells.iter().map(|c| c.cell.classes[1].cpu_ms).collect();
+        assert_eq!(
+            heavy_cpu,
+            vec![1.0, 10.0],
+            "heavy inherits the matrix's cpu_ms"
+        );
+        assert!(cells
+            .iter()
+            .all(|c| c.cell.classes[0].cpu_ms == 0.0 && c.cell.classes[0].io_latency_ms == 5.0));
+        let (cpu, io) = cells[1].cell.mean_parts_ms();
+        assert!(
+            (cpu - 1.0).abs() < 1e-9 && (io - 5.0).abs() < 1e-9,
+            "mean over the mix: 0.1 × 10 ms"
+        );
     }
 
     #[test]

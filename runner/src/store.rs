@@ -123,6 +123,7 @@ impl RunDir {
 
     /// Rebuilds both Parquet files from the records.
     pub fn write_parquet(&self, run_id: &str, records: &[CellRecord]) -> anyhow::Result<()> {
+        let records = &with_class_rows(records)[..];
         let mut results = results_frame(run_id, records)?;
         write_atomic(&self.path.join("results.parquet"), |f| {
             ParquetWriter::new(f).finish(&mut results)?;
@@ -179,12 +180,54 @@ fn sampled(
     (p.count > 0).then(|| f(p))
 }
 
+/// Cells with a request mix get one more row per class after their own
+/// (whose `class` is `all`): the class's counts, throughput and latency, under
+/// the cell id `<cell>~<class>`. Cell-wide measurements (loop lag, RSS, CPU)
+/// repeat; fidelity, which is a whole-cell figure, is left out.
+pub fn with_class_rows(records: &[CellRecord]) -> Vec<CellRecord> {
+    let mut rows = Vec::with_capacity(records.len());
+    for r in records {
+        let mix = r
+            .outcome
+            .as_ref()
+            .map(|o| o.classes.clone())
+            .unwrap_or_default();
+        rows.push(r.clone());
+        for c in mix {
+            let mut row = r.clone();
+            row.cell_id = format!("{}~{}", r.cell_id, c.name);
+            if let Some(o) = row.outcome.as_mut() {
+                o.completed = c.completed;
+                o.errors = c.errors;
+                o.rejected = c.rejected;
+                o.timeouts = c.timeouts;
+                o.throughput_rps = c.throughput_rps;
+                o.latency = c.latency;
+                o.spectrum = c.spectrum;
+                o.histogram = c.histogram;
+                o.fidelity = None;
+                o.littles_law_rps = None;
+                o.classes.clear();
+            }
+            rows.push(row);
+        }
+    }
+    rows
+}
+
 /// `results.parquet`: one row per cell × repetition (schema in README.md).
 pub fn results_frame(run_id: &str, records: &[CellRecord]) -> anyhow::Result<DataFrame> {
     let mut f = Frame {
         records,
         columns: Vec::new(),
     };
+    // The class column is derived from the row's id: `<cell>~<class>`.
+    f.opt_str("class", |r| {
+        r.cell_id
+            .split_once('~')
+            .map(|(_, c)| c.to_string())
+            .or_else(|| (!r.cell.classes.is_empty()).then(|| "all".to_string()))
+    });
     f.str("run_id", |_| run_id.to_string())
         .str("experiment", |r| r.experiment.clone())
         .str("claim", |r| r.claim.clone())

@@ -203,3 +203,71 @@ io_latency_ms = [10]
         "queueing must show in CO-corrected latency, p99 {p99} ms"
     );
 }
+
+#[test]
+fn a_request_mix_gets_a_row_per_class() {
+    let (_, df) = run_spec(
+        "mix",
+        r#"name = "mix"
+claim = "H5"
+title = "light and heavy"
+repetitions = 1
+duration_s = 0.6
+warmup_s = 0.2
+[matrix]
+model = ["tokio-current", "threads"]
+threads = [4]
+concurrency = [8]
+io_latency_ms = [2]
+cpu_ms = [3]
+[[class]]
+name = "light"
+weight = 3
+cpu_ms = 0
+[[class]]
+name = "heavy"
+weight = 1
+"#,
+        &[],
+    );
+    assert_eq!(
+        df.height(),
+        2 * 3,
+        "per cell: the whole-cell row and one per class"
+    );
+    let class = strings(&df, "class");
+    let cells = strings(&df, "cell");
+    let completed = ints(&df, "completed");
+    let cpu = floats(&df, "cpu_work_mean_ms");
+    for (i, c) in class.iter().enumerate() {
+        if c.as_deref() == Some("all") {
+            let base = cells[i].clone().unwrap();
+            let light = cells
+                .iter()
+                .position(|x| x.as_deref() == Some(&format!("{base}~light")))
+                .unwrap();
+            let heavy = cells
+                .iter()
+                .position(|x| x.as_deref() == Some(&format!("{base}~heavy")))
+                .unwrap();
+            assert_eq!(class[light].as_deref(), Some("light"));
+            let (all, l, h) = (
+                completed[i].unwrap(),
+                completed[light].unwrap(),
+                completed[heavy].unwrap(),
+            );
+            assert_eq!(
+                l + h,
+                all,
+                "{base}: the classes partition the completed requests"
+            );
+            assert!(
+                l > h,
+                "{base}: weights 3:1 give more light requests ({l} vs {h})"
+            );
+            // Only heavy requests do CPU work: its measured mean over the cell
+            // is the heavy requests' 3 ms (light ones record none).
+            assert!(cpu[i].unwrap() > 1.5, "{base}: cpu {:?}", cpu[i]);
+        }
+    }
+}

@@ -85,7 +85,8 @@ async fn serve<R: AsyncRuntime>(
     http: Option<Arc<AsyncClient<R>>>,
 ) {
     req.start();
-    let cpu = job.cpu;
+    let w = job.of(req.class());
+    let cpu = w.cpu;
     let cpu_time = match (offload, pool) {
         (Offload::Inline, _) => cpu.run(),
         (Offload::SpawnBlocking, _) => R::unblock(move || cpu.run()).await,
@@ -95,21 +96,21 @@ async fn serve<R: AsyncRuntime>(
         },
         (Offload::WorkerPool, None) => return req.finish(Status::Error, Duration::ZERO),
     };
-    let io = match (job.io.kind, client) {
+    let io = match (w.io.kind, client) {
         (IoKind::Timer, _) => {
-            if !job.io.latency.is_zero() {
-                R::sleep(job.io.latency).await
+            if !w.io.latency.is_zero() {
+                R::sleep(w.io.latency).await
             }
             Ok(())
         }
         (IoKind::Http, Client::Async) => match &http {
-            Some(c) => c.get(job.io.latency).await.map_err(|e| e.to_string()),
+            Some(c) => c.get(w.io.latency).await.map_err(|e| e.to_string()),
             None => Err("no downstream address for an http cell".into()),
         },
         // The mistake under study: a synchronous call on the event loop.
-        (IoKind::Http, Client::Blocking) => job.io.blocking(),
+        (IoKind::Http, Client::Blocking) => w.io.blocking(),
         (IoKind::Http, Client::BlockingOffload) => {
-            let io = job.io.clone();
+            let io = w.io.clone();
             R::unblock(move || io.blocking()).await
         }
     };

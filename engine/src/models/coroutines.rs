@@ -70,23 +70,24 @@ impl Server for CoroutineServer {
         // the request is reported as an error.
         let _ = self.spawn(move || {
             req.start();
-            let cpu = job.cpu.run();
-            let io = match (pinning, job.io.kind) {
+            let w = job.of(req.class());
+            let cpu = w.cpu.run();
+            let io = match (pinning, w.io.kind) {
                 (Pinning::None, crate::cell::IoKind::Timer) => {
-                    if !job.io.latency.is_zero() {
-                        may::coroutine::sleep(job.io.latency);
+                    if !w.io.latency.is_zero() {
+                        may::coroutine::sleep(w.io.latency);
                     }
                     Ok(())
                 }
                 // may's own net I/O would yield; an HTTP client on it is not
                 // written yet, and a blocking one would pin: refuse honestly.
                 (Pinning::None, _) => Err(()),
-                (Pinning::BlockingSyscall, _) => job.io.blocking().map_err(drop),
+                (Pinning::BlockingSyscall, _) => w.io.blocking().map_err(drop),
                 (Pinning::Mutex, _) => {
                     // A `synchronized` section doing blocking I/O: the lock
                     // is held across the call, so the carrier cannot be freed.
                     let _guard = locks[id % LOCKS].lock().unwrap_or_else(|p| p.into_inner());
-                    job.io.blocking().map_err(drop)
+                    w.io.blocking().map_err(drop)
                 }
             };
             req.finish(io.map_or(Status::Error, |()| Status::Ok), cpu);

@@ -27,8 +27,9 @@ impl Server for SpawnServer {
             .stack_size(STACK_BYTES)
             .spawn(move || {
                 req.start();
-                let cpu = job.cpu.run();
-                let status = job.io.blocking().map_or(Status::Error, |()| Status::Ok);
+                let w = job.of(req.class());
+                let cpu = w.cpu.run();
+                let status = w.io.blocking().map_or(Status::Error, |()| Status::Ok);
                 req.finish(status, cpu);
             });
         // On failure the closure (and the request inside it) is dropped,

@@ -34,9 +34,9 @@ impl PoolServer {
                         match item {
                             Item::Request(mut req) => {
                                 req.start();
-                                let cpu = job.cpu.run();
-                                let status =
-                                    job.io.blocking().map_or(Status::Error, |()| Status::Ok);
+                                let w = job.of(req.class());
+                                let cpu = w.cpu.run();
+                                let status = w.io.blocking().map_or(Status::Error, |()| Status::Ok);
                                 req.finish(status, cpu);
                             }
                             Item::Probe(queued, reply) => {

@@ -65,17 +65,19 @@ impl AsyncIoPoolServer {
                     recv(rx) -> item => match item {
                         Ok(Item::Request(mut req)) => {
                             req.start();
-                            let cpu = job.cpu.run();
-                            let (io, http, done_tx) = (job.io.clone(), http.clone(), done_tx.clone());
+                            let w = job.of(req.class());
+                            let cpu = w.cpu.run();
+                            let (io, http, done_tx) = ((w.io.kind, w.io.latency), http.clone(), done_tx.clone());
                             rt.spawn(async move {
-                                let result = match (io.kind, &http) {
+                                let (kind, latency) = io;
+                                let result = match (kind, &http) {
                                     (IoKind::Timer, _) => {
-                                        if !io.latency.is_zero() {
-                                            tokio::time::sleep(io.latency).await;
+                                        if !latency.is_zero() {
+                                            tokio::time::sleep(latency).await;
                                         }
                                         Ok(())
                                     }
-                                    (IoKind::Http, Some(c)) => c.get(io.latency).await.map_err(|e| e.to_string()),
+                                    (IoKind::Http, Some(c)) => c.get(latency).await.map_err(|e| e.to_string()),
                                     (IoKind::Http, None) => Err("no downstream address for an http cell".into()),
                                 };
                                 let _ = done_tx.send(Continuation { req, cpu, io: result });

@@ -62,6 +62,28 @@ struct RawSpec {
     matrix: RawMatrix,
     #[serde(default)]
     verdict: Vec<Verdict>,
+    #[serde(default)]
+    class: Vec<RawClass>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawClass {
+    name: Spanned<String>,
+    weight: Spanned<f64>,
+    cpu_ms: Option<Spanned<f64>>,
+    io: Option<Spanned<String>>,
+    io_latency_ms: Option<Spanned<f64>>,
+}
+
+/// One class of a request mix (`[[class]]`); unset fields take the cell's value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClassSpec {
+    pub name: String,
+    pub weight: f64,
+    pub cpu_ms: Option<f64>,
+    pub io: Option<IoKind>,
+    pub io_latency_ms: Option<f64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -179,6 +201,9 @@ pub struct ExperimentSpec {
     pub load: LoadSpec,
     pub matrix: Matrix,
     pub verdict: Vec<Verdict>,
+    /// The request mix; empty: every request is the same.
+    #[serde(default)]
+    pub classes: Vec<ClassSpec>,
 }
 
 /// Tomcat NIO queues up to maxConnections (8192) plus acceptCount (100)
@@ -619,6 +644,37 @@ fn build(cx: &mut Ctx, raw: RawSpec, profile: Option<String>) -> ExperimentSpec 
             "io = \"http\" with coroutines needs pinning = blocking-syscall or mutex: a yielding HTTP client on may is not written yet",
         );
     }
+    let mut classes: Vec<ClassSpec> = Vec::new();
+    for c in &raw.class {
+        let name = c.name.get_ref().clone();
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-')
+        {
+            cx.err(
+                c.name.span(),
+                "a class name is lowercase letters, digits and '-'",
+            );
+        }
+        if classes.iter().any(|k| k.name == name) {
+            cx.err(c.name.span(), format!("class `{name}` is defined twice"));
+        }
+        let weight = cx.float(&c.weight, 0.0, 1e9, true);
+        if weight <= 0.0 {
+            cx.err(c.weight.span(), "a class weight must be > 0");
+        }
+        classes.push(ClassSpec {
+            name,
+            weight,
+            cpu_ms: c.cpu_ms.as_ref().map(|v| cx.float(v, 0.0, 60_000.0, true)),
+            io: c.io.as_ref().map(|v| cx.named(v, IoKind::Timer)),
+            io_latency_ms: c
+                .io_latency_ms
+                .as_ref()
+                .map(|v| cx.float(v, 0.0, 3_600_000.0, true)),
+        });
+    }
     for v in &raw.verdict {
         if !["<", "<=", ">", ">="].contains(&v.compare.as_str()) {
             cx.err(
@@ -640,6 +696,7 @@ fn build(cx: &mut Ctx, raw: RawSpec, profile: Option<String>) -> ExperimentSpec 
         load,
         matrix,
         verdict: raw.verdict,
+        classes,
     }
 }
 
