@@ -115,42 +115,29 @@ pub fn expand(spec: &ExperimentSpec, machine: Machine) -> Vec<PlannedCell> {
         }
     }
     for f in cells {
-        let Factors {
-            model,
-            threads,
-            queue,
-            workers,
-            pool,
-            load,
-            io,
-            io_ms,
-            cpu,
-            offload,
-            pinning,
-            stack,
-            client,
-        } = f;
-        let is_async = model.is_async();
-        let worker_pool = is_async && offload == threadloop_engine::Offload::WorkerPool;
+        let is_async = f.model.is_async();
+        let worker_pool = is_async && f.offload == threadloop_engine::Offload::WorkerPool;
+        let cpu_ms = match f.cpu {
+            CpuSize::Ms(ms) => ms,
+            CpuSize::Ratio(r) => r / (1.0 - r) * f.io_ms,
+        };
         let cell = Cell {
-            model,
-            threads: model.has_pool().then_some(threads),
-            queue: model.has_pool().then_some(queue),
-            workers: model
+            model: f.model,
+            threads: f.model.has_pool().then_some(f.threads),
+            queue: f.model.has_pool().then_some(f.queue),
+            workers: f
+                .model
                 .has_workers()
-                .then(|| workers.unwrap_or(machine.cores)),
-            pool_threads: worker_pool.then(|| pool.unwrap_or(machine.cores)),
-            load,
-            io,
-            io_latency_ms: io_ms,
-            cpu_ms: match cpu {
-                CpuSize::Ms(ms) => ms,
-                CpuSize::Ratio(r) => r / (1.0 - r) * io_ms,
-            },
-            offload: is_async.then_some(offload),
-            pinning: model.is_stackful().then_some(pinning),
-            stack_kib: model.is_stackful().then(|| stack.unwrap_or(32)),
-            client: (is_async && io == threadloop_engine::IoKind::Http).then_some(client),
+                .then(|| f.workers.unwrap_or(machine.cores)),
+            pool_threads: worker_pool.then(|| f.pool.unwrap_or(machine.cores)),
+            load: f.load,
+            io: f.io,
+            io_latency_ms: f.io_ms,
+            cpu_ms,
+            offload: is_async.then_some(f.offload),
+            pinning: f.model.is_stackful().then_some(f.pinning),
+            stack_kib: f.model.is_stackful().then(|| f.stack.unwrap_or(32)),
+            client: (is_async && f.io == threadloop_engine::IoKind::Http).then_some(f.client),
             downstream: None,
             classes: spec
                 .classes
@@ -158,12 +145,9 @@ pub fn expand(spec: &ExperimentSpec, machine: Machine) -> Vec<PlannedCell> {
                 .map(|c| threadloop_engine::RequestClass {
                     name: c.name.clone(),
                     weight: c.weight,
-                    cpu_ms: c.cpu_ms.unwrap_or(match cpu {
-                        CpuSize::Ms(ms) => ms,
-                        CpuSize::Ratio(r) => r / (1.0 - r) * io_ms,
-                    }),
-                    io: c.io.unwrap_or(io),
-                    io_latency_ms: c.io_latency_ms.unwrap_or(io_ms),
+                    cpu_ms: c.cpu_ms.unwrap_or(cpu_ms),
+                    io: c.io.unwrap_or(f.io),
+                    io_latency_ms: c.io_latency_ms.unwrap_or(f.io_ms),
                 })
                 .collect(),
             timeout_ms: spec.load.timeout_ms,

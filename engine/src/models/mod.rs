@@ -2,6 +2,7 @@
 //! [`Server`]; the async runtimes share the request path in [`async_server`]
 //! and differ only in their [`AsyncRuntime`] implementation.
 
+mod accept_queue;
 mod async_server;
 mod async_std_rt;
 mod coroutines;

@@ -5,6 +5,7 @@
 //! continuation comes back to the pool, which finishes the request. Same
 //! bounded accept queue as `threads`.
 
+use super::accept_queue::AcceptQueue;
 use super::tokio_rt::TokioRuntime;
 use super::AsyncRuntime;
 use crate::cell::{Cell, IoKind};
@@ -12,14 +13,9 @@ use crate::http::pool::AsyncClient;
 use crate::http::Target;
 use crate::measure::LagRecorder;
 use crate::server::{Job, Request, Server, Status};
-use crossbeam_channel::{bounded, select, unbounded, Sender, TrySendError};
+use crossbeam_channel::{select, unbounded};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
-
-enum Item {
-    Request(Request),
-    Probe(Instant, Sender<Duration>),
-}
+use std::time::Duration;
 
 /// A request whose I/O has ended, back for its pool thread.
 struct Continuation {
@@ -29,7 +25,7 @@ struct Continuation {
 }
 
 pub struct AsyncIoPoolServer {
-    tx: Sender<Item>,
+    queue: AcceptQueue,
 }
 
 impl AsyncIoPoolServer {
@@ -46,7 +42,7 @@ impl AsyncIoPoolServer {
             )?)),
             _ => None,
         };
-        let (tx, rx) = bounded::<Item>(queue);
+        let (accept, rx) = AcceptQueue::new(queue);
         let (done_tx, done_rx) = unbounded::<Continuation>();
         for i in 0..threads {
             let (rx, done_rx, done_tx) = (rx.clone(), done_rx.clone(), done_tx.clone());
@@ -63,7 +59,7 @@ impl AsyncIoPoolServer {
                         Err(_) => return,
                     },
                     recv(rx) -> item => match item {
-                        Ok(Item::Request(mut req)) => {
+                        Ok(item) => if let Some(mut req) = item.into_request() {
                             req.start();
                             let w = job.of(req.class());
                             let cpu = w.cpu.run();
@@ -83,15 +79,12 @@ impl AsyncIoPoolServer {
                                 let _ = done_tx.send(Continuation { req, cpu, io: result });
                             });
                         }
-                        Ok(Item::Probe(queued, reply)) => {
-                            let _ = reply.send(queued.elapsed());
-                        }
                         Err(_) => return,
                     },
                 }
             })?;
         }
-        Ok(AsyncIoPoolServer { tx })
+        Ok(AsyncIoPoolServer { queue: accept })
     }
 }
 
@@ -102,39 +95,11 @@ fn finish(c: Continuation) {
 
 impl Server for AsyncIoPoolServer {
     fn submit(&self, req: Request) {
-        match self.tx.try_send(Item::Request(req)) {
-            Ok(()) => {}
-            Err(TrySendError::Full(Item::Request(req))) => {
-                req.finish(Status::Rejected, Duration::ZERO)
-            }
-            Err(_) => {}
-        }
+        self.queue.submit(req);
     }
 
     fn start_probe(&self, lag: Arc<LagRecorder>) {
-        let tx = self.tx.clone();
-        std::thread::Builder::new()
-            .name("lag-probe".into())
-            .spawn(move || {
-                let (reply_tx, reply_rx) = bounded(1);
-                while !lag.is_over() {
-                    let t0 = Instant::now();
-                    lag.begin(t0, Duration::ZERO);
-                    match tx.try_send(Item::Probe(t0, reply_tx.clone())) {
-                        Ok(()) => {
-                            if let Ok(waited) = reply_rx.recv_timeout(lag.remaining()) {
-                                lag.record(waited);
-                            }
-                        }
-                        Err(_) => {
-                            lag.cancel();
-                            lag.record_refused();
-                        }
-                    }
-                    std::thread::sleep(Duration::from_millis(1));
-                }
-            })
-            .expect("spawning the lag probe");
+        self.queue.start_probe(lag);
     }
 
     fn harness_threads(&self) -> u32 {
