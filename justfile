@@ -32,6 +32,14 @@ smoke: build
     {{runner}} run --profile quick
     -target/release/report
 
+# The HTML report of a run (default: the newest under data/runs/).
+report RUN="": build
+    target/release/report {{RUN}}
+
+# Compare two runs; fails on a significant regression beyond PCT percent.
+compare BASE NEW PCT="25": build
+    target/release/report compare {{BASE}} {{NEW}} --fail-on-regression {{PCT}}
+
 # Show the catalogue: cells and estimated time per experiment.
 list PROFILE="": build
     {{runner}} list {{ if PROFILE != "" { "--profile " + PROFILE } else { "" } }}
