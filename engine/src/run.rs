@@ -262,7 +262,7 @@ fn notes(o: &CellOutcome, _w: Window) -> Vec<String> {
     if let Some(turn) = o.theory.turnover_s {
         if turn > c.warmup_s {
             n.push(format!(
-                "transient: the queue turns over in {turn:.1} s (C/T × S), longer than the {:.1} s warm-up; latency is below its steady state",
+                "transient: the queue turns over in {turn:.1} s (C/T × S), longer than the {:.1} s warm-up, so latency is below its steady state",
                 c.warmup_s
             ));
         }

@@ -139,6 +139,8 @@ struct ExperimentView {
     factor_headers: Vec<String>,
     rows: Vec<CellRow>,
     notes: Vec<Note>,
+    /// H10: the essay's coroutines-vs-virtual-threads table, measured.
+    comparison: Vec<crate::h10::ComparisonRow>,
 }
 
 #[derive(Serialize)]
@@ -272,6 +274,11 @@ fn experiment_view(analysis: &Analysis, e: &Experiment) -> Result<ExperimentView
         factor_headers: factors.iter().map(|f| f.to_string()).collect(),
         rows: cells.iter().map(|c| cell_row(c, &factors)).collect(),
         notes,
+        comparison: if e.claim.as_deref() == Some("H10") {
+            crate::h10::comparison(&cells)
+        } else {
+            Vec::new()
+        },
     })
 }
 

@@ -12,6 +12,7 @@ pub mod charts;
 pub mod compare;
 pub mod error;
 pub mod fixture;
+pub mod h10;
 pub mod html;
 pub mod load;
 pub mod report;
