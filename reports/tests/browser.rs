@@ -11,6 +11,8 @@
 //! the test runs `npm ci --prefix reports/tests/browser` itself (needs the
 //! npm registry; bounded by a timeout).
 
+mod common;
+use common::tmp;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -22,17 +24,6 @@ fn workspace() -> PathBuf {
         .join("..")
         .canonicalize()
         .expect("workspace root")
-}
-
-fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "threadloop-reports-{}-{}",
-        name,
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 /// Runs `cmd` to completion or kills it after `limit`; stdout and stderr

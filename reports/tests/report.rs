@@ -1,22 +1,13 @@
 //! End-to-end: a fixture run written with polars → report → snapshots;
 //! escaping; the compare gate through the real binary.
 
+mod common;
+use common::tmp;
 use serde_json::Value as Json;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use threadloop_reports::fixture::{write_fixture, FixtureOptions, HOSTILE_TITLE};
 use threadloop_reports::{compare, load, report};
-
-fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "threadloop-reports-{}-{}",
-        name,
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 fn fixture(root: &Path, run_id: &str, scale: f64) -> PathBuf {
     let dir = root.join("runs").join(run_id);

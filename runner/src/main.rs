@@ -19,29 +19,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run experiments; results go to data/runs/<run-id>/ (or --out).
-    Run {
-        /// Spec files (default: every experiments/*.toml).
-        specs: Vec<PathBuf>,
-        /// Apply [profiles.NAME] of every spec (e.g. quick).
-        #[arg(long)]
-        profile: Option<String>,
-        /// The run directory itself (DIR/results.parquet).
-        #[arg(long, conflicts_with = "resume")]
-        out: Option<PathBuf>,
-        /// Finish a run that was interrupted or crashed.
-        #[arg(long, value_name = "DIR")]
-        resume: Option<PathBuf>,
-        /// Seed of the cell order and the arrivals (default: random, recorded).
-        #[arg(long)]
-        seed: Option<u64>,
-        /// No progress bar.
-        #[arg(long)]
-        quiet: bool,
-        /// Run only shard I of N (1 <= I <= N): a deterministic 1/N of the
-        /// cells, the same on every machine; join the shards with `runner merge`.
-        #[arg(long, value_name = "I/N", value_parser = shard::parse, conflicts_with = "resume")]
-        shard: Option<shard::Shard>,
-    },
+    Run(run::RunOptions),
     /// Show each spec's cells and estimated time.
     List {
         specs: Vec<PathBuf>,
@@ -96,29 +74,11 @@ fn main() {
 
 fn real_main() -> anyhow::Result<i32> {
     match Cli::parse().command {
-        Command::Run {
-            specs,
-            profile,
-            out,
-            resume,
-            seed,
-            quiet,
-            shard,
-        } => {
-            let specs = if resume.is_some() {
-                Vec::new()
-            } else {
-                spec_files(specs)?
-            };
-            let s = run::run(run::RunOptions {
-                specs,
-                profile,
-                out,
-                resume,
-                seed,
-                quiet,
-                shard,
-            })?;
+        Command::Run(mut opts) => {
+            if opts.resume.is_none() {
+                opts.specs = spec_files(opts.specs)?;
+            }
+            let s = run::run(opts)?;
             println!("{}", s.dir.display());
             eprintln!(
                 "{} executions, {} failed{}",

@@ -15,14 +15,30 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// `runner run`'s options: the CLI parses straight into this.
+#[derive(clap::Args)]
 pub struct RunOptions {
+    /// Spec files (default: every experiments/*.toml).
     pub specs: Vec<PathBuf>,
+    /// Apply [profiles.NAME] of every spec (e.g. quick).
+    #[arg(long)]
     pub profile: Option<String>,
+    /// The run directory itself (DIR/results.parquet).
+    #[arg(long, conflicts_with = "resume")]
     pub out: Option<PathBuf>,
+    /// Finish a run that was interrupted or crashed.
+    #[arg(long, value_name = "DIR")]
     pub resume: Option<PathBuf>,
+    /// Seed of the cell order and the arrivals (default: random, recorded).
+    #[arg(long)]
     pub seed: Option<u64>,
+    /// No progress bar.
+    #[arg(long)]
     pub quiet: bool,
-    /// Run only this shard's cells (`--shard I/N`); recorded in the manifest.
+    /// Run only shard I of N (1 <= I <= N): a deterministic 1/N of the
+    /// cells, the same on every machine; join the shards with `runner merge`.
+    /// Recorded in the manifest.
+    #[arg(long, value_name = "I/N", value_parser = crate::shard::parse, conflicts_with = "resume")]
     pub shard: Option<crate::shard::Shard>,
 }
 
