@@ -9,17 +9,43 @@ runner := "target/release/runner"
 default:
     @just --list
 
-# Install what runs and tests need (Debian): build tools; idempotent.
+# Install what runs and tests need (Debian; idempotent): libpq (the blocking
+# driver links it), PostgreSQL 15 (local cluster and image), Docker (starts
+# dockerd when none answers), the local PostgreSQL image, cargo-nextest.
 setup:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO=$(command -v sudo || true)
+    need=()
+    command -v pg_config >/dev/null || need+=(libpq-dev)
+    [ -x /usr/lib/postgresql/15/bin/postgres ] || need+=(postgresql-15)
+    command -v dockerd >/dev/null || need+=(docker.io)
+    if [ ${#need[@]} -gt 0 ]; then
+      $SUDO apt-get update -qq
+      $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}"
+    fi
+    if ! docker info >/dev/null 2>&1; then
+      ($SUDO nohup dockerd >/tmp/threadloop-dockerd.log 2>&1 &)
+      for _ in $(seq 100); do docker info >/dev/null 2>&1 && break; sleep 0.2; done
+    fi
+    if docker info >/dev/null 2>&1; then
+      docker image inspect threadloop/postgres:15 >/dev/null 2>&1 || docker/postgres/build-image.sh
+    else
+      echo "no Docker engine answers: postgres cells will use a local cluster (--pg local)" >&2
+    fi
     command -v cargo-nextest >/dev/null || cargo install cargo-nextest --locked
-    cargo build --release --workspace
+
+# Build the local PostgreSQL image threadloop/postgres:15 from Debian's
+# PostgreSQL 15 (Docker Hub is not reachable everywhere); `--smoke` checks it.
+pg-image *ARGS:
+    docker/postgres/build-image.sh {{ARGS}}
 
 # Build everything runs and tests use (one profile: release).
 build:
     cargo build --release --workspace
 
 # Every experiment, default profile, then the report.
-run-all: build
+run-all: setup build
     {{runner}} run
     -target/release/report
 
@@ -28,7 +54,7 @@ run NAME PROFILE="": build
     {{runner}} run experiments/{{NAME}}.toml {{ if PROFILE != "" { "--profile " + PROFILE } else { "" } }}
 
 # Every experiment's quick profile and the report.
-smoke: build
+smoke: setup build
     {{runner}} run --profile quick
     -target/release/report
 
@@ -49,9 +75,21 @@ validate: build
     {{runner}} validate
 
 # The test suite (the same command .ci/run calls).
-test:
+test: setup
     cargo build --release --workspace
     cargo nextest run --release --workspace --no-fail-fast
+
+# Copy the newest run (a `just smoke`) into the committed CI baseline.
+baseline RUN="":
+    #!/usr/bin/env bash
+    set -euo pipefail
+    run="{{RUN}}"; [ -n "$run" ] || run=$(ls -d data/runs/*/ | sort | tail -1)
+    mkdir -p data/baselines/smoke
+    rm -f data/baselines/smoke/*
+    for f in results.parquet latency.parquet manifest.json; do
+      [ -f "$run/$f" ] && cp "$run/$f" data/baselines/smoke/
+    done
+    echo "baseline <- $run"; ls -la data/baselines/smoke
 
 # The harness's own overhead benchmark.
 bench:

@@ -38,6 +38,8 @@ fn noop_cell() -> Cell {
         pinning: None,
         stack_kib: None,
         client: None,
+        db_query: None,
+        db_pool: None,
         downstream: None,
         classes: Vec::new(),
         timeout_ms: 1000,
@@ -72,7 +74,7 @@ fn bare_tokio_spawn_join(b: divan::Bencher) {
 fn harness_tokio_noop(b: divan::Bencher) {
     let job = Job::single(Work {
         cpu: CpuWork::new(0.0, 1.0),
-        io: Io::new(IoKind::Timer, 0.0, None),
+        io: Io::new(IoKind::Timer, 0.0, Default::default()),
     });
     let server = threadloop_engine::models::start(&noop_cell(), job).unwrap();
     let (tx, rx) = crossbeam_channel::unbounded();

@@ -127,8 +127,8 @@ impl FromStr for ModelKind {
     }
 }
 
-/// Where the I/O of a request goes. Only `timer` exists yet; PostgreSQL and
-/// HTTP become new variants with a blocking and an async client per model.
+/// Where the I/O of a request goes. `http` and `postgres` go through a client
+/// (async, blocking, or blocking offloaded: [`Client`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum IoKind {
@@ -136,15 +136,53 @@ pub enum IoKind {
     Timer,
     /// A call to the slow downstream API on loopback, `io_latency_ms` long.
     Http,
+    /// A query to a real PostgreSQL server ([`DbQuery`] says which).
+    Postgres,
 }
 
 impl IoKind {
-    pub const ALL: [IoKind; 2] = [IoKind::Timer, IoKind::Http];
+    pub const ALL: [IoKind; 3] = [IoKind::Timer, IoKind::Http, IoKind::Postgres];
     pub fn name(self) -> &'static str {
         match self {
             IoKind::Timer => "timer",
             IoKind::Http => "http",
+            IoKind::Postgres => "postgres",
         }
+    }
+
+    /// Goes through a client (HTTP client or DB driver) that can block.
+    pub fn has_client(self) -> bool {
+        matches!(self, IoKind::Http | IoKind::Postgres)
+    }
+}
+
+/// What a `postgres` request asks the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DbQuery {
+    /// `SELECT pg_sleep(io_latency_ms)`: the server holds the connection.
+    Sleep,
+    /// A primary-key lookup in `products`.
+    Point,
+    /// Decrements one product's stock (a one-statement transaction).
+    Update,
+}
+
+impl DbQuery {
+    pub const ALL: [DbQuery; 3] = [DbQuery::Sleep, DbQuery::Point, DbQuery::Update];
+    pub fn name(self) -> &'static str {
+        match self {
+            DbQuery::Sleep => "sleep",
+            DbQuery::Point => "point",
+            DbQuery::Update => "update",
+        }
+    }
+}
+
+impl FromStr for DbQuery {
+    type Err = UnknownName;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        parse_named("db query", s, &DbQuery::ALL, DbQuery::name)
     }
 }
 
@@ -214,7 +252,8 @@ impl FromStr for Pinning {
     }
 }
 
-/// Which client an async model uses for `http` I/O.
+/// Which client (HTTP client or DB driver) an async model uses for `http`
+/// and `postgres` I/O. Spec files may call it `driver`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Client {
@@ -327,9 +366,15 @@ pub struct Cell {
     /// Coroutines only: stack size of each coroutine, KiB.
     #[serde(default)]
     pub stack_kib: Option<u32>,
-    /// Async models with `http` I/O: which client.
+    /// Async models with `http` or `postgres` I/O: which client / driver.
     #[serde(default)]
     pub client: Option<Client>,
+    /// `postgres` I/O: the query each request sends.
+    #[serde(default)]
+    pub db_query: Option<DbQuery>,
+    /// `postgres` I/O: connections in the cell's pool.
+    #[serde(default)]
+    pub db_pool: Option<u32>,
     /// `http` I/O: the downstream's `host:port`, filled in by the runner.
     #[serde(default)]
     pub downstream: Option<String>,
@@ -393,6 +438,12 @@ impl Cell {
         if let Some(c) = self.client {
             parts.push(format!("client-{}", c.name()));
         }
+        if let Some(q) = self.db_query {
+            parts.push(format!("db-{}", q.name()));
+        }
+        if let Some(p) = self.db_pool {
+            parts.push(format!("dbpool{p}"));
+        }
         parts.join("-")
     }
 
@@ -421,6 +472,16 @@ impl Cell {
             self.classes.iter().map(|c| c.weight * f(c)).sum::<f64>() / total
         };
         (mean(|c| c.cpu_ms), mean(|c| c.io_latency_ms))
+    }
+
+    /// Any request of the cell queries PostgreSQL.
+    pub fn uses_postgres(&self) -> bool {
+        self.io == IoKind::Postgres || self.classes.iter().any(|c| c.io == IoKind::Postgres)
+    }
+
+    /// Any request of the cell calls the HTTP downstream.
+    pub fn uses_http(&self) -> bool {
+        self.io == IoKind::Http || self.classes.iter().any(|c| c.io == IoKind::Http)
     }
 
     /// The fraction of unloaded service time spent on CPU.

@@ -10,6 +10,7 @@
 
 pub mod calibrate;
 pub mod cell;
+pub mod db;
 pub mod http;
 pub mod io;
 pub mod load;
@@ -21,5 +22,7 @@ pub mod server;
 pub mod theory;
 pub mod work;
 
-pub use cell::{Arrival, Cell, Client, IoKind, Load, ModelKind, Offload, Pinning, RequestClass};
+pub use cell::{
+    Arrival, Cell, Client, DbQuery, IoKind, Load, ModelKind, Offload, Pinning, RequestClass,
+};
 pub use outcome::CellOutcome;

@@ -95,6 +95,9 @@ pub struct CellOutcome {
     pub downstream_answered: Option<u64>,
     /// `http` I/O: every request finished before the counts were taken.
     pub drained: Option<bool>,
+    /// `postgres` I/O: what the database side of the cell saw.
+    #[serde(default)]
+    pub db: Option<DbOutcome>,
     /// Per class of the request mix (empty without a mix).
     #[serde(default)]
     pub classes: Vec<ClassOutcome>,
@@ -103,4 +106,26 @@ pub struct CellOutcome {
     pub spectrum: Vec<SpectrumPoint>,
     /// The latency histogram, HdrHistogram V2 + deflate, base64 (for merging).
     pub histogram: String,
+}
+
+/// The database side of a `postgres` cell.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DbOutcome {
+    /// Requests sent through the model's own path before the load, each
+    /// answer checked against the seeded schema (all must pass).
+    pub verified: u64,
+    /// Queries this cell completed with a correct answer (verification,
+    /// warm-up and drain included).
+    pub queries_ok: u64,
+    /// Statements the server executed for this cell (`pg_stat_statements`),
+    /// filled in by the runner after the cell ends; `None` when unavailable.
+    #[serde(default)]
+    pub server_statements: Option<u64>,
+    /// Connections the server had open for the benchmark database at the end
+    /// of the window (the pool's real size as the server sees it).
+    pub server_connections: Option<u64>,
+    /// Time requests waited for a pooled connection, in the window.
+    pub pool_wait: Percentiles,
+    /// Every request finished before the counts were taken.
+    pub drained: bool,
 }

@@ -2,13 +2,13 @@
 //! offer the load, summarise. The cell binary calls this once and exits, so
 //! nothing of one cell (threads, memory, runtime state) leaks into the next.
 
-use crate::cell::{Cell, IoKind, Load, ModelKind};
+use crate::cell::{Cell, Client, DbQuery, IoKind, Load, ModelKind};
 use crate::http::blocking::BlockingClient;
 use crate::http::Target;
-use crate::io::Io;
+use crate::io::{BlockingClients, Io};
 use crate::load::Generator;
 use crate::measure::{LagRecorder, ProcStatus, Window};
-use crate::outcome::{CellOutcome, ClassOutcome, Percentiles, SpectrumPoint};
+use crate::outcome::{CellOutcome, ClassOutcome, DbOutcome, Percentiles, SpectrumPoint};
 use crate::server::{Job, Work};
 use crate::theory::theory;
 use crate::work::CpuWork;
@@ -93,14 +93,41 @@ fn drain(cell: &Cell) -> bool {
     true
 }
 
+/// Does this cell's model call the DB driver synchronously? Thread models
+/// always do; async models when the spec asks for a blocking driver;
+/// `threads-async-io` hands its I/O to the async driver.
+fn blocking_db(cell: &Cell) -> bool {
+    match cell.model {
+        ModelKind::ThreadsAsyncIo => false,
+        m if m.is_async() => cell.client.unwrap_or(Client::Async) != Client::Async,
+        _ => true,
+    }
+}
+
 pub fn run_cell(cell: &Cell) -> anyhow::Result<CellOutcome> {
     let target = http_target(cell)?;
     let timeout = Duration::from_millis(cell.timeout_ms);
-    let blocking_http = target.clone().map(|t| BlockingClient::new(t, timeout));
+    let db_url = if cell.uses_postgres() {
+        Some(crate::db::url_from_env()?)
+    } else {
+        None
+    };
+    let clients = BlockingClients {
+        http: target.clone().map(|t| BlockingClient::new(t, timeout)),
+        db: match &db_url {
+            Some(url) if blocking_db(cell) => Some(Arc::new(crate::db::blocking::BlockingDb::open(
+                url,
+                cell.db_pool.unwrap_or(crate::db::DEFAULT_POOL),
+                cell.db_query.unwrap_or(DbQuery::Sleep),
+                timeout,
+            )?)),
+            _ => None,
+        },
+    };
     let job = if cell.classes.is_empty() {
         Job::single(Work {
             cpu: CpuWork::new(cell.cpu_ms, cell.cpu_iters_per_ms),
-            io: Io::new(cell.io, cell.io_latency_ms, blocking_http.clone()),
+            io: Io::new(cell.io, cell.io_latency_ms, clients.clone()),
         })
     } else {
         Job::new(
@@ -108,12 +135,16 @@ pub fn run_cell(cell: &Cell) -> anyhow::Result<CellOutcome> {
                 .iter()
                 .map(|c| Work {
                     cpu: CpuWork::new(c.cpu_ms, cell.cpu_iters_per_ms),
-                    io: Io::new(c.io, c.io_latency_ms, blocking_http.clone()),
+                    io: Io::new(c.io, c.io_latency_ms, clients.clone()),
                 })
                 .collect(),
         )
     };
     let server = crate::models::start(cell, job)?;
+    let verified = match db_url {
+        Some(_) => crate::db::verify::through_model(cell, server.as_ref())?,
+        None => 0,
+    };
     // Let the model's threads come up before taking the idle reading.
     std::thread::sleep(Duration::from_millis(20));
     let idle = ProcStatus::read();
@@ -123,6 +154,7 @@ pub fn run_cell(cell: &Cell) -> anyhow::Result<CellOutcome> {
         start: start + Duration::from_secs_f64(cell.warmup_s),
         end: start + Duration::from_secs_f64(cell.warmup_s + cell.duration_s),
     };
+    crate::db::set_window(window.start, window.end);
     let lag = Arc::new(LagRecorder::new(window));
     server.start_probe(lag.clone());
     let r = Generator::new(cell, server.as_ref(), window).run();
@@ -131,7 +163,15 @@ pub fn run_cell(cell: &Cell) -> anyhow::Result<CellOutcome> {
     // A downstream that cannot be asked (it refused every call) leaves the
     // counts empty and a note; the cell's own errors already tell the story.
     let mut count_error = None;
-    let downstream_check = match &blocking_http {
+    let db = db_url.as_deref().map(|url| DbOutcome {
+        verified,
+        server_connections: crate::db::verify::server_connections(url),
+        drained: drain(cell),
+        queries_ok: crate::db::queries_ok(),
+        server_statements: None,
+        pool_wait: percentiles(&crate::db::pool_wait_snapshot()),
+    });
+    let downstream_check = match &clients.http {
         Some(client) => {
             let drained = drain(cell);
             match client.tag_count() {
@@ -224,6 +264,7 @@ pub fn run_cell(cell: &Cell) -> anyhow::Result<CellOutcome> {
         downstream_received: downstream_check.as_ref().map(|(_, c)| c.received),
         downstream_answered: downstream_check.as_ref().map(|(_, c)| c.answered),
         drained: downstream_check.as_ref().map(|(d, _)| *d),
+        db,
         classes: cell
             .classes
             .iter()
@@ -288,6 +329,9 @@ fn notes(o: &CellOutcome, _w: Window) -> Vec<String> {
             "the load generator used {:.0}% of a core",
             gen_share * 100.0
         ));
+    }
+    if c.model == ModelKind::Coroutines && c.uses_postgres() {
+        n.push("libpq is a native call: it pins the coroutine's carrier thread while it waits (Java's JNI pinning)".into());
     }
     if o.overflow > 0 {
         n.push(format!(

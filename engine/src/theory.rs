@@ -8,7 +8,7 @@
 //! pool is an M/D/T queue (or D/D/T for constant arrivals), whose mean
 //! queueing delay is computed by simulation.
 
-use crate::cell::{Arrival, Cell, Load, ModelKind, Offload};
+use crate::cell::{Arrival, Cell, DbQuery, Load, ModelKind, Offload};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
@@ -47,19 +47,21 @@ fn concurrency_cap(cell: &Cell) -> Option<f64> {
     match (cell.model, cell.io, cell.client) {
         (ModelKind::Threads, _, _) => Some(cell.threads.unwrap_or(1) as f64),
         // A pinned coroutine holds its carrier for the whole request.
-        (ModelKind::Coroutines, _, _) => cell
+        (ModelKind::Coroutines, io, _) if io != IoKind::Postgres => cell
             .pinning
             .filter(|p| *p != Pinning::None)
             .map(|_| workers),
+        // libpq in a coroutine is a native call: it pins the carrier.
+        (ModelKind::Coroutines, IoKind::Postgres, _) => Some(workers),
         // A blocking call on the loop holds a loop thread for the whole call.
-        (_, IoKind::Http, Some(Client::Blocking)) => Some(loop_threads),
+        (_, IoKind::Http | IoKind::Postgres, Some(Client::Blocking)) => Some(loop_threads),
         // The runtimes' blocking pools: tokio 512 threads, async-std/smol 500.
         (
             ModelKind::Tokio | ModelKind::TokioCurrent,
-            IoKind::Http,
+            IoKind::Http | IoKind::Postgres,
             Some(Client::BlockingOffload),
         ) => Some(512.0),
-        (_, IoKind::Http, Some(Client::BlockingOffload)) => Some(500.0),
+        (_, IoKind::Http | IoKind::Postgres, Some(Client::BlockingOffload)) => Some(500.0),
         _ => None,
     }
 }
@@ -69,15 +71,15 @@ fn concurrency_cap(cell: &Cell) -> Option<f64> {
 /// blocking HTTP call for a loop thread (a mix's other classes do not hold it).
 fn holding_s(cell: &Cell, service_s: f64) -> f64 {
     use crate::cell::{Client, IoKind};
-    let blocking_http = cell.model.is_async()
+    let blocking_client = cell.model.is_async()
         && matches!(
             cell.client,
             Some(Client::Blocking | Client::BlockingOffload)
         );
-    if !blocking_http {
+    if !blocking_client {
         return service_s;
     }
-    let http_ms = |io: IoKind, ms: f64| if io == IoKind::Http { ms } else { 0.0 };
+    let http_ms = |io: IoKind, ms: f64| if io.has_client() { ms } else { 0.0 };
     let total: f64 = cell.classes.iter().map(|c| c.weight).sum();
     let ms = if cell.classes.is_empty() || total <= 0.0 {
         http_ms(cell.io, cell.io_latency_ms)
@@ -85,6 +87,28 @@ fn holding_s(cell: &Cell, service_s: f64) -> f64 {
         cell.classes
             .iter()
             .map(|c| c.weight * http_ms(c.io, c.io_latency_ms))
+            .sum::<f64>()
+            / total
+    };
+    ms / 1e3
+}
+
+/// Mean time a request holds a pooled DB connection (`pg_sleep` queries: the
+/// sleep; other queries take an unknown, short time and are not bounded here).
+fn db_holding_s(cell: &Cell) -> f64 {
+    use crate::cell::IoKind;
+    let total: f64 = cell.classes.iter().map(|c| c.weight).sum();
+    let ms = if cell.classes.is_empty() || total <= 0.0 {
+        if cell.io == IoKind::Postgres {
+            cell.io_latency_ms
+        } else {
+            0.0
+        }
+    } else {
+        cell.classes
+            .iter()
+            .filter(|c| c.io == IoKind::Postgres)
+            .map(|c| c.weight * c.io_latency_ms)
             .sum::<f64>()
             / total
     };
@@ -121,6 +145,13 @@ pub fn theory(cell: &Cell) -> Theory {
     }
     if c > 0.0 {
         caps.push(cpu_parallelism(cell) / c);
+    }
+    // A pool of P connections held for the query's time caps at P / t.
+    if let (Some(p), Some(DbQuery::Sleep)) = (cell.db_pool, cell.db_query) {
+        let db_s = db_holding_s(cell);
+        if db_s > 0.0 {
+            caps.push(p as f64 / db_s);
+        }
     }
     let capacity = caps.into_iter().reduce(f64::min);
     match cell.load {
@@ -273,6 +304,8 @@ mod tests {
             pinning: None,
             stack_kib: None,
             client: None,
+            db_query: None,
+            db_pool: None,
             downstream: None,
             classes: Vec::new(),
             timeout_ms: 2000,

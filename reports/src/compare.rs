@@ -1,8 +1,26 @@
 //! `report compare BASE NEW`: per cell (matched on experiment + cell id),
-//! the change in median throughput and p99 latency, significant when the
-//! two bootstrap CIs are disjoint (both runs need ≥ 2 ok repetitions of the
-//! cell). A significant regression beyond `--fail-on-regression PCT` fails
-//! the gate.
+//! the change in median throughput and p99 latency, and the gate
+//! `--fail-on-regression PCT` that CI runs against a committed baseline.
+//!
+//! How a change is judged, per metric (the [`Basis`]):
+//! - **n ≥ 2 on both sides** (ok repetitions with a value): the bootstrap
+//!   95% CIs of the two medians. Disjoint CIs make the change *significant*
+//!   (`*`); a significant change in the bad direction (throughput down, p99
+//!   up) is a *regression*, and one larger than PCT fails the gate.
+//! - **n = 1 on either side** (a smoke run has one repetition per cell): no
+//!   CI exists, so nothing is called significant. The two point estimates
+//!   are compared instead: a change in the bad direction larger than PCT
+//!   fails the gate, and the row says `point estimate (n=1)`. PCT stands in
+//!   for the noise band one repetition cannot measure, so a gate on n = 1
+//!   runs should be wide (a throughput drop cannot exceed 100%).
+//! - **no value on a side**: no change is computed.
+//!
+//! A cell that fails in NEW (a repetition with status `failed`) while BASE
+//! had it ok (no failed repetition), or that has no ok repetition left in
+//! NEW while BASE had one, is a regression of any size: it fails any gate.
+//! A cell skipped in NEW (beyond the machine's thread limits) is reported,
+//! not failed. Cells present in only one of the runs are listed and
+//! never fail the gate. Without `--fail-on-regression` nothing fails.
 
 use crate::charts::model_hex;
 use crate::error::{ReportError, Result};
@@ -13,43 +31,107 @@ use crate::summary::md;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
+/// What a [`Change`] was judged on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Basis {
+    /// Both runs have ≥ 2 values: bootstrap 95% CIs of the medians.
+    ConfidenceIntervals,
+    /// A run has a single value (n = 1): the two point estimates.
+    PointEstimate,
+    /// A run has no value for the metric: nothing to compare.
+    Missing,
+}
+
 /// Change of one metric of one cell.
 #[derive(Debug, Clone, Serialize)]
 pub struct Change {
     pub base: Option<Estimate>,
     pub new: Option<Estimate>,
-    /// (new − base) / base × 100.
+    /// (new − base) / base × 100, on the medians.
     pub change_pct: Option<f64>,
-    /// CIs disjoint (and ≥ 2 repetitions on both sides).
+    pub basis: Basis,
+    /// CIs disjoint (only on [`Basis::ConfidenceIntervals`]).
     pub significant: bool,
+    /// The change goes the bad way (throughput down, latency up), of any
+    /// size and on any basis.
+    pub worse: bool,
     /// Significant and in the bad direction.
     pub regression: bool,
 }
 
 impl Change {
     fn of(base: &Cell, new: &Cell, metric: &str, higher_is_better: bool) -> Change {
-        let b = base.estimate(metric);
-        let n = new.estimate(metric);
-        let (change_pct, significant) = match (&b, &n) {
+        Change::between(
+            base.estimate(metric),
+            new.estimate(metric),
+            higher_is_better,
+        )
+    }
+
+    /// The change from `base` to `new`; `higher_is_better` sets the bad
+    /// direction.
+    pub fn between(b: Option<Estimate>, n: Option<Estimate>, higher_is_better: bool) -> Change {
+        let (change_pct, basis, significant) = match (&b, &n) {
             (Some(b), Some(n)) => {
                 let pct = (b.median != 0.0).then(|| (n.median - b.median) / b.median.abs() * 100.0);
-                let disjoint = b.ci_hi < n.ci_lo || n.ci_hi < b.ci_lo;
-                (pct, disjoint && b.n >= 2 && n.n >= 2)
+                if b.n >= 2 && n.n >= 2 {
+                    let disjoint = b.ci_hi < n.ci_lo || n.ci_hi < b.ci_lo;
+                    (pct, Basis::ConfidenceIntervals, disjoint)
+                } else {
+                    (pct, Basis::PointEstimate, false)
+                }
             }
-            _ => (None, false),
+            _ => (None, Basis::Missing, false),
         };
         let worse = change_pct.is_some_and(|p| if higher_is_better { p < 0.0 } else { p > 0.0 });
         Change {
             base: b,
             new: n,
             change_pct,
+            basis,
             significant,
+            worse,
             regression: significant && worse,
         }
     }
-    /// Regression larger than `pct` percent.
+
+    /// The change fails a gate of `pct` percent: a significant regression
+    /// larger than `pct` (n ≥ 2), or a change in the bad direction larger
+    /// than `pct` between point estimates (n = 1).
     pub fn exceeds(&self, pct: f64) -> bool {
-        self.regression && self.change_pct.is_some_and(|p| p.abs() > pct)
+        let big = self.change_pct.is_some_and(|p| p.abs() > pct);
+        match self.basis {
+            Basis::ConfidenceIntervals => self.regression && big,
+            Basis::PointEstimate => self.worse && big,
+            Basis::Missing => false,
+        }
+    }
+}
+
+/// A cell's repetitions in one run.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Repetitions {
+    pub ok: usize,
+    /// Repetitions with status `failed` (crashed, killed, hung).
+    pub failed: usize,
+    /// Every repetition was `skipped` (beyond the machine's thread limits).
+    pub skipped: bool,
+    /// The first failed or skipped repetition's reason.
+    pub error: Option<String>,
+}
+
+impl Repetitions {
+    fn of(cell: &Cell) -> Repetitions {
+        // A cell is skipped as a whole (the runner decides per cell, before
+        // starting it); then its first row is a skipped one.
+        let skipped = cell.ok_repetitions == 0 && cell.first_row.str("status") == Some("skipped");
+        Repetitions {
+            ok: cell.ok_repetitions,
+            failed: if skipped { 0 } else { cell.failures.len() },
+            skipped,
+            error: cell.failures.first().map(|f| f.error.clone()),
+        }
     }
 }
 
@@ -61,6 +143,41 @@ pub struct CompareRow {
     pub model: String,
     pub throughput: Change,
     pub p99: Change,
+    pub base_repetitions: Repetitions,
+    pub new_repetitions: Repetitions,
+    /// Fails in NEW but was ok in BASE: a failed repetition where BASE had
+    /// none, or no ok repetition left where BASE had one.
+    pub newly_failed: bool,
+}
+
+impl CompareRow {
+    fn of(b: &Cell, n: &Cell) -> CompareRow {
+        let base_repetitions = Repetitions::of(b);
+        let new_repetitions = Repetitions::of(n);
+        let newly_failed = new_repetitions.failed > 0
+            && base_repetitions.ok > 0
+            && (base_repetitions.failed == 0 || new_repetitions.ok == 0);
+        CompareRow {
+            experiment: n.experiment.clone(),
+            cell: n.cell.clone(),
+            model: n.model.clone(),
+            throughput: Change::of(b, n, "throughput_rps", true),
+            p99: Change::of(b, n, "latency_p99_ms", false),
+            base_repetitions,
+            new_repetitions,
+            newly_failed,
+        }
+    }
+
+    /// At least one metric was judged on point estimates (n = 1).
+    pub fn point_estimate(&self) -> bool {
+        self.throughput.basis == Basis::PointEstimate || self.p99.basis == Basis::PointEstimate
+    }
+
+    /// The row fails a gate of `pct` percent.
+    pub fn fails(&self, pct: f64) -> bool {
+        self.newly_failed || self.throughput.exceeds(pct) || self.p99.exceeds(pct)
+    }
 }
 
 /// The comparison of two runs.
@@ -69,8 +186,10 @@ pub struct Comparison {
     pub base_id: String,
     pub new_id: String,
     pub rows: Vec<CompareRow>,
-    /// `experiment/cell` present in only one run.
-    pub unmatched: Vec<String>,
+    /// `experiment/cell` present in BASE only (reported, never a failure).
+    pub only_in_base: Vec<String>,
+    /// `experiment/cell` present in NEW only (reported, never a failure).
+    pub only_in_new: Vec<String>,
     pub fail_on_regression_pct: Option<f64>,
 }
 
@@ -78,37 +197,33 @@ pub struct Comparison {
 pub fn compare(base: &Analysis, new: &Analysis, fail_on_regression_pct: Option<f64>) -> Comparison {
     let key = |c: &Cell| format!("{}/{}", c.experiment, c.cell);
     let mut rows = Vec::new();
-    let mut unmatched = Vec::new();
+    let mut only_in_new = Vec::new();
     for n in &new.cells {
         match base
             .cells
             .iter()
             .find(|b| b.experiment == n.experiment && b.cell == n.cell)
         {
-            Some(b) => rows.push(CompareRow {
-                experiment: n.experiment.clone(),
-                cell: n.cell.clone(),
-                model: n.model.clone(),
-                throughput: Change::of(b, n, "throughput_rps", true),
-                p99: Change::of(b, n, "latency_p99_ms", false),
-            }),
-            None => unmatched.push(key(n)),
+            Some(b) => rows.push(CompareRow::of(b, n)),
+            None => only_in_new.push(key(n)),
         }
     }
-    for b in &base.cells {
-        if !new
-            .cells
-            .iter()
-            .any(|n| n.experiment == b.experiment && n.cell == b.cell)
-        {
-            unmatched.push(key(b));
-        }
-    }
+    let only_in_base = base
+        .cells
+        .iter()
+        .filter(|b| {
+            !new.cells
+                .iter()
+                .any(|n| n.experiment == b.experiment && n.cell == b.cell)
+        })
+        .map(key)
+        .collect();
     Comparison {
         base_id: base.run.run_id.clone(),
         new_id: new.run.run_id.clone(),
         rows,
-        unmatched,
+        only_in_base,
+        only_in_new,
         fail_on_regression_pct,
     }
 }
@@ -120,21 +235,52 @@ fn fmt_change(c: &Change) -> String {
     }
 }
 
+/// A reason, short enough for a table cell.
+fn short(s: &str) -> String {
+    const MAX: usize = 80;
+    match s.char_indices().nth(MAX) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_string(),
+    }
+}
+
 impl CompareRow {
     fn status(&self, pct: Option<f64>) -> String {
-        let gate = |c: &Change| pct.is_some_and(|p| c.exceeds(p));
         let mut parts = Vec::new();
+        let (b, n) = (&self.base_repetitions, &self.new_repetitions);
+        if self.newly_failed {
+            parts.push(format!(
+                "FAILED in NEW ({} of {} repetitions: {})",
+                n.failed,
+                n.failed + n.ok,
+                short(n.error.as_deref().unwrap_or("no reason recorded"))
+            ));
+        } else if n.skipped && !b.skipped {
+            parts.push(format!(
+                "skipped in NEW ({})",
+                short(n.error.as_deref().unwrap_or("no reason recorded"))
+            ));
+        } else if b.ok == 0 && n.ok > 0 {
+            parts.push(
+                if b.skipped {
+                    "skipped in BASE"
+                } else {
+                    "failed in BASE"
+                }
+                .into(),
+            );
+        }
         for (name, c) in [("throughput", &self.throughput), ("p99", &self.p99)] {
-            if gate(c) {
-                parts.push(format!(
-                    "REGRESSION {name} (beyond {}%)",
-                    pct.unwrap_or(0.0)
-                ));
+            if let Some(p) = pct.filter(|&p| c.exceeds(p)) {
+                parts.push(format!("REGRESSION {name} (beyond {p}%)"));
             } else if c.regression {
                 parts.push(format!("regression {name}"));
             } else if c.significant {
                 parts.push(format!("improved {name}"));
             }
+        }
+        if self.point_estimate() {
+            parts.push("point estimate (n=1)".into());
         }
         if parts.is_empty() {
             "no significant change".into()
@@ -145,18 +291,17 @@ impl CompareRow {
 }
 
 impl Comparison {
-    /// Rows whose significant regression exceeds the gate's percentage.
+    /// Rows that fail the gate: a regression beyond its percentage (see
+    /// [`Change::exceeds`]) or a cell newly failed in NEW. Empty without a
+    /// gate.
     pub fn failing(&self) -> Vec<&CompareRow> {
         let Some(pct) = self.fail_on_regression_pct else {
             return Vec::new();
         };
-        self.rows
-            .iter()
-            .filter(|r| r.throughput.exceeds(pct) || r.p99.exceeds(pct))
-            .collect()
+        self.rows.iter().filter(|r| r.fails(pct)).collect()
     }
 
-    /// Significant regressions of any size.
+    /// Significant regressions of any size (n ≥ 2 on both sides).
     pub fn regressions(&self) -> Vec<&CompareRow> {
         self.rows
             .iter()
@@ -164,20 +309,42 @@ impl Comparison {
             .collect()
     }
 
+    /// Cells that fail in NEW but were ok in BASE.
+    pub fn newly_failed(&self) -> Vec<&CompareRow> {
+        self.rows.iter().filter(|r| r.newly_failed).collect()
+    }
+
     fn headline(&self) -> String {
-        let regs = self.regressions().len();
-        let failing = self.failing().len();
         let mut s = format!(
             "{} cells compared, {} with a significant regression",
             self.rows.len(),
-            regs
+            self.regressions().len()
         );
+        let point = self.rows.iter().filter(|r| r.point_estimate()).count();
+        if point > 0 {
+            s.push_str(&format!(", {point} on point estimates (n=1)"));
+        }
+        let failed = self.newly_failed().len();
+        if failed > 0 {
+            s.push_str(&format!(", {failed} failed in NEW only"));
+        }
+        let unmatched = self.only_in_base.len() + self.only_in_new.len();
+        if unmatched > 0 {
+            s.push_str(&format!(", {unmatched} in only one run"));
+        }
         if let Some(p) = self.fail_on_regression_pct {
-            s.push_str(&format!(", {failing} beyond the {p}% gate"));
+            s.push_str(&format!(", {} failing the {p}% gate", self.failing().len()));
         }
         s.push_str(
             ". `*` marks a significant change (bootstrap 95% CIs disjoint, ≥ 2 repetitions each).",
         );
+        if point > 0 {
+            s.push_str(
+                " A row marked point estimate (n=1) has one repetition in a run: no CI, nothing \
+                 is significant, and the gate fails a change in the bad direction larger than \
+                 its percentage.",
+            );
+        }
         s
     }
 
@@ -202,14 +369,16 @@ impl Comparison {
                 fmt_estimate(r.p99.base.as_ref(), 1.0),
                 fmt_estimate(r.p99.new.as_ref(), 1.0),
                 fmt_change(&r.p99),
-                r.status(self.fail_on_regression_pct)
+                md(&r.status(self.fail_on_regression_pct))
             ));
         }
-        if !self.unmatched.is_empty() {
-            out.push_str(&format!(
-                "\nIn only one run: {}\n",
-                md(&self.unmatched.join(", "))
-            ));
+        for (which, cells) in [("BASE", &self.only_in_base), ("NEW", &self.only_in_new)] {
+            if !cells.is_empty() {
+                out.push_str(&format!(
+                    "\nOnly in {which} (not compared): {}\n",
+                    md(&cells.join(", "))
+                ));
+            }
         }
         out
     }
@@ -239,6 +408,7 @@ impl Comparison {
             rows: Vec<Row>,
             unmatched: Vec<String>,
         }
+        let pct = self.fail_on_regression_pct;
         let page = Page {
             base_id: self.base_id.clone(),
             new_id: self.new_id.clone(),
@@ -257,11 +427,23 @@ impl Comparison {
                     p99_base: fmt_estimate(r.p99.base.as_ref(), 1.0),
                     p99_new: fmt_estimate(r.p99.new.as_ref(), 1.0),
                     p99_change: fmt_change(&r.p99),
-                    status: r.status(self.fail_on_regression_pct),
-                    regression: r.throughput.regression || r.p99.regression,
+                    status: r.status(pct),
+                    regression: r.throughput.regression
+                        || r.p99.regression
+                        || pct.is_some_and(|p| r.fails(p))
+                        || r.newly_failed,
                 })
                 .collect(),
-            unmatched: self.unmatched.clone(),
+            unmatched: self
+                .only_in_base
+                .iter()
+                .map(|c| format!("{c} (only in BASE)"))
+                .chain(
+                    self.only_in_new
+                        .iter()
+                        .map(|c| format!("{c} (only in NEW)")),
+                )
+                .collect(),
         };
         render_page("compare.html", &page)
     }
@@ -277,4 +459,100 @@ pub fn write_comparison(cmp: &Comparison, out_root: &Path) -> Result<(PathBuf, P
     write(&html, &cmp.html()?)?;
     write(&mdp, &cmp.markdown())?;
     Ok((html, mdp))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn est(xs: &[f64]) -> Option<Estimate> {
+        let pairs: Vec<(i64, f64)> = xs.iter().enumerate().map(|(i, &x)| (i as i64, x)).collect();
+        Estimate::from_pairs(&pairs)
+    }
+    fn throughput(base: &[f64], new: &[f64]) -> Change {
+        Change::between(est(base), est(new), true)
+    }
+    fn latency(base: &[f64], new: &[f64]) -> Change {
+        Change::between(est(base), est(new), false)
+    }
+
+    #[test]
+    fn n1_throughput_drop_beyond_pct_exceeds_the_gate() {
+        let c = throughput(&[1000.0], &[400.0]);
+        assert_eq!(c.basis, Basis::PointEstimate);
+        assert!(
+            !c.significant && !c.regression,
+            "n = 1 is never significant"
+        );
+        assert!(c.worse);
+        assert!((c.change_pct.unwrap() + 60.0).abs() < 1e-9);
+        assert!(c.exceeds(50.0));
+        assert!(
+            !c.exceeds(60.0),
+            "the gate is strict: a change equal to PCT passes"
+        );
+    }
+
+    #[test]
+    fn n1_throughput_drop_within_pct_passes() {
+        let c = throughput(&[1000.0], &[800.0]);
+        assert_eq!(c.basis, Basis::PointEstimate);
+        assert!(c.worse);
+        assert!(!c.exceeds(50.0));
+        assert!(c.exceeds(10.0));
+    }
+
+    #[test]
+    fn n1_only_the_bad_direction_fails() {
+        // Throughput up 150%: an improvement, whatever the gate.
+        assert!(!throughput(&[400.0], &[1000.0]).exceeds(50.0));
+        // p99 up 70%: worse; p99 down 70%: better.
+        let up = latency(&[100.0], &[170.0]);
+        assert!(up.worse && up.exceeds(50.0));
+        let down = latency(&[100.0], &[30.0]);
+        assert!(!down.worse && !down.exceeds(50.0));
+    }
+
+    #[test]
+    fn one_side_with_one_repetition_uses_point_estimates() {
+        let c = throughput(&[990.0, 1000.0, 1010.0], &[400.0]);
+        assert_eq!(c.basis, Basis::PointEstimate);
+        assert!(!c.significant && c.exceeds(50.0));
+        let c = throughput(&[1000.0], &[396.0, 400.0, 404.0]);
+        assert_eq!(c.basis, Basis::PointEstimate);
+        assert!(!c.significant && c.exceeds(50.0));
+    }
+
+    #[test]
+    fn n2_keeps_the_confidence_interval_rule() {
+        // Disjoint CIs, -60%: a significant regression beyond 50%.
+        let c = throughput(&[990.0, 1000.0, 1010.0], &[396.0, 400.0, 404.0]);
+        assert_eq!(c.basis, Basis::ConfidenceIntervals);
+        assert!(c.significant && c.regression && c.exceeds(50.0));
+        assert!(!c.exceeds(60.0));
+        // The median drops 70% but one repetition kept the old value: the
+        // CIs overlap, so not significant, and the gate passes although the
+        // point estimates alone would fail it.
+        let c = throughput(&[990.0, 1000.0, 1010.0], &[297.0, 300.0, 1010.0]);
+        assert_eq!(c.basis, Basis::ConfidenceIntervals);
+        assert!((c.change_pct.unwrap() + 70.0).abs() < 1e-9);
+        assert!(c.worse && !c.significant && !c.regression);
+        assert!(!c.exceeds(50.0));
+        // Two repetitions a side are enough for the CI rule.
+        let c = latency(&[100.0, 101.0], &[200.0, 202.0]);
+        assert_eq!(c.basis, Basis::ConfidenceIntervals);
+        assert!(c.regression && c.exceeds(50.0));
+    }
+
+    #[test]
+    fn a_missing_side_is_no_change() {
+        let c = throughput(&[1000.0], &[]);
+        assert_eq!(c.basis, Basis::Missing);
+        assert_eq!(c.change_pct, None);
+        assert!(!c.worse && !c.exceeds(0.0));
+        // A zero base gives no percentage, so nothing to gate on.
+        let c = throughput(&[0.0], &[10.0]);
+        assert_eq!(c.change_pct, None);
+        assert!(!c.exceeds(0.0));
+    }
 }

@@ -61,7 +61,7 @@ fn run_compare(base: PathBuf, new: PathBuf, pct: Option<f64>, out: PathBuf) -> R
     let failing = cmp.failing();
     if !failing.is_empty() {
         eprintln!(
-            "error: {} cell(s) regressed significantly by more than {}%: {}",
+            "error: {} cell(s) failed the {}% regression gate: {}",
             failing.len(),
             pct.unwrap_or_default(),
             failing

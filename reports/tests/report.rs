@@ -275,7 +275,7 @@ fn halved_throughput_fails_the_gate() {
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{stderr}");
     assert!(
-        stderr.contains("regressed significantly by more than 20%"),
+        stderr.contains("failed the 20% regression gate"),
         "{stderr}"
     );
     let md = std::fs::read_to_string(out.join("fixture-halved/compare.md")).unwrap();

@@ -46,6 +46,9 @@ pub fn cell_binary() -> anyhow::Result<PathBuf> {
 
 pub struct Executor {
     pub binary: PathBuf,
+    /// The run's PostgreSQL connection string, handed to cells through the
+    /// environment (never stored with the cell).
+    pub pg_url: Option<String>,
 }
 
 impl Executor {
@@ -54,11 +57,10 @@ impl Executor {
     pub fn run(&self, cell: &Cell, interrupt: &AtomicBool) -> Result<CellOutcome, ExecError> {
         let input = serde_json::to_vec(cell).expect("cells serialise");
         // http cells drain their in-flight requests after the window.
-        let drain = match cell.io {
-            threadloop_engine::IoKind::Http => {
-                Duration::from_millis(cell.timeout_ms.min(10_000) + 1_000)
-            }
-            _ => Duration::ZERO,
+        let drain = if cell.uses_http() || cell.uses_postgres() {
+            Duration::from_millis(cell.timeout_ms.min(10_000) + 1_000)
+        } else {
+            Duration::ZERO
         };
         let limit = Duration::from_secs_f64(cell.warmup_s + cell.duration_s) + drain + GRACE;
         self.child(&[], &input, limit, interrupt)
@@ -87,7 +89,11 @@ impl Executor {
             .ok()
             .map(|c| c.workers.unwrap_or(c.cores).max(1))
             .unwrap_or(1);
-        let mut child = Command::new(&self.binary)
+        let mut command = Command::new(&self.binary);
+        if let Some(url) = &self.pg_url {
+            command.env(threadloop_engine::db::URL_ENV, url);
+        }
+        let mut child = command
             .args(args)
             .env("ASYNC_STD_THREAD_COUNT", threads.to_string())
             .stdin(Stdio::piped())

@@ -8,6 +8,7 @@ pub mod limits;
 pub mod manifest;
 pub mod merge;
 pub mod plan;
+pub mod postgres;
 pub mod run;
 pub mod shard;
 pub mod spec;

@@ -44,6 +44,10 @@ pub struct Manifest {
     /// `http` runs: what the downstream API counted (requests, delay accuracy, CPU).
     #[serde(default)]
     pub downstream: Option<serde_json::Value>,
+    /// `postgres` runs: the server (backend, image and digest, version,
+    /// settings such as fsync, start-up time, restarts).
+    #[serde(default)]
+    pub postgres: Option<crate::postgres::PgInfo>,
     pub experiments: Vec<ManifestExperiment>,
     /// `runner run --shard I/N`: this run holds only that shard's cells
     /// (`experiments[*].cells`); `--resume` finishes the same shard.

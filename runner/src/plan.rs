@@ -35,6 +35,7 @@ pub struct Slot {
 }
 
 /// One point of the matrix, before factors that do not apply are dropped.
+#[derive(Clone, Copy)]
 struct Factors {
     model: ModelKind,
     threads: u32,
@@ -49,6 +50,24 @@ struct Factors {
     pinning: threadloop_engine::Pinning,
     stack: Option<u32>,
     client: threadloop_engine::Client,
+    db_query: threadloop_engine::DbQuery,
+    db_pool: u32,
+}
+
+/// Crosses every point so far with one factor's values (earlier factors
+/// vary slowest, so the product comes out in matrix order).
+fn vary<T: Copy>(points: Vec<Factors>, values: &[T], set: impl Fn(&mut Factors, T)) -> Vec<Factors> {
+    let set = &set;
+    points
+        .into_iter()
+        .flat_map(|p| {
+            values.iter().map(move |&v| {
+                let mut p = p;
+                set(&mut p, v);
+                p
+            })
+        })
+        .collect()
 }
 
 /// Expands one spec into its distinct cells, in matrix order.
@@ -72,48 +91,45 @@ pub fn expand(spec: &ExperimentSpec, machine: Machine) -> Vec<PlannedCell> {
     let mut seen = HashSet::new();
     let mut out = Vec::new();
     // The cartesian product, in matrix order (model outermost).
-    let mut cells = Vec::new();
-    for &model in &m.model {
-        for &threads in &m.threads {
-            for &queue in &m.queue {
-                for &workers in &m.workers {
-                    for &pool in &m.pool_threads {
-                        for &load in &loads {
-                            for &io in &m.io {
-                                for &io_ms in &m.io_latency_ms {
-                                    for &cpu in &m.cpu {
-                                        for &offload in &m.offload {
-                                            for &pinning in &m.pinning {
-                                                for &stack in &m.stack_kib {
-                                                    for &client in &m.client {
-                                                        cells.push(Factors {
-                                                            model,
-                                                            threads,
-                                                            queue,
-                                                            workers,
-                                                            pool,
-                                                            load,
-                                                            io,
-                                                            io_ms,
-                                                            cpu,
-                                                            offload,
-                                                            pinning,
-                                                            stack,
-                                                            client,
-                                                        });
-                                                    }
-                                                }
-                                            }
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
+    let mut cells: Vec<Factors> = m
+        .model
+        .iter()
+        .map(|&model| Factors {
+            model,
+            threads: 0,
+            queue: 0,
+            workers: None,
+            pool: None,
+            load: Load::Closed { concurrency: 1 },
+            io: threadloop_engine::IoKind::Timer,
+            io_ms: 0.0,
+            cpu: CpuSize::Ms(0.0),
+            offload: threadloop_engine::Offload::Inline,
+            pinning: threadloop_engine::Pinning::None,
+            stack: None,
+            client: threadloop_engine::Client::Async,
+            db_query: threadloop_engine::DbQuery::Sleep,
+            db_pool: threadloop_engine::db::DEFAULT_POOL,
+        })
+        .collect();
+    cells = vary(cells, &m.threads, |f, v| f.threads = v);
+    cells = vary(cells, &m.queue, |f, v| f.queue = v);
+    cells = vary(cells, &m.workers, |f, v| f.workers = v);
+    cells = vary(cells, &m.pool_threads, |f, v| f.pool = v);
+    cells = vary(cells, &loads, |f, v| f.load = v);
+    cells = vary(cells, &m.io, |f, v| f.io = v);
+    cells = vary(cells, &m.io_latency_ms, |f, v| f.io_ms = v);
+    cells = vary(cells, &m.cpu, |f, v| f.cpu = v);
+    cells = vary(cells, &m.offload, |f, v| f.offload = v);
+    cells = vary(cells, &m.pinning, |f, v| f.pinning = v);
+    cells = vary(cells, &m.stack_kib, |f, v| f.stack = v);
+    cells = vary(cells, &m.client, |f, v| f.client = v);
+    cells = vary(cells, &m.db_query, |f, v| f.db_query = v);
+    cells = vary(cells, &m.db_pool, |f, v| f.db_pool = v);
+    // The cell's I/O, or any class's, is of this kind.
+    let uses = |io: threadloop_engine::IoKind, kind: threadloop_engine::IoKind| {
+        io == kind || spec.classes.iter().any(|c| c.io == Some(kind))
+    };
     for f in cells {
         let is_async = f.model.is_async();
         let worker_pool = is_async && f.offload == threadloop_engine::Offload::WorkerPool;
@@ -137,7 +153,12 @@ pub fn expand(spec: &ExperimentSpec, machine: Machine) -> Vec<PlannedCell> {
             offload: is_async.then_some(f.offload),
             pinning: f.model.is_stackful().then_some(f.pinning),
             stack_kib: f.model.is_stackful().then(|| f.stack.unwrap_or(32)),
-            client: (is_async && f.io == threadloop_engine::IoKind::Http).then_some(f.client),
+            client: (is_async
+                && (uses(f.io, threadloop_engine::IoKind::Http)
+                    || uses(f.io, threadloop_engine::IoKind::Postgres)))
+            .then_some(f.client),
+            db_query: uses(f.io, threadloop_engine::IoKind::Postgres).then_some(f.db_query),
+            db_pool: uses(f.io, threadloop_engine::IoKind::Postgres).then_some(f.db_pool),
             downstream: None,
             classes: spec
                 .classes

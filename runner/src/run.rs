@@ -40,6 +40,8 @@ pub struct RunOptions {
     /// Recorded in the manifest.
     #[arg(long, value_name = "I/N", value_parser = crate::shard::parse, conflicts_with = "resume")]
     pub shard: Option<crate::shard::Shard>,
+    #[command(flatten)]
+    pub pg: crate::postgres::PgOptions,
 }
 
 /// How a run ended.
@@ -78,8 +80,9 @@ fn run_id(seed: u64) -> String {
 }
 
 pub fn run(opts: RunOptions) -> anyhow::Result<RunSummary> {
-    let executor = Executor {
+    let mut executor = Executor {
         binary: crate::exec::cell_binary()?,
+        pg_url: None,
     };
     let (dir, mut manifest) = match &opts.resume {
         Some(path) => {
@@ -144,6 +147,7 @@ pub fn run(opts: RunOptions) -> anyhow::Result<RunSummary> {
                 cells_failed: 0,
                 command: std::env::args().collect(),
                 downstream: None,
+                postgres: None,
                 experiments,
                 shard: opts.shard,
                 merged_from: Vec::new(),
@@ -166,6 +170,30 @@ pub fn run(opts: RunOptions) -> anyhow::Result<RunSummary> {
     } else {
         None
     };
+    // One PostgreSQL per run, only when a cell queries it. Without one, the
+    // `postgres` cells fail with the reason and every other cell still runs.
+    let mut pg = None;
+    let mut pg_error = None;
+    if cells.iter().any(|c| c.cell.uses_postgres()) {
+        match crate::postgres::PgServer::start(&opts.pg, &manifest.run_id) {
+            Ok(server) => {
+                tracing::info!(
+                    "PostgreSQL {} ({}: {}) ready in {:.1} s",
+                    server.info.version,
+                    server.info.backend,
+                    server.info.source,
+                    server.info.startup_s
+                );
+                executor.pg_url = Some(server.url.clone());
+                manifest.postgres = Some(server.info.clone());
+                pg = Some(server);
+            }
+            Err(e) => {
+                tracing::warn!("{e:#}");
+                pg_error = Some(format!("{e:#}"));
+            }
+        }
+    }
     let mut records = dir.records()?;
     let done: HashSet<(String, String, u32)> = records
         .iter()
@@ -230,9 +258,18 @@ pub fn run(opts: RunOptions) -> anyhow::Result<RunSummary> {
         let started_at = chrono::Utc::now().to_rfc3339();
         let t0 = Instant::now();
         let skip = crate::limits::check(&cell, &manifest.limits);
-        let result = match &skip {
-            Some(reason) => Err(ExecError::Failed(reason.clone())),
-            None => executor.run(&cell, &interrupt),
+        let uses_pg = cell.uses_postgres();
+        if let (true, Some(server)) = (uses_pg, &pg) {
+            server.before_cell();
+        }
+        let result = match (&skip, uses_pg, &pg_error) {
+            (Some(reason), _, _) => Err(ExecError::Failed(reason.clone())),
+            (None, true, Some(e)) => Err(ExecError::Failed(e.clone())),
+            (None, _, _) => executor.run(&cell, &interrupt),
+        };
+        let result = match (uses_pg, pg.as_mut()) {
+            (true, Some(server)) => crate::postgres::after_cell(server, result, &mut executor),
+            _ => result,
         };
         let (outcome, error) = match result {
             Ok(o) => (Some(o), None),
@@ -301,6 +338,9 @@ pub fn run(opts: RunOptions) -> anyhow::Result<RunSummary> {
     }
     if let Some(d) = &downstream {
         manifest.downstream = d.stats();
+    }
+    if let Some(server) = &pg {
+        manifest.postgres = Some(server.info.clone());
     }
     dir.write_manifest(&manifest)?;
     Ok(RunSummary {

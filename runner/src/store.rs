@@ -253,6 +253,8 @@ pub fn results_frame(run_id: &str, records: &[CellRecord]) -> anyhow::Result<Dat
         .opt_str("pinning", |r| r.cell.pinning.map(|p| p.name().to_string()))
         .int("stack_kib", |r| r.cell.stack_kib.map(i64::from))
         .opt_str("client", |r| r.cell.client.map(|c| c.name().to_string()))
+        .opt_str("db_query", |r| r.cell.db_query.map(|q| q.name().to_string()))
+        .int("db_pool", |r| r.cell.db_pool.map(i64::from))
         .str("load_mode", |r| r.cell.load.mode_name().to_string())
         .float("duration_s", |r| Some(r.cell.duration_s))
         .float("warmup_s", |r| Some(r.cell.warmup_s))
@@ -322,6 +324,20 @@ pub fn results_frame(run_id: &str, records: &[CellRecord]) -> anyhow::Result<Dat
                 .as_ref()
                 .and_then(|o| o.downstream_answered)
                 .map(|v| v as i64)
+        })
+        .int("db_verified", |r| db(r).map(|d| d.verified as i64))
+        .int("db_queries_ok", |r| db(r).map(|d| d.queries_ok as i64))
+        .int("db_server_statements", |r| {
+            db(r).and_then(|d| d.server_statements).map(|v| v as i64)
+        })
+        .int("db_server_connections", |r| {
+            db(r).and_then(|d| d.server_connections).map(|v| v as i64)
+        })
+        .float("db_pool_wait_p50_ms", |r| {
+            db(r).and_then(|d| sampled(&d.pool_wait, |p| p.p50_ms))
+        })
+        .float("db_pool_wait_p99_ms", |r| {
+            db(r).and_then(|d| sampled(&d.pool_wait, |p| p.p99_ms))
         });
     let transient: Vec<Option<bool>> = records
         .iter()
@@ -389,4 +405,9 @@ pub fn latency_frame(run_id: &str, records: &[CellRecord]) -> anyhow::Result<Dat
                 .collect::<Vec<i64>>(),
         ),
     ])?)
+}
+
+/// The database side of a record's outcome, if it has one.
+fn db(r: &CellRecord) -> Option<&threadloop_engine::outcome::DbOutcome> {
+    r.outcome.as_ref().and_then(|o| o.db.as_ref())
 }

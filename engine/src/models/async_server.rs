@@ -1,8 +1,10 @@
 //! The request path shared by every async runtime: start, CPU part (inline or
-//! offloaded), I/O on the runtime's own timer, finish.
+//! offloaded), I/O (the runtime's own timer, or a client: async, blocking on
+//! the loop, or blocking offloaded), finish.
 
 use super::WorkerPool;
-use crate::cell::{Cell, Client, IoKind, Offload};
+use crate::cell::{Cell, Client, DbQuery, IoKind, Offload};
+use crate::db::async_driver::AsyncDb;
 use crate::http::pool::AsyncClient;
 use crate::http::Target;
 use crate::measure::LagRecorder;
@@ -35,13 +37,19 @@ pub trait AsyncRuntime: Send + Sync + 'static {
     ) -> impl Future<Output = T> + Send;
 }
 
+/// The non-blocking clients of a cell (only those its I/O uses).
+struct AsyncClients<R: AsyncRuntime> {
+    http: Option<AsyncClient<R>>,
+    db: Option<AsyncDb<R>>,
+}
+
 pub struct AsyncServer<R: AsyncRuntime> {
     rt: Arc<R>,
     job: Job,
     offload: Offload,
     pool: Option<Arc<WorkerPool>>,
     client: Client,
-    http: Option<Arc<AsyncClient<R>>>,
+    clients: Arc<AsyncClients<R>>,
 }
 
 impl<R: AsyncRuntime> AsyncServer<R> {
@@ -54,15 +62,26 @@ impl<R: AsyncRuntime> AsyncServer<R> {
     ) -> anyhow::Result<Self> {
         let rt = Arc::new(rt);
         let client = cell.client.unwrap_or(Client::Async);
-        let http = match (cell.io, client, &cell.downstream) {
-            (IoKind::Http, Client::Async, Some(addr)) => Some(Arc::new(AsyncClient::new(
+        let timeout = Duration::from_millis(cell.timeout_ms);
+        let http = match (cell.uses_http(), client, &cell.downstream) {
+            (true, Client::Async, Some(addr)) => Some(AsyncClient::new(
                 rt.clone(),
                 Target {
                     addr: addr.clone(),
                     tag: crate::run::tag(cell),
                 },
-                std::time::Duration::from_millis(cell.timeout_ms),
-            )?)),
+                timeout,
+            )?),
+            _ => None,
+        };
+        let db = match (cell.uses_postgres(), client) {
+            (true, Client::Async) => Some(AsyncDb::open(
+                rt.clone(),
+                &crate::db::url_from_env()?,
+                cell.db_pool.unwrap_or(crate::db::DEFAULT_POOL),
+                cell.db_query.unwrap_or(DbQuery::Sleep),
+                timeout,
+            )?),
             _ => None,
         };
         Ok(AsyncServer {
@@ -71,7 +90,7 @@ impl<R: AsyncRuntime> AsyncServer<R> {
             offload,
             pool: pool.map(Arc::new),
             client,
-            http,
+            clients: Arc::new(AsyncClients { http, db }),
         })
     }
 }
@@ -82,7 +101,7 @@ async fn serve<R: AsyncRuntime>(
     offload: Offload,
     pool: Option<Arc<WorkerPool>>,
     client: Client,
-    http: Option<Arc<AsyncClient<R>>>,
+    clients: Arc<AsyncClients<R>>,
 ) {
     req.start();
     let w = job.of(req.class());
@@ -103,13 +122,17 @@ async fn serve<R: AsyncRuntime>(
             }
             Ok(())
         }
-        (IoKind::Http, Client::Async) => match &http {
+        (IoKind::Http, Client::Async) => match &clients.http {
             Some(c) => c.get(w.io.latency).await.map_err(|e| e.to_string()),
             None => Err("no downstream address for an http cell".into()),
         },
+        (IoKind::Postgres, Client::Async) => match &clients.db {
+            Some(db) => db.call(w.io.latency).await.map_err(|e| e.to_string()),
+            None => Err("no async driver opened for a postgres cell".into()),
+        },
         // The mistake under study: a synchronous call on the event loop.
-        (IoKind::Http, Client::Blocking) => w.io.blocking(),
-        (IoKind::Http, Client::BlockingOffload) => {
+        (IoKind::Http | IoKind::Postgres, Client::Blocking) => w.io.blocking(),
+        (IoKind::Http | IoKind::Postgres, Client::BlockingOffload) => {
             let io = w.io.clone();
             R::unblock(move || io.blocking()).await
         }
@@ -125,7 +148,7 @@ impl<R: AsyncRuntime> Server for AsyncServer<R> {
             self.offload,
             self.pool.clone(),
             self.client,
-            self.http.clone(),
+            self.clients.clone(),
         ));
     }
 

@@ -79,6 +79,9 @@ impl Server for CoroutineServer {
                     }
                     Ok(())
                 }
+                // libpq is a native call: whatever the pinning factor says,
+                // it pins the carrier (Java's JNI case); the theory caps it so.
+                (Pinning::None, crate::cell::IoKind::Postgres) => w.io.blocking().map_err(drop),
                 // may's own net I/O would yield; an HTTP client on it is not
                 // written yet, and a blocking one would pin: refuse honestly.
                 (Pinning::None, _) => Err(()),

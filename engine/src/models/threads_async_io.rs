@@ -8,7 +8,8 @@
 use super::accept_queue::AcceptQueue;
 use super::tokio_rt::TokioRuntime;
 use super::AsyncRuntime;
-use crate::cell::{Cell, IoKind};
+use crate::cell::{Cell, DbQuery, IoKind};
+use crate::db::async_driver::AsyncDb;
 use crate::http::pool::AsyncClient;
 use crate::http::Target;
 use crate::measure::LagRecorder;
@@ -42,11 +43,22 @@ impl AsyncIoPoolServer {
             )?)),
             _ => None,
         };
+        let db = if cell.uses_postgres() {
+            Some(Arc::new(AsyncDb::open(
+                rt.clone(),
+                &crate::db::url_from_env()?,
+                cell.db_pool.unwrap_or(crate::db::DEFAULT_POOL),
+                cell.db_query.unwrap_or(DbQuery::Sleep),
+                Duration::from_millis(cell.timeout_ms),
+            )?))
+        } else {
+            None
+        };
         let (accept, rx) = AcceptQueue::new(queue);
         let (done_tx, done_rx) = unbounded::<Continuation>();
         for i in 0..threads {
             let (rx, done_rx, done_tx) = (rx.clone(), done_rx.clone(), done_tx.clone());
-            let (job, rt, http) = (job.clone(), rt.clone(), http.clone());
+            let (job, rt, http, db) = (job.clone(), rt.clone(), http.clone(), db.clone());
             std::thread::Builder::new().name(format!("pool-{i}")).spawn(move || loop {
                 // Continuations first: they finish requests already admitted.
                 if let Ok(c) = done_rx.try_recv() {
@@ -63,7 +75,7 @@ impl AsyncIoPoolServer {
                             req.start();
                             let w = job.of(req.class());
                             let cpu = w.cpu.run();
-                            let (io, http, done_tx) = ((w.io.kind, w.io.latency), http.clone(), done_tx.clone());
+                            let (io, http, db, done_tx) = ((w.io.kind, w.io.latency), http.clone(), db.clone(), done_tx.clone());
                             rt.spawn(async move {
                                 let (kind, latency) = io;
                                 let result = match (kind, &http) {
@@ -75,6 +87,10 @@ impl AsyncIoPoolServer {
                                     }
                                     (IoKind::Http, Some(c)) => c.get(latency).await.map_err(|e| e.to_string()),
                                     (IoKind::Http, None) => Err("no downstream address for an http cell".into()),
+                                    (IoKind::Postgres, _) => match &db {
+                                        Some(db) => db.call(latency).await.map_err(|e| e.to_string()),
+                                        None => Err("no async driver opened for a postgres cell".into()),
+                                    },
                                 };
                                 let _ = done_tx.send(Continuation { req, cpu, io: result });
                             });

@@ -8,7 +8,9 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use threadloop_engine::cell::{fmt_num, Arrival, Client, IoKind, ModelKind, Offload, Pinning};
+use threadloop_engine::cell::{
+    fmt_num, Arrival, Client, DbQuery, IoKind, ModelKind, Offload, Pinning,
+};
 use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
@@ -115,7 +117,11 @@ struct RawMatrix {
     offload: List<String>,
     pinning: List<String>,
     stack_kib: List<i64>,
+    /// The HTTP client or DB driver; `driver` reads better for `postgres`.
+    #[serde(alias = "driver")]
     client: List<String>,
+    db_query: List<String>,
+    db_pool: List<i64>,
 }
 
 /// A rule the report evaluates to give the claim a verdict (see reports/README.md).
@@ -166,8 +172,12 @@ pub struct Matrix {
     pub pinning: Vec<Pinning>,
     /// Coroutines only; `None`: may's default (32 KiB).
     pub stack_kib: Vec<Option<u32>>,
-    /// Async models with `http` I/O: which client.
+    /// Async models with `http` or `postgres` I/O: which client / driver.
     pub client: Vec<Client>,
+    /// `postgres` I/O: the query each request sends.
+    pub db_query: Vec<DbQuery>,
+    /// `postgres` I/O: connections in each cell's pool.
+    pub db_pool: Vec<u32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -633,6 +643,12 @@ fn build(cx: &mut Ctx, raw: RawSpec, profile: Option<String>) -> ExperimentSpec 
         stack_kib: cx.list(&m.stack_kib, vec![None], |cx, v| Some(cx.int(v, 4, 65_536))),
         client: cx.list(&m.client, vec![Client::Async], |cx, v| {
             cx.named(v, Client::Async)
+        }),
+        db_query: cx.list(&m.db_query, vec![DbQuery::Sleep], |cx, v| {
+            cx.named(v, DbQuery::Sleep)
+        }),
+        db_pool: cx.list(&m.db_pool, vec![threadloop_engine::db::DEFAULT_POOL], |cx, v| {
+            cx.int(v, 1, 10_000)
         }),
     };
     if matrix.io.contains(&IoKind::Http)

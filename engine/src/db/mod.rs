@@ -1,0 +1,144 @@
+//! The `postgres` I/O kind: a real PostgreSQL server (started once per run by
+//! the runner), the schema every run seeds, the three queries, and two
+//! drivers with their pools: a non-blocking one on the runtime under test
+//! ([`async_driver`], the asyncpg analog) and libpq called synchronously
+//! ([`blocking`], the psycopg2 analog: psycopg2 *is* libpq).
+//!
+//! Where the server is comes from the environment ([`URL_ENV`]), not from the
+//! cell, so that credentials never land in stored results.
+
+pub mod admin;
+pub mod async_driver;
+pub mod blocking;
+mod libpq;
+mod pool_wait;
+pub mod schema;
+pub mod verify;
+
+pub use pool_wait::{pool_wait_snapshot, set_window};
+
+use crate::cell::DbQuery;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// libpq-style connection string (`host=… port=… user=… password=… dbname=…`)
+/// the runner hands every cell process.
+pub const URL_ENV: &str = "THREADLOOP_PG_URL";
+
+/// Queries this process completed with the right answer (warm-up included):
+/// compared after the cell with what the server counted.
+static QUERIES_OK: AtomicU64 = AtomicU64::new(0);
+
+pub fn queries_ok() -> u64 {
+    QUERIES_OK.load(Ordering::Relaxed)
+}
+
+fn count_ok() {
+    QUERIES_OK.fetch_add(1, Ordering::Relaxed);
+}
+
+/// A failed query: connection lost, server error, wrong answer, pool timeout.
+#[derive(Debug, thiserror::Error)]
+#[error("postgres: {0}")]
+pub struct DbError(pub String);
+
+/// The last failure, for a message that says why verification failed.
+static LAST_ERROR: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+pub fn last_error() -> Option<String> {
+    LAST_ERROR.lock().unwrap_or_else(|e| e.into_inner()).clone()
+}
+
+fn remember(e: DbError) -> DbError {
+    *LAST_ERROR.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.0.clone());
+    e
+}
+
+pub fn err(e: impl std::fmt::Display) -> DbError {
+    remember(DbError(e.to_string()))
+}
+
+/// The connection string from the environment.
+pub fn url_from_env() -> Result<String, DbError> {
+    std::env::var(URL_ENV).map_err(|_| {
+        DbError(format!(
+            "a postgres cell needs {URL_ENV} (the runner starts the server and sets it)"
+        ))
+    })
+}
+
+/// The one prepared statement per query kind. The same SQL for both drivers,
+/// so they differ only in how they wait.
+pub fn sql(q: DbQuery) -> &'static str {
+    match q {
+        DbQuery::Sleep => "SELECT pg_sleep($1::float8)",
+        DbQuery::Point => "SELECT name FROM products WHERE id = $1::int4",
+        DbQuery::Update => {
+            "UPDATE inventory SET stock = stock - 1 WHERE product_id = $1::int4 RETURNING product_id"
+        }
+    }
+}
+
+/// The parameter of one call, already in the form both drivers send.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Param {
+    Seconds(f64),
+    Id(i32),
+}
+
+/// Which product a call touches: spread over the table, deterministic per
+/// process (a counter through splitmix64), no shared RNG to contend on.
+fn next_id() -> i32 {
+    static N: AtomicU64 = AtomicU64::new(0);
+    let mut z = N.fetch_add(1, Ordering::Relaxed).wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    1 + (z % schema::PRODUCTS as u64) as i32
+}
+
+pub fn param(q: DbQuery, latency: Duration) -> Param {
+    match q {
+        DbQuery::Sleep => Param::Seconds(latency.as_secs_f64()),
+        DbQuery::Point | DbQuery::Update => Param::Id(next_id()),
+    }
+}
+
+/// Checks a call's answer: one row, and for a lookup the row that the seeded
+/// schema puts at that id. `first` is the first column of the first row.
+pub fn check(q: DbQuery, p: Param, rows: usize, first: Option<&str>) -> Result<(), DbError> {
+    if rows != 1 {
+        return Err(remember(DbError(format!(
+            "{} returned {rows} rows, expected 1",
+            q.name()
+        ))));
+    }
+    match (q, p) {
+        (DbQuery::Point, Param::Id(id)) if first != Some(schema::product_name(id).as_str()) => {
+            Err(remember(DbError(format!(
+                "products[{id}] is {first:?}, expected {:?}",
+                schema::product_name(id)
+            ))))
+        }
+        (DbQuery::Update, Param::Id(id)) if first != Some(id.to_string().as_str()) => Err(
+            remember(DbError(format!("update of {id} returned {first:?}"))),
+        ),
+        _ => {
+            count_ok();
+            Ok(())
+        }
+    }
+}
+
+/// Adds the per-connection settings to the run's connection string: a
+/// server-side statement timeout (so a query never outlives its request by
+/// much) and an application name the runner filters the server's counts by.
+pub fn session_url(base: &str, statement_timeout_ms: u64) -> String {
+    format!(
+        "{base} connect_timeout=10 application_name=threadloop-cell options='-c statement_timeout={statement_timeout_ms}'"
+    )
+}
+
+/// Connections per cell when the spec does not say (asyncpg's pool default
+/// maximum is 10; HikariCP's is 10).
+pub const DEFAULT_POOL: u32 = 10;

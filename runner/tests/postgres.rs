@@ -1,0 +1,253 @@
+//! PostgreSQL end to end: the server from the local image through
+//! testcontainers (Docker must answer: `just setup` starts it), every model ×
+//! driver, answers verified, the server's statement count against the
+//! cells', no hidden runtime thread, a killed server, and the other backends.
+
+mod common;
+use common::*;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const IMAGE: &str = "threadloop/postgres:15";
+
+fn container_args() -> Vec<&'static str> {
+    vec!["--pg", "container", "--pg-image", IMAGE]
+}
+
+fn manifest(run: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(run.join("manifest.json")).unwrap()).unwrap()
+}
+
+/// Containers of a run still present (running or not).
+fn containers_of(run_id: &str) -> Vec<String> {
+    let o = Command::new("docker")
+        .args(["ps", "-aq", "--filter", &format!("label=threadloop.run={run_id}")])
+        .output()
+        .expect("docker CLI");
+    String::from_utf8_lossy(&o.stdout)
+        .split_whitespace()
+        .map(String::from)
+        .collect()
+}
+
+const EVERY_MODEL: &str = r#"name = "pg-every-model"
+claim = "H6"
+title = "every model and driver against PostgreSQL"
+repetitions = 1
+duration_s = 0.5
+warmup_s = 0.1
+[load]
+timeout_ms = 5000
+[matrix]
+model = ["threads", "threads-async-io", "thread-per-request", "coroutines", "tokio", "tokio-current", "async-std", "smol", "smol-local"]
+threads = [4]
+workers = [2]
+concurrency = [8]
+io = ["postgres"]
+io_latency_ms = [0]
+db_query = ["point", "update"]
+driver = ["async", "blocking", "blocking-offload"]
+db_pool = [3]
+"#;
+
+#[test]
+fn every_model_and_driver_gets_verified_rows_and_the_server_counts_agree() {
+    let (run, df) = run_spec("pg-every", EVERY_MODEL, &container_args());
+    // 4 thread models + 5 async models × 3 drivers, × 2 queries.
+    assert_eq!(df.height(), 2 * (4 + 5 * 3));
+    let status = strings(&df, "status");
+    let cells = strings(&df, "cell");
+    let (verified, ok, server, conns, errors, completed) = (
+        ints(&df, "db_verified"),
+        ints(&df, "db_queries_ok"),
+        ints(&df, "db_server_statements"),
+        ints(&df, "db_server_connections"),
+        ints(&df, "errors"),
+        ints(&df, "completed"),
+    );
+    for i in 0..df.height() {
+        let c = cells[i].as_deref().unwrap();
+        assert_eq!(status[i].as_deref(), Some("ok"), "{c}");
+        assert_eq!(verified[i], Some(3), "{c}: verification pass");
+        assert_eq!(errors[i], Some(0), "{c}: a wrong row or a failed query");
+        assert!(completed[i].unwrap() > 0, "{c}");
+        // Every statement the server ran for the cell was answered right.
+        assert_eq!(server[i], ok[i], "{c}: server statements vs driver count");
+        assert!(ok[i].unwrap() >= completed[i].unwrap(), "{c}");
+        assert_eq!(conns[i], Some(3), "{c}: the pool's connections as the server sees them");
+    }
+    let m = manifest(&run);
+    assert_eq!(m["postgres"]["backend"], "container");
+    assert!(m["postgres"]["source"].as_str().unwrap().starts_with(IMAGE));
+    assert!(m["postgres"]["settings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|kv| kv[0] == "fsync"));
+    // Removed at the end of the run.
+    let id = m["run_id"].as_str().unwrap();
+    assert!(containers_of(id).is_empty(), "container of {id} left behind");
+}
+
+#[test]
+fn the_async_driver_adds_no_runtime_thread_on_smol_and_async_std() {
+    let body = r#"name = "pg-threads"
+claim = "H6"
+title = "thread counts: timer vs async driver"
+repetitions = 1
+duration_s = 0.4
+warmup_s = 0.1
+[matrix]
+model = ["smol", "async-std", "smol-local"]
+workers = [2]
+concurrency = [16]
+io = ["timer", "postgres"]
+io_latency_ms = [5]
+driver = ["async"]
+db_pool = [4]
+"#;
+    let (_, df) = run_spec("pg-threads", body, &container_args());
+    let (models, io, peak, status) = (
+        strings(&df, "model"),
+        strings(&df, "io"),
+        ints(&df, "threads_peak"),
+        strings(&df, "status"),
+    );
+    assert!(status.iter().all(|s| s.as_deref() == Some("ok")));
+    for m in ["smol", "async-std", "smol-local"] {
+        let of = |kind: &str| {
+            (0..df.height())
+                .find(|&i| models[i].as_deref() == Some(m) && io[i].as_deref() == Some(kind))
+                .map(|i| peak[i])
+                .unwrap()
+        };
+        assert_eq!(
+            of("postgres"),
+            of("timer"),
+            "{m}: the async driver must run on the runtime's own threads"
+        );
+    }
+}
+
+#[test]
+fn a_killed_server_fails_its_cell_and_the_run_goes_on() {
+    cell_bin();
+    let body = r#"name = "pg-kill"
+claim = "H6"
+title = "the server is killed mid-run"
+repetitions = 3
+duration_s = 1.0
+warmup_s = 0.1
+[load]
+timeout_ms = 1000
+[matrix]
+model = ["tokio", "threads"]
+threads = [4]
+workers = [2]
+concurrency = [4]
+io = ["postgres", "timer"]
+io_latency_ms = [20]
+db_pool = [4]
+"#;
+    let dir = tempdir("pg-kill");
+    let spec = write_spec(&dir, "pg-kill", body);
+    let out = dir.join("run");
+    let mut child = Command::new(runner())
+        .args(["run", "--quiet", "--seed", "7"])
+        .args(container_args())
+        .arg("--out")
+        .arg(&out)
+        .arg(&spec)
+        .spawn()
+        .unwrap();
+    // Wait for the run's container, let a cell start, then kill it.
+    let t0 = Instant::now();
+    let id = loop {
+        assert!(t0.elapsed() < Duration::from_secs(120), "no container appeared");
+        if let Ok(text) = std::fs::read_to_string(out.join("manifest.json")) {
+            let m: serde_json::Value = serde_json::from_str(&text).unwrap();
+            let run_id = m["run_id"].as_str().unwrap().to_string();
+            if let Some(c) = containers_of(&run_id).first() {
+                break (run_id, c.clone());
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    std::thread::sleep(Duration::from_millis(2500));
+    let killed = Command::new("docker").args(["kill", &id.1]).status().unwrap();
+    assert!(killed.success());
+    let st = child.wait().unwrap();
+    assert!(st.success(), "the run must finish");
+    let df = read_parquet(&out.join("results.parquet"));
+    assert_eq!(df.height(), 12, "every execution recorded");
+    let (status, io) = (strings(&df, "status"), strings(&df, "io"));
+    let notes = strings(&df, "notes");
+    let _ = notes;
+    let failed: Vec<usize> = (0..df.height())
+        .filter(|&i| status[i].as_deref() == Some("failed"))
+        .collect();
+    assert!(!failed.is_empty(), "the cell running at the kill is marked failed");
+    assert!(failed.iter().all(|&i| io[i].as_deref() == Some("postgres")));
+    assert!(
+        (0..df.height()).any(|i| io[i].as_deref() == Some("postgres")
+            && status[i].as_deref() == Some("ok")),
+        "later postgres cells run on the restarted server"
+    );
+    let m = manifest(&out);
+    assert!(m["postgres"]["restarts"].as_u64().unwrap() >= 1);
+    let records: Vec<String> = std::fs::read_dir(out.join("cells"))
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect();
+    assert!(records.iter().any(|r| r.contains("PostgreSQL went away")));
+    assert!(containers_of(&id.0).is_empty(), "both containers removed");
+}
+
+#[test]
+fn a_local_cluster_serves_when_there_is_no_docker() {
+    let body = r#"name = "pg-local"
+claim = "H6"
+title = "local cluster"
+repetitions = 1
+duration_s = 0.3
+warmup_s = 0.1
+[matrix]
+model = ["tokio-current", "threads"]
+threads = [4]
+concurrency = [4]
+io = ["postgres"]
+io_latency_ms = [10]
+db_pool = [2]
+"#;
+    let (run, df) = run_spec("pg-local", body, &["--pg", "local"]);
+    assert!(strings(&df, "status").iter().all(|s| s.as_deref() == Some("ok")));
+    assert_eq!(ints(&df, "db_server_statements"), ints(&df, "db_queries_ok"));
+    assert_eq!(manifest(&run)["postgres"]["backend"], "local");
+}
+
+#[test]
+fn an_unreachable_server_fails_only_the_postgres_cells() {
+    let body = r#"name = "pg-none"
+claim = "H6"
+title = "no server"
+repetitions = 1
+duration_s = 0.3
+warmup_s = 0.1
+[matrix]
+model = ["tokio"]
+concurrency = [4]
+io = ["postgres", "timer"]
+io_latency_ms = [10]
+"#;
+    let (_, df) = run_spec(
+        "pg-none",
+        body,
+        &["--pg-url", "host=127.0.0.1 port=1 user=x password=y dbname=z"],
+    );
+    let (status, io) = (strings(&df, "status"), strings(&df, "io"));
+    for i in 0..df.height() {
+        let want = if io[i].as_deref() == Some("timer") { "ok" } else { "failed" };
+        assert_eq!(status[i].as_deref(), Some(want));
+    }
+}
