@@ -60,6 +60,9 @@ pub struct Change {
     pub regression: bool,
 }
 
+/// p99 changes smaller than this (ms) never count as a regression.
+pub const P99_FLOOR_MS: f64 = 10.0;
+
 impl Change {
     fn of(base: &Cell, new: &Cell, metric: &str, higher_is_better: bool) -> Change {
         Change::between(
@@ -94,6 +97,19 @@ impl Change {
             worse,
             regression: significant && worse,
         }
+    }
+
+    /// Changes smaller than `floor` (in the metric's unit) are never worse:
+    /// a 3 ms p99 that doubles on a shared machine is scheduling noise, not
+    /// a regression of the harness.
+    fn with_floor(mut self, floor: f64) -> Change {
+        if let (Some(b), Some(n)) = (&self.base, &self.new) {
+            if (n.median - b.median).abs() < floor {
+                self.worse = false;
+                self.regression = false;
+            }
+        }
+        self
     }
 
     /// The change fails a gate of `pct` percent: a significant regression
@@ -162,7 +178,7 @@ impl CompareRow {
             cell: n.cell.clone(),
             model: n.model.clone(),
             throughput: Change::of(b, n, "throughput_rps", true),
-            p99: Change::of(b, n, "latency_p99_ms", false),
+            p99: Change::of(b, n, "latency_p99_ms", false).with_floor(P99_FLOOR_MS),
             base_repetitions,
             new_repetitions,
             newly_failed,
@@ -511,6 +527,16 @@ mod tests {
         assert!(up.worse && up.exceeds(50.0));
         let down = latency(&[100.0], &[30.0]);
         assert!(!down.worse && !down.exceeds(50.0));
+    }
+
+    #[test]
+    fn a_p99_change_under_the_floor_never_fails() {
+        // 4 ms -> 9 ms is +125% but 5 ms: scheduling noise, not a regression.
+        let small = latency(&[4.0], &[9.0]).with_floor(P99_FLOOR_MS);
+        assert!(!small.worse && !small.exceeds(75.0));
+        // 40 ms -> 90 ms: beyond the floor and the gate.
+        let big = latency(&[40.0], &[90.0]).with_floor(P99_FLOOR_MS);
+        assert!(big.worse && big.exceeds(75.0));
     }
 
     #[test]

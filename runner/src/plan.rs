@@ -214,9 +214,24 @@ pub fn order(cells: &[PlannedCell], seed: u64) -> Vec<Slot> {
 }
 
 /// Estimated wall time of one execution: warm-up, window, and the child's
-/// start-up and idle settling (measured: ~0.1 s).
+/// start-up and idle settling (measured: ~0.1 s). Cells with a client also
+/// drain what is in flight after the window (about one latency of the
+/// theory, at most the timeout); `postgres` cells first open their pool
+/// (SCRAM authentication: ~8 ms a connection on the 2-core reference) and
+/// send three verification requests.
 pub fn estimate_s(cell: &Cell) -> f64 {
-    cell.warmup_s + cell.duration_s + 0.15
+    let mut s = cell.warmup_s + cell.duration_s + 0.15;
+    if cell.uses_http() || cell.uses_postgres() {
+        let latency_ms = threadloop_engine::theory::theory(cell)
+            .latency_ms
+            .unwrap_or(cell.io_latency_ms);
+        s += (latency_ms / 1e3).min(cell.timeout_ms as f64 / 1e3 + 1.0);
+    }
+    if cell.uses_postgres() {
+        let pool = cell.db_pool.unwrap_or(threadloop_engine::db::DEFAULT_POOL) as f64;
+        s += pool * 0.008 + 3.0 * cell.io_latency_ms / 1e3;
+    }
+    s
 }
 
 /// A per-execution seed: the run seed mixed with the cell and repetition.

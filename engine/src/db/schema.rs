@@ -18,7 +18,8 @@ pub fn product_name(id: i32) -> String {
 /// server-side with `generate_series`: 100k rows in well under a second.
 pub fn seed_sql() -> String {
     format!(
-        "DROP TABLE IF EXISTS orders, inventory, products, documents;
+        "SET client_min_messages = warning;
+DROP TABLE IF EXISTS orders, inventory, products, documents;
 CREATE TABLE products (id int4 PRIMARY KEY, name text NOT NULL, price_cents int4 NOT NULL);
 CREATE TABLE inventory (product_id int4 PRIMARY KEY REFERENCES products(id), stock int8 NOT NULL);
 CREATE TABLE orders (id bigserial PRIMARY KEY, product_id int4 NOT NULL REFERENCES products(id), quantity int4 NOT NULL, created_at timestamptz NOT NULL DEFAULT now());
