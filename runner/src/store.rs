@@ -266,14 +266,14 @@ pub fn results_frame(run_id: &str, records: &[CellRecord]) -> anyhow::Result<Dat
         .m_int("late", |o| o.late as i64)
         .m_int("overflow", |o| o.overflow as i64)
         .m_float("throughput_rps", |o| Some(o.throughput_rps))
-        .m_float("latency_mean_ms", |o| Some(o.latency.mean_ms))
-        .m_float("latency_p50_ms", |o| Some(o.latency.p50_ms))
-        .m_float("latency_p90_ms", |o| Some(o.latency.p90_ms))
-        .m_float("latency_p99_ms", |o| Some(o.latency.p99_ms))
-        .m_float("latency_p999_ms", |o| Some(o.latency.p999_ms))
-        .m_float("latency_max_ms", |o| Some(o.latency.max_ms))
-        // Null, not zero, when there was no sample (e.g. a probe stuck in a
-        // queue longer than the window).
+        .m_float("latency_mean_ms", |o| sampled(&o.latency, |p| p.mean_ms))
+        .m_float("latency_p50_ms", |o| sampled(&o.latency, |p| p.p50_ms))
+        .m_float("latency_p90_ms", |o| sampled(&o.latency, |p| p.p90_ms))
+        .m_float("latency_p99_ms", |o| sampled(&o.latency, |p| p.p99_ms))
+        .m_float("latency_p999_ms", |o| sampled(&o.latency, |p| p.p999_ms))
+        .m_float("latency_max_ms", |o| sampled(&o.latency, |p| p.max_ms))
+        // Null, not zero, when there was no sample (e.g. no request answered
+        // in time, or a probe stuck in a queue longer than the window).
         .m_float("queue_wait_mean_ms", |o| {
             sampled(&o.queue_wait, |p| p.mean_ms)
         })
