@@ -16,7 +16,9 @@ use std::collections::BinaryHeap;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct Theory {
-    /// Upper bound on throughput (closed) or the expected throughput (open).
+    /// Upper bound on throughput (closed) or the expected throughput (open:
+    /// the offered rate here; the cell replaces it with the arrivals its own
+    /// seed put in its window, capped by capacity).
     pub throughput_rps: Option<f64>,
     /// The model's capacity whatever the load: min(T/S, k/c).
     pub capacity_rps: Option<f64>,

@@ -3,13 +3,12 @@
 //! one repetition per cell (the smoke run) against a baseline.
 
 mod common;
-use common::tmp;
+use common::{fixture, tmp};
 use polars::prelude::*;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use threadloop_reports::compare::{self, Basis};
-use threadloop_reports::fixture::{write_fixture, FixtureOptions};
 use threadloop_reports::{load, report};
 
 /// A cell of the fixture's `h1-pool` experiment.
@@ -41,15 +40,7 @@ fn run(
     reps: i64,
     edit: impl FnOnce(LazyFrame) -> LazyFrame,
 ) -> PathBuf {
-    let dir = root.join("runs").join(run_id);
-    write_fixture(
-        &dir,
-        &FixtureOptions {
-            run_id: run_id.into(),
-            throughput_scale: scale,
-        },
-    )
-    .unwrap();
+    let dir = fixture(root, run_id, scale);
     let keep = || col("repetition").lt_eq(lit(reps));
     rewrite(&dir.join("results.parquet"), |lf| edit(lf.filter(keep())));
     rewrite(&dir.join("latency.parquet"), |lf| lf.filter(keep()));

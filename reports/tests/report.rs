@@ -2,25 +2,12 @@
 //! escaping; the compare gate through the real binary.
 
 mod common;
-use common::tmp;
+use common::{fixture, tmp};
 use serde_json::Value as Json;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
-use threadloop_reports::fixture::{write_fixture, FixtureOptions, HOSTILE_TITLE};
+use threadloop_reports::fixture::HOSTILE_TITLE;
 use threadloop_reports::{compare, load, report};
-
-fn fixture(root: &Path, run_id: &str, scale: f64) -> PathBuf {
-    let dir = root.join("runs").join(run_id);
-    write_fixture(
-        &dir,
-        &FixtureOptions {
-            run_id: run_id.into(),
-            throughput_scale: scale,
-        },
-    )
-    .unwrap();
-    dir
-}
 
 /// Rounds every float to 6 significant digits so snapshots do not churn on
 /// the last bits of a bootstrap.

@@ -1,6 +1,7 @@
 //! Helpers shared by the reports crate's integration tests.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use threadloop_reports::fixture::{write_fixture, FixtureOptions};
 
 /// A fresh, empty temporary directory for one test.
 pub fn tmp(name: &str) -> PathBuf {
@@ -11,5 +12,20 @@ pub fn tmp(name: &str) -> PathBuf {
     ));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The fixture run `run_id` under `root/runs/`, throughput × `scale`.
+#[allow(dead_code)]
+pub fn fixture(root: &Path, run_id: &str, scale: f64) -> PathBuf {
+    let dir = root.join("runs").join(run_id);
+    write_fixture(
+        &dir,
+        &FixtureOptions {
+            run_id: run_id.into(),
+            throughput_scale: scale,
+        },
+    )
+    .unwrap();
     dir
 }
