@@ -328,6 +328,22 @@ fn notes(o: &CellOutcome, _w: Window) -> Vec<String> {
             gen_share * 100.0
         ));
     }
+    // Deterministic CPU work in a closed loop completes in waves, every
+    // C x c / k (all clients sharing the cores finish together): a window of
+    // few waves aliases them and throughput reads high or low by up to
+    // 1 / waves.
+    let cpu_ms = c.mean_parts_ms().0;
+    if let (Load::Closed { concurrency }, true) = (c.load, cpu_ms > 0.0) {
+        let period_s =
+            concurrency as f64 * cpu_ms / 1e3 / crate::theory::cpu_parallelism(c).max(1.0);
+        let waves = c.duration_s / period_s;
+        if waves < 10.0 {
+            n.push(format!(
+                "the window holds {waves:.1} completion waves (C x cpu / cores = {period_s:.2} s apart): throughput may be off by up to {:.0}%",
+                100.0 / waves.max(1.0)
+            ));
+        }
+    }
     if c.model == ModelKind::Coroutines && c.uses_postgres() {
         n.push("libpq is a native call: it pins the coroutine's carrier thread while it waits (Java's JNI pinning)".into());
     }
