@@ -115,12 +115,14 @@ pub fn run_cell(cell: &Cell) -> anyhow::Result<CellOutcome> {
     let clients = BlockingClients {
         http: target.clone().map(|t| BlockingClient::new(t, timeout)),
         db: match &db_url {
-            Some(url) if blocking_db(cell) => Some(Arc::new(crate::db::blocking::BlockingDb::open(
-                url,
-                cell.db_pool.unwrap_or(crate::db::DEFAULT_POOL),
-                cell.db_query.unwrap_or(DbQuery::Sleep),
-                timeout,
-            )?)),
+            Some(url) if blocking_db(cell) => {
+                Some(Arc::new(crate::db::blocking::BlockingDb::open(
+                    url,
+                    cell.db_pool.unwrap_or(crate::db::DEFAULT_POOL),
+                    cell.db_query.unwrap_or(DbQuery::Sleep),
+                    timeout,
+                )?))
+            }
             _ => None,
         },
     };

@@ -56,7 +56,11 @@ struct Factors {
 
 /// Crosses every point so far with one factor's values (earlier factors
 /// vary slowest, so the product comes out in matrix order).
-fn vary<T: Copy>(points: Vec<Factors>, values: &[T], set: impl Fn(&mut Factors, T)) -> Vec<Factors> {
+fn vary<T: Copy>(
+    points: Vec<Factors>,
+    values: &[T],
+    set: impl Fn(&mut Factors, T),
+) -> Vec<Factors> {
     let set = &set;
     points
         .into_iter()

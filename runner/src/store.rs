@@ -253,7 +253,9 @@ pub fn results_frame(run_id: &str, records: &[CellRecord]) -> anyhow::Result<Dat
         .opt_str("pinning", |r| r.cell.pinning.map(|p| p.name().to_string()))
         .int("stack_kib", |r| r.cell.stack_kib.map(i64::from))
         .opt_str("client", |r| r.cell.client.map(|c| c.name().to_string()))
-        .opt_str("db_query", |r| r.cell.db_query.map(|q| q.name().to_string()))
+        .opt_str("db_query", |r| {
+            r.cell.db_query.map(|q| q.name().to_string())
+        })
         .int("db_pool", |r| r.cell.db_pool.map(i64::from))
         .str("load_mode", |r| r.cell.load.mode_name().to_string())
         .float("duration_s", |r| Some(r.cell.duration_s))

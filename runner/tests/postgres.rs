@@ -22,7 +22,12 @@ fn manifest(run: &Path) -> serde_json::Value {
 /// Containers of a run still present (running or not).
 fn containers_of(run_id: &str) -> Vec<String> {
     let o = Command::new("docker")
-        .args(["ps", "-aq", "--filter", &format!("label=threadloop.run={run_id}")])
+        .args([
+            "ps",
+            "-aq",
+            "--filter",
+            &format!("label=threadloop.run={run_id}"),
+        ])
         .output()
         .expect("docker CLI");
     String::from_utf8_lossy(&o.stdout)
@@ -75,7 +80,11 @@ fn every_model_and_driver_gets_verified_rows_and_the_server_counts_agree() {
         // Every statement the server ran for the cell was answered right.
         assert_eq!(server[i], ok[i], "{c}: server statements vs driver count");
         assert!(ok[i].unwrap() >= completed[i].unwrap(), "{c}");
-        assert_eq!(conns[i], Some(3), "{c}: the pool's connections as the server sees them");
+        assert_eq!(
+            conns[i],
+            Some(3),
+            "{c}: the pool's connections as the server sees them"
+        );
     }
     let m = manifest(&run);
     assert_eq!(m["postgres"]["backend"], "container");
@@ -87,7 +96,10 @@ fn every_model_and_driver_gets_verified_rows_and_the_server_counts_agree() {
         .any(|kv| kv[0] == "fsync"));
     // Removed at the end of the run.
     let id = m["run_id"].as_str().unwrap();
-    assert!(containers_of(id).is_empty(), "container of {id} left behind");
+    assert!(
+        containers_of(id).is_empty(),
+        "container of {id} left behind"
+    );
 }
 
 #[test]
@@ -164,7 +176,10 @@ db_pool = [4]
     // Wait for the run's container, let a cell start, then kill it.
     let t0 = Instant::now();
     let id = loop {
-        assert!(t0.elapsed() < Duration::from_secs(120), "no container appeared");
+        assert!(
+            t0.elapsed() < Duration::from_secs(120),
+            "no container appeared"
+        );
         if let Ok(text) = std::fs::read_to_string(out.join("manifest.json")) {
             let m: serde_json::Value = serde_json::from_str(&text).unwrap();
             let run_id = m["run_id"].as_str().unwrap().to_string();
@@ -175,7 +190,10 @@ db_pool = [4]
         std::thread::sleep(Duration::from_millis(100));
     };
     std::thread::sleep(Duration::from_millis(2500));
-    let killed = Command::new("docker").args(["kill", &id.1]).status().unwrap();
+    let killed = Command::new("docker")
+        .args(["kill", &id.1])
+        .status()
+        .unwrap();
     assert!(killed.success());
     let st = child.wait().unwrap();
     assert!(st.success(), "the run must finish");
@@ -187,11 +205,14 @@ db_pool = [4]
     let failed: Vec<usize> = (0..df.height())
         .filter(|&i| status[i].as_deref() == Some("failed"))
         .collect();
-    assert!(!failed.is_empty(), "the cell running at the kill is marked failed");
+    assert!(
+        !failed.is_empty(),
+        "the cell running at the kill is marked failed"
+    );
     assert!(failed.iter().all(|&i| io[i].as_deref() == Some("postgres")));
     assert!(
-        (0..df.height()).any(|i| io[i].as_deref() == Some("postgres")
-            && status[i].as_deref() == Some("ok")),
+        (0..df.height())
+            .any(|i| io[i].as_deref() == Some("postgres") && status[i].as_deref() == Some("ok")),
         "later postgres cells run on the restarted server"
     );
     let m = manifest(&out);
@@ -221,8 +242,13 @@ io_latency_ms = [10]
 db_pool = [2]
 "#;
     let (run, df) = run_spec("pg-local", body, &["--pg", "local"]);
-    assert!(strings(&df, "status").iter().all(|s| s.as_deref() == Some("ok")));
-    assert_eq!(ints(&df, "db_server_statements"), ints(&df, "db_queries_ok"));
+    assert!(strings(&df, "status")
+        .iter()
+        .all(|s| s.as_deref() == Some("ok")));
+    assert_eq!(
+        ints(&df, "db_server_statements"),
+        ints(&df, "db_queries_ok")
+    );
     assert_eq!(manifest(&run)["postgres"]["backend"], "local");
 }
 
@@ -243,11 +269,18 @@ io_latency_ms = [10]
     let (_, df) = run_spec(
         "pg-none",
         body,
-        &["--pg-url", "host=127.0.0.1 port=1 user=x password=y dbname=z"],
+        &[
+            "--pg-url",
+            "host=127.0.0.1 port=1 user=x password=y dbname=z",
+        ],
     );
     let (status, io) = (strings(&df, "status"), strings(&df, "io"));
     for i in 0..df.height() {
-        let want = if io[i].as_deref() == Some("timer") { "ok" } else { "failed" };
+        let want = if io[i].as_deref() == Some("timer") {
+            "ok"
+        } else {
+            "failed"
+        };
         assert_eq!(status[i].as_deref(), Some(want));
     }
 }

@@ -114,11 +114,9 @@ impl<R: AsyncRuntime> AsyncDb<R> {
                 limit.as_millis()
             )))
         };
-        let conn = futures_lite::future::or(
-            async { self.idle_rx.recv().await.map_err(err) },
-            deadline,
-        )
-        .await?;
+        let conn =
+            futures_lite::future::or(async { self.idle_rx.recv().await.map_err(err) }, deadline)
+                .await?;
         super::pool_wait::record(t0, t0.elapsed());
         let p = param(self.query, latency);
         let rows = match p {

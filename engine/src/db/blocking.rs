@@ -48,7 +48,10 @@ impl BlockingDb {
             Param::Id(id) => id.to_string(),
         };
         let result = conn.exec_prepared(STATEMENT, &[text]);
-        self.idle.lock().unwrap_or_else(|e| e.into_inner()).push(conn);
+        self.idle
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(conn);
         self.freed.notify_one();
         let answer = result.map_err(err)?;
         check(self.query, p, answer.rows, answer.first.as_deref())

@@ -32,7 +32,10 @@ unsafe fn text(p: *const c_char) -> String {
     if p.is_null() {
         return String::new();
     }
-    unsafe { CStr::from_ptr(p) }.to_string_lossy().trim().to_string()
+    unsafe { CStr::from_ptr(p) }
+        .to_string_lossy()
+        .trim()
+        .to_string()
 }
 
 impl Conn {
@@ -65,7 +68,10 @@ impl Conn {
     /// Runs a prepared statement with text parameters and waits for its answer.
     pub fn exec_prepared(&mut self, name: &str, params: &[String]) -> Result<Answer, String> {
         let n = cstring(name)?;
-        let values: Vec<CString> = params.iter().map(|p| cstring(p)).collect::<Result<_, _>>()?;
+        let values: Vec<CString> = params
+            .iter()
+            .map(|p| cstring(p))
+            .collect::<Result<_, _>>()?;
         let ptrs: Vec<*const c_char> = values.iter().map(|v| v.as_ptr()).collect();
         // SAFETY: live PGconn; `ptrs` points into `values`, alive for the call;
         // null lengths/formats mean text parameters.
@@ -109,10 +115,9 @@ impl Conn {
             let status = pq_sys::PQresultStatus(res);
             let out = if status == want {
                 let rows = pq_sys::PQntuples(res).max(0) as usize;
-                let first = (rows > 0
-                    && pq_sys::PQnfields(res) > 0
-                    && pq_sys::PQgetisnull(res, 0, 0) == 0)
-                    .then(|| text(pq_sys::PQgetvalue(res, 0, 0)));
+                let first =
+                    (rows > 0 && pq_sys::PQnfields(res) > 0 && pq_sys::PQgetisnull(res, 0, 0) == 0)
+                        .then(|| text(pq_sys::PQgetvalue(res, 0, 0)));
                 Ok(Answer { rows, first })
             } else {
                 let msg = text(pq_sys::PQresultErrorMessage(res));

@@ -90,7 +90,9 @@ pub enum Param {
 /// process (a counter through splitmix64), no shared RNG to contend on.
 fn next_id() -> i32 {
     static N: AtomicU64 = AtomicU64::new(0);
-    let mut z = N.fetch_add(1, Ordering::Relaxed).wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = N
+        .fetch_add(1, Ordering::Relaxed)
+        .wrapping_add(0x9E37_79B9_7F4A_7C15);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^= z >> 31;

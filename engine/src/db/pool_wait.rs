@@ -21,7 +21,9 @@ pub(crate) fn record(started: Instant, waited: Duration) {
         return;
     }
     let mut h = WAITS.lock().unwrap_or_else(|e| e.into_inner());
-    let h = h.get_or_insert_with(|| Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("valid bounds"));
+    let h = h.get_or_insert_with(|| {
+        Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("valid bounds")
+    });
     h.saturating_record((waited.as_micros() as u64).max(1));
 }
 

@@ -21,7 +21,12 @@ pub fn through_model(cell: &Cell, server: &dyn Server) -> anyhow::Result<u64> {
     let limit = Duration::from_millis(cell.timeout_ms) + Duration::from_secs(5);
     for i in 0..CHECKS {
         // Ids far above the generator's, so they cannot collide in any tally.
-        server.submit(Request::new(u64::MAX - i, class, Instant::now(), tx.clone()));
+        server.submit(Request::new(
+            u64::MAX - i,
+            class,
+            Instant::now(),
+            tx.clone(),
+        ));
         let done = rx
             .recv_timeout(limit)
             .map_err(|_| anyhow::anyhow!("verification: no answer within {limit:?}"))?;

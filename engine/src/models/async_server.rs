@@ -108,7 +108,11 @@ async fn serve<R: AsyncRuntime>(
     let cpu = w.cpu;
     // A request with no CPU part (a mix's light class) has nothing to
     // offload: run_in_executor is called for the heavy work only.
-    let offload = if cpu.is_empty() { Offload::Inline } else { offload };
+    let offload = if cpu.is_empty() {
+        Offload::Inline
+    } else {
+        offload
+    };
     let cpu_time = match (offload, pool) {
         (Offload::Inline, _) => cpu.run(),
         (Offload::SpawnBlocking, _) => R::unblock(move || cpu.run()).await,

@@ -43,7 +43,10 @@ pub fn start(
                 let because = match (image, errors.is_empty()) {
                     (Some(_), _) => "--pg-image".to_string(),
                     (None, true) => "the official image is available".to_string(),
-                    (None, false) => format!("the official image is not available ({})", errors.join("; ")),
+                    (None, false) => format!(
+                        "the official image is not available ({})",
+                        errors.join("; ")
+                    ),
                 };
                 let source = format!("{img} ({})", image_id(img));
                 return Ok((Running { _container: c }, port, source, because));
@@ -54,7 +57,11 @@ pub fn start(
     anyhow::bail!("{}", errors.join("; "))
 }
 
-fn run(image: &str, password: &str, run_id: &str) -> anyhow::Result<(Container<GenericImage>, u16)> {
+fn run(
+    image: &str,
+    password: &str,
+    run_id: &str,
+) -> anyhow::Result<(Container<GenericImage>, u16)> {
     let (name, tag) = split(image);
     let mut cmd = Vec::new();
     for (k, v) in SETTINGS {

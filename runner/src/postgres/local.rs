@@ -56,7 +56,9 @@ fn unprivileged() -> Option<(u32, u32)> {
 }
 
 fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
 }
 
 impl Cluster {
@@ -95,7 +97,10 @@ impl Cluster {
         let out = initdb.output()?;
         if !out.status.success() {
             let _ = std::fs::remove_dir_all(&dir);
-            anyhow::bail!("initdb failed: {}", String::from_utf8_lossy(&out.stderr).trim());
+            anyhow::bail!(
+                "initdb failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
         }
         let port = free_port()?;
         let log = std::fs::File::create(dir.join("server.log"))?;
@@ -110,10 +115,7 @@ impl Cluster {
         for (k, v) in SETTINGS {
             server.arg("-c").arg(format!("{k}={v}"));
         }
-        server
-            .stdout(Stdio::null())
-            .stderr(log)
-            .process_group(0);
+        server.stdout(Stdio::null()).stderr(log).process_group(0);
         as_user(&mut server);
         let child = server.spawn()?;
         let mut cluster = Cluster {

@@ -184,8 +184,12 @@ impl PgServer {
         };
         let mut admin = wait_ready(&self.url, limit)?;
         admin.exec(&schema::seed_sql())?;
-        self.stats = admin.exec("CREATE EXTENSION IF NOT EXISTS pg_stat_statements").is_ok()
-            && admin.scalar("SELECT count(*) FROM pg_stat_statements").is_ok();
+        self.stats = admin
+            .exec("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+            .is_ok()
+            && admin
+                .scalar("SELECT count(*) FROM pg_stat_statements")
+                .is_ok();
         self.info.version = admin.scalar("SHOW server_version")?.unwrap_or_default();
         self.info.settings = [
             "max_connections",
@@ -197,7 +201,11 @@ impl PgServer {
         ]
         .iter()
         .map(|k| {
-            let v = admin.scalar(&format!("SHOW {k}")).ok().flatten().unwrap_or_default();
+            let v = admin
+                .scalar(&format!("SHOW {k}"))
+                .ok()
+                .flatten()
+                .unwrap_or_default();
             (k.to_string(), v)
         })
         .collect();

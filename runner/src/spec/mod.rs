@@ -647,9 +647,11 @@ fn build(cx: &mut Ctx, raw: RawSpec, profile: Option<String>) -> ExperimentSpec 
         db_query: cx.list(&m.db_query, vec![DbQuery::Sleep], |cx, v| {
             cx.named(v, DbQuery::Sleep)
         }),
-        db_pool: cx.list(&m.db_pool, vec![threadloop_engine::db::DEFAULT_POOL], |cx, v| {
-            cx.int(v, 1, 10_000)
-        }),
+        db_pool: cx.list(
+            &m.db_pool,
+            vec![threadloop_engine::db::DEFAULT_POOL],
+            |cx, v| cx.int(v, 1, 10_000),
+        ),
     };
     if matrix.io.contains(&IoKind::Http)
         && matrix.model.contains(&ModelKind::Coroutines)
