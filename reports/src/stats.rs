@@ -1,18 +1,15 @@
-//! Statistics per cell across repetitions: median, bootstrap 95% CI of the
-//! median (fixed seed, so reports are reproducible), Tukey fences that flag
-//! outliers without dropping them, coefficient of variation.
+//! Statistics per cell across repetitions: median, mean with its Student t
+//! 95% CI (see [`crate::interval`] for why t and not a bootstrap), Tukey
+//! fences that flag outliers without dropping them, coefficient of
+//! variation.
 
+use crate::interval::mean_t;
 use crate::load::{Row, Value};
 use serde::Serialize;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 
-/// Bootstrap resamples per estimate.
-pub const RESAMPLES: usize = 2000;
-/// Seed of every bootstrap: the same data always gives the same interval.
-pub const SEED: u64 = 0x7468_7265_6164_6c70; // "threadlp"
-
-/// splitmix64: tiny, deterministic, good enough for resampling indices.
+/// splitmix64: tiny and deterministic; the coverage tests draw with it.
 #[derive(Debug, Clone)]
 pub struct SplitMix64(u64);
 
@@ -26,10 +23,6 @@ impl SplitMix64 {
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
-    }
-    /// Uniform index in `0..n` (n > 0); the modulo bias is negligible here.
-    pub fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n as u64) as usize
     }
 }
 
@@ -56,63 +49,6 @@ fn sorted(xs: &[f64]) -> Vec<f64> {
 /// Median (NaN for no data).
 pub fn median(xs: &[f64]) -> f64 {
     quantile_sorted(&sorted(xs), 0.5)
-}
-
-/// Percentile bootstrap 95% CI of `stat` over resamples of `xs`.
-fn bootstrap<F: Fn(&[f64]) -> f64>(xs: &[f64], seed: u64, stat: F) -> (f64, f64) {
-    let xs = sorted(xs);
-    if xs.len() < 2 {
-        let m = quantile_sorted(&xs, 0.5);
-        return (m, m);
-    }
-    let mut rng = SplitMix64::new(seed);
-    let mut buf = vec![0.0; xs.len()];
-    let mut stats = Vec::with_capacity(RESAMPLES);
-    for _ in 0..RESAMPLES {
-        for slot in buf.iter_mut() {
-            *slot = xs[rng.below(xs.len())];
-        }
-        stats.push(stat(&buf));
-    }
-    stats.sort_by(|a, b| a.total_cmp(b));
-    (
-        quantile_sorted(&stats, 0.025),
-        quantile_sorted(&stats, 0.975),
-    )
-}
-
-/// Bootstrap 95% CI of the median of `xs` (fixed seed).
-pub fn bootstrap_median_ci(xs: &[f64]) -> (f64, f64) {
-    bootstrap(xs, SEED, median)
-}
-
-/// Bootstrap 95% CI of `median(a) / median(b)`, resampling both groups
-/// independently (fixed seed).
-pub fn bootstrap_ratio_ci(a: &[f64], b: &[f64]) -> (f64, f64) {
-    let a = sorted(a);
-    let b = sorted(b);
-    if a.is_empty() || b.is_empty() {
-        return (f64::NAN, f64::NAN);
-    }
-    let mut rng = SplitMix64::new(SEED ^ 0x5241_5449_4f00_0000);
-    let mut ba = vec![0.0; a.len()];
-    let mut bb = vec![0.0; b.len()];
-    let mut stats = Vec::with_capacity(RESAMPLES);
-    for _ in 0..RESAMPLES {
-        for slot in ba.iter_mut() {
-            *slot = a[rng.below(a.len())];
-        }
-        for slot in bb.iter_mut() {
-            *slot = b[rng.below(b.len())];
-        }
-        stats.push(median(&ba) / median(&bb));
-    }
-    stats.retain(|x| !x.is_nan());
-    stats.sort_by(|x, y| x.total_cmp(y));
-    (
-        quantile_sorted(&stats, 0.025),
-        quantile_sorted(&stats, 0.975),
-    )
 }
 
 /// Tukey fences (1.5 × IQR beyond the quartiles): `true` marks an outlier.
@@ -149,8 +85,12 @@ pub fn cv(xs: &[f64]) -> Option<f64> {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Estimate {
     pub median: f64,
-    pub ci_lo: f64,
-    pub ci_hi: f64,
+    pub mean: f64,
+    /// 95% CI of the mean (Student t); null below 2 repetitions.
+    pub ci_lo: Option<f64>,
+    pub ci_hi: Option<f64>,
+    /// How the interval was made, with its n: `n = 3, Student t (df 2)`.
+    pub method: String,
     /// Coefficient of variation; null with one repetition.
     pub cv: Option<f64>,
     /// Repetitions that contributed a value.
@@ -167,12 +107,14 @@ impl Estimate {
             return None;
         }
         let xs: Vec<f64> = pairs.iter().map(|p| p.1).collect();
-        let (ci_lo, ci_hi) = bootstrap_median_ci(&xs);
+        let interval = mean_t(&xs);
         let flags = tukey_flags(&xs);
         Some(Estimate {
             median: median(&xs),
-            ci_lo,
-            ci_hi,
+            mean: interval.estimate,
+            ci_lo: interval.lo,
+            ci_hi: interval.hi,
+            method: interval.describe(),
             cv: cv(&xs),
             n: xs.len(),
             outliers: pairs
@@ -239,8 +181,8 @@ pub struct Cell {
     /// Distinct notes over all repetitions, in first-seen order.
     pub notes: Vec<String>,
     pub transient: bool,
-    /// Estimates already computed (a bootstrap per metric is the costly
-    /// part of a report; charts, tables and summaries ask repeatedly).
+    /// Estimates already computed (charts, tables and summaries ask for
+    /// the same metric repeatedly).
     pub cache: RefCell<BTreeMap<String, Option<Estimate>>>,
 }
 
@@ -350,13 +292,6 @@ pub fn cells(rows: &[Row]) -> Vec<Cell> {
 mod tests {
     use super::*;
 
-    fn spread(n: usize) -> Vec<f64> {
-        let mut rng = SplitMix64::new(42);
-        (0..n)
-            .map(|_| 100.0 + (rng.next_u64() % 2000) as f64 / 100.0)
-            .collect()
-    }
-
     #[test]
     fn splitmix_is_deterministic() {
         let a: Vec<u64> = {
@@ -377,38 +312,6 @@ mod tests {
         assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), 2.5);
         assert!(median(&[]).is_nan());
         assert_eq!(quantile_sorted(&[1.0, 2.0, 3.0, 4.0, 5.0], 0.25), 2.0);
-    }
-
-    #[test]
-    fn bootstrap_ci_is_deterministic_and_contains_the_median() {
-        let xs = spread(25);
-        let ci = bootstrap_median_ci(&xs);
-        assert_eq!(ci, bootstrap_median_ci(&xs));
-        let m = median(&xs);
-        assert!(ci.0 <= m && m <= ci.1, "{ci:?} vs {m}");
-        assert!(ci.0 < ci.1);
-    }
-
-    #[test]
-    fn bootstrap_ci_narrows_with_more_data() {
-        let small = bootstrap_median_ci(&spread(10));
-        let large = bootstrap_median_ci(&spread(1000));
-        assert!(large.1 - large.0 < small.1 - small.0, "{small:?} {large:?}");
-    }
-
-    #[test]
-    fn bootstrap_ci_of_one_value_is_that_value() {
-        assert_eq!(bootstrap_median_ci(&[5.0]), (5.0, 5.0));
-    }
-
-    #[test]
-    fn ratio_ci_contains_ratio_of_medians() {
-        let a = [200.0, 210.0, 190.0, 205.0];
-        let b = [100.0, 101.0, 99.0, 100.5];
-        let (lo, hi) = bootstrap_ratio_ci(&a, &b);
-        let r = median(&a) / median(&b);
-        assert!(lo <= r && r <= hi, "{lo} {r} {hi}");
-        assert!(lo > 1.5 && hi < 2.5);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 /// Version of the `summary.json` layout; bump on a breaking change.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Metrics summarised per cell in `summary.json`.
 pub const SUMMARY_METRICS: &[&str] = &[
@@ -48,6 +48,8 @@ pub struct ClaimSummary {
     pub effect: Option<f64>,
     pub effect_ci_lo: Option<f64>,
     pub effect_ci_hi: Option<f64>,
+    /// n and interval method of the deciding rule's effect.
+    pub method: Option<String>,
     pub reason: Option<String>,
     pub rules: Vec<RuleOutcome>,
 }
@@ -111,6 +113,7 @@ pub fn summary(analysis: &Analysis) -> Summary {
                 effect: c.deciding.as_ref().and_then(|r| r.effect),
                 effect_ci_lo: c.deciding.as_ref().and_then(|r| r.effect_ci_lo),
                 effect_ci_hi: c.deciding.as_ref().and_then(|r| r.effect_ci_hi),
+                method: c.deciding.as_ref().and_then(|r| r.method.clone()),
                 reason: c.reason.clone(),
                 rules: analysis
                     .experiments

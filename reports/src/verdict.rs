@@ -1,16 +1,18 @@
 //! Verdict rules: a small declarative language carried from the spec's
-//! `[[verdict]]` tables through the manifest, evaluated on cell medians and
-//! their bootstrap CIs.
+//! `[[verdict]]` tables through the manifest, evaluated on per-repetition
+//! values with the t intervals of [`crate::interval`].
 //!
 //! A rule selects the ok cells of its experiment that match `filter`, takes
-//! the median of `metric` per cell (or, with `baseline`, the ratio to the
-//! matching baseline cell's median) and checks `value compare threshold`.
+//! the geometric mean of `metric` per cell (or, with `baseline`, the ratio
+//! of geometric means to the matching baseline cell) with its 95% interval,
+//! and checks `value compare threshold`.
 //! `supported` needs every check to hold with its CI clear of the
 //! threshold; `not supported` needs a check whose CI lies entirely on the
 //! wrong side; anything else is `inconclusive`.
 
-use crate::load::Value;
-use crate::stats::{bootstrap_ratio_ci, median, Cell, FACTORS};
+use crate::load::{fmt_num, Value};
+use crate::interval::{geometric_t, ratio_welch, Interval};
+use crate::stats::{Cell, FACTORS};
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 use std::collections::BTreeMap;
@@ -179,10 +181,14 @@ pub fn combine(verdicts: &[Verdict]) -> Verdict {
 pub struct Check {
     pub cell: String,
     pub baseline_cell: Option<String>,
-    /// Median of the metric, or the ratio of medians with a baseline.
+    /// Geometric mean of the metric, or the ratio of geometric means with a
+    /// baseline.
     pub value: f64,
-    pub ci_lo: f64,
-    pub ci_hi: f64,
+    /// 95% interval; null when the method has none at this n.
+    pub ci_lo: Option<f64>,
+    pub ci_hi: Option<f64>,
+    /// How the interval was made: `n = 3 vs 3, Welch t on logs (df 3.8)`.
+    pub method: String,
     /// `value compare threshold` holds.
     pub holds: bool,
     /// The whole CI satisfies the comparison.
@@ -192,6 +198,9 @@ pub struct Check {
     /// Fewest ok repetitions behind the value (cell or baseline); with
     /// fewer than 2 there is no interval and the check cannot decide.
     pub repetitions: usize,
+    /// Neither clear nor wrong: more repetitions of `cell` (and
+    /// `baseline_cell`) could decide it.
+    pub undecided: bool,
 }
 
 /// A rule evaluated on one experiment.
@@ -201,12 +210,14 @@ pub struct RuleOutcome {
     pub text: String,
     pub formal: String,
     pub verdict: Verdict,
-    /// The worst-case check's value (median or ratio).
+    /// The worst-case check's value (geometric mean or ratio).
     pub effect: Option<f64>,
     pub effect_ci_lo: Option<f64>,
     pub effect_ci_hi: Option<f64>,
     /// The cell of the worst-case check.
     pub effect_cell: Option<String>,
+    /// The worst-case check's n and interval method (`n = 2: no interval`).
+    pub method: Option<String>,
     /// Why the verdict is inconclusive, when there is a simple reason.
     pub reason: Option<String>,
     pub checks: Vec<Check>,
@@ -303,6 +314,7 @@ fn inconclusive(experiment: &str, rule: &Rule, reason: String) -> RuleOutcome {
         effect_ci_lo: None,
         effect_ci_hi: None,
         effect_cell: None,
+        method: None,
         reason: Some(reason),
         checks: Vec::new(),
     }
@@ -326,6 +338,7 @@ pub fn evaluate_raw(experiment: &str, raw: &Json, cells: &[&Cell]) -> RuleOutcom
             effect_ci_lo: None,
             effect_ci_hi: None,
             effect_cell: None,
+            method: None,
             reason: Some(format!("malformed rule: {e}")),
             checks: Vec::new(),
         },
@@ -357,15 +370,7 @@ pub fn evaluate(experiment: &str, rule: &Rule, cells: &[&Cell]) -> RuleOutcome {
         }
         match &rule.baseline {
             None => {
-                let e = cell.estimate(&rule.metric).expect("values present");
-                checks.push(make_check(
-                    rule,
-                    &cell.cell,
-                    None,
-                    e.median,
-                    (e.ci_lo, e.ci_hi),
-                    e.n,
-                ));
+                checks.push(make_check(rule, &cell.cell, None, geometric_t(&values)));
             }
             Some(bfilter) => {
                 // Only the factors the baseline names may differ: a factor
@@ -383,24 +388,15 @@ pub fn evaluate(experiment: &str, rule: &Rule, cells: &[&Cell]) -> RuleOutcome {
                 }
                 for base in bases {
                     let bvalues = base.raw(&rule.metric);
-                    let bm = median(&bvalues);
-                    if bvalues.is_empty() || bm == 0.0 {
+                    if bvalues.is_empty() || bvalues.iter().all(|x| *x == 0.0) {
                         missing.push(format!(
                             "baseline {} has no usable `{}`",
                             base.cell, rule.metric
                         ));
                         continue;
                     }
-                    let ratio = median(&values) / bm;
-                    let (lo, hi) = bootstrap_ratio_ci(&values, &bvalues);
-                    checks.push(make_check(
-                        rule,
-                        &cell.cell,
-                        Some(&base.cell),
-                        ratio,
-                        (lo, hi),
-                        values.len().min(bvalues.len()),
-                    ));
+                    let ratio = ratio_welch(&values, &bvalues);
+                    checks.push(make_check(rule, &cell.cell, Some(&base.cell), ratio));
                 }
             }
         }
@@ -436,7 +432,16 @@ pub fn evaluate(experiment: &str, rule: &Rule, cells: &[&Cell]) -> RuleOutcome {
                 abbreviate(&thin, ", ")
             ))
         } else {
-            Some("a confidence interval overlaps the threshold".to_string())
+            let straddling: Vec<String> = checks
+                .iter()
+                .filter(|c| c.undecided)
+                .map(|c| format!("{} {}", c.cell, fmt_interval(c)))
+                .collect();
+            Some(format!(
+                "the 95% interval straddles the threshold {}: {}",
+                rule.threshold,
+                abbreviate(&straddling, "; ")
+            ))
         }
     } else {
         None
@@ -447,12 +452,13 @@ pub fn evaluate(experiment: &str, rule: &Rule, cells: &[&Cell]) -> RuleOutcome {
         formal: rule.formal(),
         verdict,
         effect: worst.map(|c| c.value),
-        effect_ci_lo: worst.map(|c| c.ci_lo),
-        effect_ci_hi: worst.map(|c| c.ci_hi),
+        effect_ci_lo: worst.and_then(|c| c.ci_lo),
+        effect_ci_hi: worst.and_then(|c| c.ci_hi),
         effect_cell: worst.map(|c| match &c.baseline_cell {
             Some(b) => format!("{} vs {}", c.cell, b),
             None => c.cell.clone(),
         }),
+        method: worst.map(|c| c.method.clone()),
         reason,
         checks,
     }
@@ -468,29 +474,33 @@ fn abbreviate<S: AsRef<str>>(items: &[S], sep: &str) -> String {
     out
 }
 
-fn make_check(
-    rule: &Rule,
-    cell: &str,
-    baseline: Option<&str>,
-    value: f64,
-    (lo, hi): (f64, f64),
-    repetitions: usize,
-) -> Check {
-    let (t, cmp) = (rule.threshold, rule.compare);
-    let decided = repetitions >= 2;
-    Check {
-        cell: cell.to_string(),
-        baseline_cell: baseline.map(str::to_string),
-        value,
-        ci_lo: lo,
-        ci_hi: hi,
-        holds: cmp.holds(value, t),
-        clear: decided && cmp.holds(lo, t) && cmp.holds(hi, t),
-        wrong: decided && !cmp.holds(lo, t) && !cmp.holds(hi, t),
-        repetitions,
+/// `[lo, hi] (n = 3 vs 3, Welch t on logs (df 3.8))`, or the method alone.
+pub fn fmt_interval(c: &Check) -> String {
+    match (c.ci_lo, c.ci_hi) {
+        (Some(lo), Some(hi)) => format!("[{}, {}] ({})", fmt_num(lo), fmt_num(hi), c.method),
+        _ => format!("({})", c.method),
     }
 }
 
+fn make_check(rule: &Rule, cell: &str, baseline: Option<&str>, interval: Interval) -> Check {
+    let (t, cmp) = (rule.threshold, rule.compare);
+    let bounds = interval.bounds();
+    let clear = bounds.is_some_and(|(lo, hi)| cmp.holds(lo, t) && cmp.holds(hi, t));
+    let wrong = bounds.is_some_and(|(lo, hi)| !cmp.holds(lo, t) && !cmp.holds(hi, t));
+    Check {
+        cell: cell.to_string(),
+        baseline_cell: baseline.map(str::to_string),
+        value: interval.estimate,
+        ci_lo: interval.lo,
+        ci_hi: interval.hi,
+        method: interval.describe(),
+        holds: cmp.holds(interval.estimate, t),
+        clear,
+        wrong,
+        repetitions: interval.n,
+        undecided: !clear && !wrong,
+    }
+}
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -566,7 +576,8 @@ mod tests {
         let out = evaluate("e", &r, &cells);
         assert_eq!(out.verdict, Verdict::Supported);
         assert_eq!(out.checks.len(), 1, "only the c=1000 cell matches");
-        assert_eq!(out.effect, Some(1000.0));
+        // The geometric mean of 1000, 1010, 990.
+        assert!((out.effect.unwrap() - 999.97).abs() < 0.01, "{:?}", out.effect);
         assert_eq!(
             r.formal(),
             "throughput_rps[concurrency>=400, model=tokio] >= 900"
@@ -576,7 +587,7 @@ mod tests {
             "filter": {"model": "tokio"}, "compare": ">=", "threshold": 900}));
         let out = evaluate("e", &r, &cells);
         assert_eq!(out.verdict, Verdict::NotSupported);
-        assert_eq!(out.effect, Some(500.0), "worst case is the minimum");
+        assert!((out.effect.unwrap() - 500.0).abs() < 0.1, "worst case is the minimum");
     }
 
     #[test]
@@ -587,7 +598,9 @@ mod tests {
             "filter": {"model": "tokio"}, "compare": ">=", "threshold": 900}));
         let out = evaluate("e", &r, &cells);
         assert_eq!(out.verdict, Verdict::Inconclusive);
-        assert!(out.reason.unwrap().contains("overlaps"));
+        let reason = out.reason.unwrap();
+        assert!(reason.contains("straddles the threshold 900"), "{reason}");
+        assert!(reason.contains("n = 3, Student t on logs (df 2)"), "{reason}");
 
         let r = rule(json!({"text": "t", "metric": "throughput_rps",
             "filter": {"model": "smol"}, "compare": ">=", "threshold": 900}));
@@ -611,7 +624,9 @@ mod tests {
         assert_eq!(out.checks[0].baseline_cell.as_deref(), Some("h1"));
         assert_eq!(out.checks[1].baseline_cell.as_deref(), Some("h2"));
         assert_eq!(out.verdict, Verdict::Supported);
-        assert!((out.effect.unwrap() - 3.05).abs() < 1e-9);
+        // The ratio of geometric means, 3050 / 1000 at the worst check.
+        assert!((out.effect.unwrap() - 3.05).abs() < 0.01, "{:?}", out.effect);
+        assert!(out.method.unwrap().starts_with("n = 3 vs 3, Welch t on logs"));
 
         // A factor the filter narrows is still compared like for like.
         let r = rule(json!({"text": "t", "metric": "throughput_rps",

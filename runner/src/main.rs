@@ -108,10 +108,10 @@ fn real_main() -> anyhow::Result<i32> {
                 cores,
                 cpu_iters_per_ms: 0.0,
             };
-            let mut total = 0.0;
+            let (mut total, mut total_max) = (0.0, 0.0);
             println!(
-                "{:<28} {:<12} {:>6} {:>6} {:>10}",
-                "experiment", "claim", "cells", "runs", "estimate"
+                "{:<28} {:<12} {:>6} {:>6} {:>10} {:>10}",
+                "experiment", "claim", "cells", "runs", "estimate", "at most"
             );
             for s in &loaded {
                 let planned = shard::select(plan::expand(s, machine), shard);
@@ -120,14 +120,25 @@ fn real_main() -> anyhow::Result<i32> {
                     .iter()
                     .map(|c| plan::estimate_s(&c.cell) * c.repetitions as f64)
                     .sum();
+                // With adaptive repetitions the experiment may take up to
+                // its budget (README: Statistics).
+                let most = if s.max_repetitions > s.repetitions {
+                    s.budget_s
+                        .unwrap_or(threadloop_runner::adaptive::DEFAULT_BUDGET_FACTOR * est)
+                        .max(est)
+                } else {
+                    est
+                };
                 total += est;
+                total_max += most;
                 println!(
-                    "{:<28} {:<12} {:>6} {:>6} {:>10}",
+                    "{:<28} {:<12} {:>6} {:>6} {:>10} {:>10}",
                     s.name,
                     s.claim,
                     planned.len(),
                     runs,
-                    fmt_secs(est)
+                    fmt_secs(est),
+                    fmt_secs(most)
                 );
                 if cells {
                     for c in &planned {
@@ -135,7 +146,11 @@ fn real_main() -> anyhow::Result<i32> {
                     }
                 }
             }
-            println!("total estimate: {} (+ ~1 s calibration)", fmt_secs(total));
+            println!(
+                "total estimate: {} (+ ~1 s calibration); at most {} if every rule asks for its whole budget of extra repetitions",
+                fmt_secs(total),
+                fmt_secs(total_max)
+            );
             Ok(0)
         }
         Command::Merge { dirs, out, force } => {

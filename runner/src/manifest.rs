@@ -53,9 +53,96 @@ pub struct Manifest {
     /// (`experiments[*].cells`); `--resume` finishes the same shard.
     #[serde(default)]
     pub shard: Option<Shard>,
-    /// `runner merge`: the run directories this run was merged from.
+    /// `runner merge`: the inputs this run was merged from, each with the
+    /// machine it ran on and the cells it measured (older manifests list
+    /// the directories only; those still read).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub merged_from: Vec<String>,
+    pub merged_from: Vec<MergeInput>,
+    /// Repetitions added beyond the plan because a rule was undecided
+    /// (`crate::adaptive`), each with the rule and interval that asked.
+    #[serde(default)]
+    pub extra_repetitions: Vec<crate::adaptive::ExtraRepetition>,
+}
+
+/// One input of `runner merge`: where a merged run's cells were measured.
+/// Cells from two inputs ran on two machines (or at two times), so the
+/// report does not take a ratio between them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(from = "MergeInputRepr")]
+pub struct MergeInput {
+    /// The input directory as given to `runner merge`.
+    pub dir: String,
+    /// The input's `--shard`, if it was one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<Shard>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_model: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cores: Option<u32>,
+    /// The input manifest's `hostname`, when it records one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hostname: Option<String>,
+    /// The cells whose records came from this input, `experiment/cell_id`.
+    #[serde(default)]
+    pub cells: Vec<String>,
+}
+
+impl MergeInput {
+    /// An entry of an older manifest: the directory only.
+    pub fn dir_only(dir: String) -> Self {
+        MergeInput {
+            dir,
+            shard: None,
+            cpu_model: None,
+            cores: None,
+            hostname: None,
+            cells: Vec::new(),
+        }
+    }
+}
+
+/// A `merged_from` entry as written: a directory (manifests from before
+/// cell origins were recorded) or a full entry.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum MergeInputRepr {
+    Dir(String),
+    Full {
+        dir: String,
+        #[serde(default)]
+        shard: Option<Shard>,
+        #[serde(default)]
+        cpu_model: Option<String>,
+        #[serde(default)]
+        cores: Option<u32>,
+        #[serde(default)]
+        hostname: Option<String>,
+        #[serde(default)]
+        cells: Vec<String>,
+    },
+}
+
+impl From<MergeInputRepr> for MergeInput {
+    fn from(r: MergeInputRepr) -> Self {
+        match r {
+            MergeInputRepr::Dir(dir) => MergeInput::dir_only(dir),
+            MergeInputRepr::Full {
+                dir,
+                shard,
+                cpu_model,
+                cores,
+                hostname,
+                cells,
+            } => MergeInput {
+                dir,
+                shard,
+                cpu_model,
+                cores,
+                hostname,
+                cells,
+            },
+        }
+    }
 }
 
 const CRATES: &[&str] = &[

@@ -40,7 +40,14 @@ pub enum SpecError {
 
 /// Keys a profile may override that live at the top level or in `[load]`;
 /// every other profile key is a matrix key.
-const TOP_KEYS: &[&str] = &["repetitions", "duration_s", "warmup_s", "description"];
+const TOP_KEYS: &[&str] = &[
+    "repetitions",
+    "max_repetitions",
+    "budget_s",
+    "duration_s",
+    "warmup_s",
+    "description",
+];
 const LOAD_KEYS: &[&str] = &[
     "mode",
     "timeout_ms",
@@ -57,6 +64,8 @@ struct RawSpec {
     title: Spanned<String>,
     description: Option<String>,
     repetitions: Option<Spanned<i64>>,
+    max_repetitions: Option<Spanned<i64>>,
+    budget_s: Option<Spanned<f64>>,
     duration_s: Option<Spanned<f64>>,
     warmup_s: Option<Spanned<f64>>,
     #[serde(default)]
@@ -206,6 +215,14 @@ pub struct ExperimentSpec {
     pub description: Option<String>,
     pub profile: Option<String>,
     pub repetitions: u32,
+    /// Adaptive repetitions: a cell an undecided rule reads may run up to
+    /// this many times (= `repetitions`: fixed, nothing is added).
+    #[serde(default)]
+    pub max_repetitions: u32,
+    /// Seconds the whole experiment may take, extra repetitions included
+    /// (None: 1.5 × its planned estimate).
+    #[serde(default)]
+    pub budget_s: Option<f64>,
     pub duration_s: f64,
     pub warmup_s: f64,
     pub load: LoadSpec,
@@ -499,6 +516,23 @@ fn build(cx: &mut Ctx, raw: RawSpec, profile: Option<String>) -> ExperimentSpec 
         cx.err(raw.title.span(), "must not be empty");
     }
     let repetitions = raw.repetitions.as_ref().map_or(3, |v| cx.int(v, 1, 100));
+    let max_repetitions = match &raw.max_repetitions {
+        None => repetitions,
+        Some(v) => {
+            let m = cx.int(v, 1, 100);
+            if m < repetitions {
+                cx.err(
+                    v.span(),
+                    format!("must be >= repetitions ({repetitions})"),
+                );
+            }
+            m.max(repetitions)
+        }
+    };
+    let budget_s = raw
+        .budget_s
+        .as_ref()
+        .map(|v| cx.float(v, 1.0, 86_400.0, true));
     let duration_s = raw
         .duration_s
         .as_ref()
@@ -709,6 +743,8 @@ fn build(cx: &mut Ctx, raw: RawSpec, profile: Option<String>) -> ExperimentSpec 
         description: raw.description,
         profile,
         repetitions,
+        max_repetitions,
+        budget_s,
         duration_s,
         warmup_s,
         load,

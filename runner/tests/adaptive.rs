@@ -1,0 +1,77 @@
+//! Adaptive repetitions: an undecided rule gets more repetitions of the
+//! cells it reads (up to `max_repetitions`, within `budget_s`); a decided
+//! one costs nothing extra; every added repetition is in the manifest.
+
+mod common;
+use common::*;
+
+fn manifest(out: &std::path::Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap()
+}
+
+fn reps_of(df: &polars::prelude::DataFrame) -> std::collections::BTreeMap<String, usize> {
+    let mut m = std::collections::BTreeMap::new();
+    for c in strings(df, "cell").into_iter().flatten() {
+        *m.entry(c).or_insert(0) += 1;
+    }
+    m
+}
+
+const BASE: &str = r#"claim = "calibration"
+title = "adaptive"
+repetitions = 3
+max_repetitions = 4
+duration_s = 0.3
+warmup_s = 0.05
+[load]
+timeout_ms = 1000
+[matrix]
+model = ["tokio"]
+concurrency = [4, 40]
+io_latency_ms = [5]
+"#;
+
+#[test]
+fn an_undecided_rule_gets_more_repetitions_of_its_cells_only() {
+    // One planned repetition gives no interval, so the rule is undecided
+    // whatever was measured: its two cells (not the third) get one more,
+    // and max_repetitions = 2 stops there.
+    let body = format!(
+        "name = \"adaptive-undecided\"\n{}\n[[verdict]]\ntext = \"needs two\"\nmetric = \"throughput_rps\"\nfilter = {{ concurrency = 40 }}\nbaseline = {{ concurrency = 4 }}\ncompare = \">=\"\nthreshold = 2.0\n",
+        BASE.replace("repetitions = 3\nmax_repetitions = 4", "repetitions = 1\nmax_repetitions = 2")
+            .replace("concurrency = [4, 40]", "concurrency = [4, 40, 400]")
+    );
+    let (out, df) = run_spec("adaptive-undecided", &body, &["--seed", "5"]);
+    let m = manifest(&out);
+    let extras = m["extra_repetitions"].as_array().unwrap();
+    let reps = reps_of(&df);
+    assert_eq!(extras.len(), 2, "{extras:?}");
+    for e in extras {
+        assert!(e["why"].as_str().unwrap().contains("needs two"), "{e}");
+        assert!(e["why"].as_str().unwrap().contains("no interval"), "{e}");
+        assert_eq!(e["repetition"], 1);
+        assert!(!e["cell"].as_str().unwrap().contains("c400"), "{e}");
+    }
+    assert_eq!(reps.values().copied().collect::<Vec<_>>().iter().sum::<usize>(), 5);
+    assert!(reps.values().all(|&n| n <= 2), "{reps:?}");
+}
+
+#[test]
+fn a_decided_rule_adds_nothing_and_fixed_specs_never_add() {
+    // 10x the clients serve far more than 2x: decided at n = 3.
+    let body = format!(
+        "name = \"adaptive-decided\"\n{BASE}\n[[verdict]]\ntext = \"clear\"\nmetric = \"throughput_rps\"\nfilter = {{ concurrency = 40 }}\nbaseline = {{ concurrency = 4 }}\ncompare = \">=\"\nthreshold = 2.0\n"
+    );
+    let (out, df) = run_spec("adaptive-decided", &body, &["--seed", "5"]);
+    assert_eq!(manifest(&out)["extra_repetitions"], serde_json::json!([]));
+    assert_eq!(df.height(), 6);
+
+    // Without max_repetitions the plan is fixed, even for an undecided rule.
+    let body = format!(
+        "name = \"adaptive-fixed\"\n{}\n[[verdict]]\ntext = \"borderline\"\nmetric = \"throughput_rps\"\nfilter = {{ concurrency = 40 }}\nbaseline = {{ concurrency = 4 }}\ncompare = \">=\"\nthreshold = 10.0\n",
+        BASE.replace("max_repetitions = 4\n", "")
+    );
+    let (out, df) = run_spec("adaptive-fixed", &body, &["--seed", "5"]);
+    assert_eq!(manifest(&out)["extra_repetitions"], serde_json::json!([]));
+    assert_eq!(df.height(), 6);
+}
