@@ -11,6 +11,7 @@
 pub mod calibrate;
 pub mod cell;
 pub mod db;
+pub mod failure;
 pub mod http;
 pub mod io;
 pub mod load;

@@ -148,7 +148,7 @@ impl Executor {
         };
         let out = out_reader.join().unwrap_or_default();
         let err = err_reader.join().unwrap_or_default();
-        let stderr_tail = tail(&String::from_utf8_lossy(&err), 600);
+        let reason = why(&String::from_utf8_lossy(&err));
         let status = status.map_err(ExecError::Failed)?;
         if !status.success() {
             use std::os::unix::process::ExitStatusExt;
@@ -158,17 +158,54 @@ impl Executor {
                 _ => "ended abnormally".into(),
             };
             return Err(ExecError::Failed(
-                format!("cell process {how}: {stderr_tail}")
+                format!("cell process {how}: {reason}")
                     .trim_end_matches(": ")
                     .to_string(),
             ));
         }
         serde_json::from_slice(&out).map_err(|e| {
             ExecError::Failed(format!(
-                "unreadable outcome from the cell process ({e}): {stderr_tail}"
+                "unreadable outcome from the cell process ({e}): {reason}"
             ))
         })
     }
+}
+
+/// What a failed child said about why, its first line naming the cause: the
+/// cell's `threadloop-cell error:` line (the cause chain), followed by its
+/// backtrace when one was asked for (`RUST_BACKTRACE`); a panic's message;
+/// else the end of its stderr.
+fn why(stderr: &str) -> String {
+    if let Some((cause, after)) = threadloop_engine::failure::extract(stderr) {
+        return match after {
+            "" => cause.to_string(),
+            after => format!("{cause}\n{}", head(after, 4000)),
+        };
+    }
+    // A panic: "thread 'main' panicked at FILE:LINE:COL:\nMESSAGE\n" (then
+    // a note or a backtrace).
+    if let Some(i) = stderr.find("panicked at ") {
+        let start = stderr[..i].rfind('\n').map_or(0, |n| n + 1);
+        let end = ["\nnote: ", "\nstack backtrace:"]
+            .iter()
+            .filter_map(|m| stderr[start..].find(m))
+            .min()
+            .map_or(stderr.len(), |n| start + n);
+        let panic = stderr[start..end].split_whitespace().collect::<Vec<_>>();
+        return head(&panic.join(" "), 600);
+    }
+    tail(stderr, 600)
+}
+
+fn head(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_string();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
 }
 
 fn tail(s: &str, max: usize) -> String {
@@ -181,4 +218,37 @@ fn tail(s: &str, max: usize) -> String {
         start += 1;
     }
     format!("…{}", &s[start..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::why;
+
+    #[test]
+    fn the_cause_comes_first_and_a_backtrace_only_when_printed() {
+        let e = "threadloop-cell error: postgres: connect to PostgreSQL at 127.0.0.1:1 (libpq): Connection refused\n";
+        assert_eq!(
+            why(e),
+            "postgres: connect to PostgreSQL at 127.0.0.1:1 (libpq): Connection refused"
+        );
+        let with_bt = format!("{e}Stack backtrace:\n   0: main\n");
+        let w = why(&with_bt);
+        assert_eq!(
+            w.lines().next(),
+            Some("postgres: connect to PostgreSQL at 127.0.0.1:1 (libpq): Connection refused")
+        );
+        assert!(w.ends_with("   0: main"), "{w}");
+    }
+
+    #[test]
+    fn a_panic_is_recorded_by_its_message() {
+        let s = "thread 'main' panicked at engine/src/run.rs:10:5:\nboom\nstack backtrace:\n   0: x\n   1: y\n";
+        assert_eq!(
+            why(s),
+            "thread 'main' panicked at engine/src/run.rs:10:5: boom"
+        );
+        let s = "thread 'main' panicked at a.rs:1:1:\nboom\nnote: run with `RUST_BACKTRACE=1`\n";
+        assert_eq!(why(s), "thread 'main' panicked at a.rs:1:1: boom");
+        assert_eq!(why("  killed  "), "killed");
+    }
 }

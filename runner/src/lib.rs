@@ -9,6 +9,7 @@ pub mod manifest;
 pub mod merge;
 pub mod plan;
 pub mod postgres;
+pub mod progress;
 pub mod run;
 pub mod shard;
 pub mod spec;

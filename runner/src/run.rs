@@ -6,14 +6,14 @@
 use crate::exec::{ExecError, Executor};
 use crate::manifest::{crate_versions, environment, Manifest, ManifestExperiment};
 use crate::plan::{self, Machine, PlannedCell, Slot};
+use crate::progress::Progress;
 use crate::spec::{self, ExperimentSpec};
 use crate::store::{CellRecord, RunDir};
-use indicatif::{ProgressBar, ProgressStyle};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// `runner run`'s options: the CLI parses straight into this.
 #[derive(clap::Args)]
@@ -32,7 +32,7 @@ pub struct RunOptions {
     /// Seed of the cell order and the arrivals (default: random, recorded).
     #[arg(long)]
     pub seed: Option<u64>,
-    /// No progress bar.
+    /// No progress bar (terminal) or progress lines (pipe, log file).
     #[arg(long)]
     pub quiet: bool,
     /// Run only shard I of N (1 <= I <= N): a deterministic 1/N of the
@@ -220,18 +220,8 @@ pub fn run(opts: RunOptions) -> anyhow::Result<RunSummary> {
         .iter()
         .map(|s| plan::estimate_s(&cells[s.cell].cell))
         .sum();
-    let bar = if opts.quiet {
-        ProgressBar::hidden()
-    } else {
-        ProgressBar::new((total_s * 1000.0) as u64)
-    };
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} [{elapsed_precise}] {wide_bar} {percent:>3}% ETA {eta} {msg}",
-        )
-        .expect("valid template"),
-    );
-    bar.enable_steady_tick(Duration::from_millis(200));
+    // A bar on a terminal, one line per execution otherwise (progress.rs).
+    let bar = Progress::new(opts.quiet, todo.len(), (total_s * 1000.0) as u64);
     let (mut executed, mut failed) = (0, 0);
     let mut interrupted = false;
     for (i, slot) in todo.iter().enumerate() {
@@ -319,6 +309,7 @@ pub fn run(opts: RunOptions) -> anyhow::Result<RunSummary> {
         dir.write_parquet(&manifest.run_id, &records)?;
         executed += 1;
         bar.inc((plan::estimate_s(&planned.cell) * 1000.0) as u64);
+        bar.finished(records.last().expect("just pushed"));
         if interrupt.load(Ordering::SeqCst) {
             interrupted = true;
             break;

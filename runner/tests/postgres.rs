@@ -284,3 +284,88 @@ io_latency_ms = [10]
         assert_eq!(status[i].as_deref(), Some(want));
     }
 }
+
+/// `--pg url` takes libpq keywords and a `postgres://` URL alike: the cells'
+/// drivers (libpq for `threads`, tokio-postgres for `tokio-current`) and the
+/// runner's admin client get their extra settings in the string's own form.
+/// Before, a URL got keywords appended and the server was asked for a
+/// database named "bench connect_timeout=10 ...".
+#[test]
+fn an_existing_server_is_reached_by_url_and_by_keywords() {
+    use threadloop_runner::postgres::{Backend, PgOptions, PgServer};
+    cell_bin();
+    let server = PgServer::start(
+        &PgOptions {
+            backend: Backend::Local,
+            url: None,
+            image: None,
+        },
+        "test-url-forms",
+    )
+    .expect("a local cluster (PostgreSQL binaries: `just setup`)");
+    let keywords = server.url.clone();
+    let kw = |k: &str| {
+        keywords
+            .split_whitespace()
+            .find_map(|p| p.strip_prefix(&format!("{k}=")))
+            .unwrap_or_else(|| panic!("{k} in {keywords}"))
+            .to_string()
+    };
+    // The password is alphanumeric: nothing to percent-encode.
+    let url = format!(
+        "postgres://{}:{}@{}:{}/{}",
+        kw("user"),
+        kw("password"),
+        kw("host"),
+        kw("port"),
+        kw("dbname")
+    );
+    let body = r#"name = "pg-forms"
+claim = "H6"
+title = "url and keyword connection strings"
+repetitions = 1
+duration_s = 0.3
+warmup_s = 0.1
+[matrix]
+model = ["tokio-current", "threads"]
+threads = [4]
+concurrency = [4]
+io = ["postgres"]
+io_latency_ms = [10]
+db_pool = [2]
+"#;
+    for (form, conninfo) in [("url", &url), ("keywords", &keywords)] {
+        let (run, df) = run_spec(
+            &format!("pg-forms-{form}"),
+            body,
+            &["--pg", "url", "--pg-url", conninfo],
+        );
+        let errors = std::fs::read_dir(run.join("cells"))
+            .unwrap()
+            .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert!(
+            strings(&df, "status")
+                .iter()
+                .all(|s| s.as_deref() == Some("ok")),
+            "{form}: {errors}"
+        );
+        assert_eq!(df.height(), 2, "{form}");
+        assert_eq!(ints(&df, "db_verified"), vec![Some(3), Some(3)], "{form}");
+        // The cells' application_name reached the server (it filters by it).
+        assert_eq!(
+            ints(&df, "db_server_connections"),
+            vec![Some(2), Some(2)],
+            "{form}"
+        );
+        // The admin client counted the server's statements in either form.
+        assert_eq!(
+            ints(&df, "db_server_statements"),
+            ints(&df, "db_queries_ok"),
+            "{form}"
+        );
+        assert_eq!(manifest(&run)["postgres"]["backend"], "url", "{form}");
+    }
+    drop(server);
+}

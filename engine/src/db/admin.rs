@@ -8,8 +8,20 @@ use super::DbError;
 pub struct Admin(Conn);
 
 impl Admin {
+    /// `url` in either form (keywords or `postgres://`); a connect gives up
+    /// after 10 s, and the server sees `application_name=threadloop-admin`
+    /// (the cells' own connections are `threadloop-cell`).
     pub fn connect(url: &str) -> Result<Admin, DbError> {
-        Conn::connect(url).map(Admin).map_err(DbError)
+        let url = super::conninfo::with_params(
+            url,
+            &[
+                ("connect_timeout", "10"),
+                ("application_name", "threadloop-admin"),
+            ],
+        );
+        Conn::connect(&url)
+            .map(Admin)
+            .map_err(|e| super::connect_error(&url, "libpq", e))
     }
 
     /// Runs one or more statements (the simple query protocol).

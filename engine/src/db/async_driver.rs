@@ -37,22 +37,23 @@ fn server_addr(config: &tokio_postgres::Config) -> Result<SocketAddr, DbError> {
     let port = config.get_ports().first().copied().unwrap_or(5432);
     (host.as_str(), port)
         .to_socket_addrs()
-        .map_err(err)?
+        .map_err(|e| DbError(format!("cannot resolve {host}: {e}")))?
         .next()
         .ok_or_else(|| DbError(format!("cannot resolve {host}")))
 }
 
 async fn connect<R: AsyncRuntime>(
     rt: &R,
-    config: &tokio_postgres::Config,
+    (conninfo, config): (&str, &tokio_postgres::Config),
     addr: SocketAddr,
     query: DbQuery,
 ) -> Result<Conn, DbError> {
-    let tcp = TokioIo::new(R::connect(addr).await.map_err(err)?);
+    let failed = |e: &dyn std::fmt::Display| super::connect_error(conninfo, "tokio-postgres", e);
+    let tcp = TokioIo::new(R::connect(addr).await.map_err(|e| failed(&e))?);
     let (client, connection) = config
         .connect_raw(tcp, tokio_postgres::NoTls)
         .await
-        .map_err(err)?;
+        .map_err(|e| failed(&e))?;
     rt.spawn(async move {
         let _ = connection.await;
     });
@@ -70,9 +71,8 @@ impl<R: AsyncRuntime> AsyncDb<R> {
         query: DbQuery,
         timeout: Duration,
     ) -> Result<Self, DbError> {
-        let config: tokio_postgres::Config = super::session_url(url, timeout.as_millis() as u64)
-            .parse()
-            .map_err(err)?;
+        let conninfo = super::session_url(url, timeout.as_millis() as u64);
+        let config: tokio_postgres::Config = conninfo.parse().map_err(err)?;
         let addr = server_addr(&config)?;
         let (idle_tx, idle_rx) = async_channel::bounded(size.max(1) as usize);
         let (done_tx, done_rx) = std::sync::mpsc::channel();
@@ -80,7 +80,7 @@ impl<R: AsyncRuntime> AsyncDb<R> {
         rt.spawn(async move {
             let mut result = Ok(());
             for _ in 0..size.max(1) {
-                match connect(rt2.as_ref(), &config, addr, query).await {
+                match connect(rt2.as_ref(), (&conninfo, &config), addr, query).await {
                     Ok(c) => drop(tx.try_send(c)),
                     Err(e) => {
                         result = Err(e);

@@ -26,7 +26,8 @@ impl BlockingDb {
         let url = super::session_url(url, timeout.as_millis() as u64);
         let conns = (0..size.max(1))
             .map(|_| {
-                let mut c = Conn::connect(&url).map_err(err)?;
+                let mut c =
+                    Conn::connect(&url).map_err(|e| super::connect_error(&url, "libpq", e))?;
                 c.prepare(STATEMENT, sql(query)).map_err(err)?;
                 Ok(c)
             })

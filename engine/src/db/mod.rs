@@ -10,6 +10,7 @@
 pub mod admin;
 pub mod async_driver;
 pub mod blocking;
+pub mod conninfo;
 mod libpq;
 mod pool_wait;
 pub mod schema;
@@ -21,8 +22,8 @@ use crate::cell::DbQuery;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-/// libpq-style connection string (`host=… port=… user=… password=… dbname=…`)
-/// the runner hands every cell process.
+/// The connection string the runner hands every cell process: libpq keywords
+/// (`host=… port=… user=… password=… dbname=…`) or a `postgres://` URL.
 pub const URL_ENV: &str = "THREADLOOP_PG_URL";
 
 /// Queries this process completed with the right answer (warm-up included):
@@ -132,13 +133,38 @@ pub fn check(q: DbQuery, p: Param, rows: usize, first: Option<&str>) -> Result<(
     }
 }
 
-/// Adds the per-connection settings to the run's connection string: a
+/// Adds the per-connection settings to the run's connection string, in its
+/// own form (keywords or URL, see [`conninfo`]): a bounded connect, a
 /// server-side statement timeout (so a query never outlives its request by
 /// much) and an application name the runner filters the server's counts by.
 pub fn session_url(base: &str, statement_timeout_ms: u64) -> String {
-    format!(
-        "{base} connect_timeout=10 application_name=threadloop-cell options='-c statement_timeout={statement_timeout_ms}'"
+    conninfo::with_params(
+        base,
+        &[
+            ("connect_timeout", "10"),
+            ("application_name", "threadloop-cell"),
+            (
+                "options",
+                &format!("-c statement_timeout={statement_timeout_ms}"),
+            ),
+        ],
     )
+}
+
+/// Why connecting failed, naming where (never the credentials): the first
+/// thing a failed cell's error says.
+pub fn connect_error(conninfo: &str, driver: &str, e: impl std::fmt::Display) -> DbError {
+    DbError(format!(
+        "connect to PostgreSQL at {} ({driver}): {}",
+        conninfo::endpoint(conninfo),
+        one_line(&e.to_string())
+    ))
+}
+
+/// libpq's messages span lines (`…failed: Connection refused\n\tIs the
+/// server running…`); an error is recorded on one.
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Connections per cell when the spec does not say (asyncpg's pool default
