@@ -2,6 +2,7 @@
 //! store (Parquet + manifest). Each stage is a module with plain data types
 //! between them; the measurement itself lives in `threadloop-engine`.
 
+pub mod adaptive;
 pub mod downstream;
 pub mod exec;
 pub mod limits;

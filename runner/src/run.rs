@@ -9,7 +9,8 @@ use crate::plan::{self, Machine, PlannedCell, Slot};
 use crate::progress::Progress;
 use crate::spec::{self, ExperimentSpec};
 use crate::store::{CellRecord, RunDir};
-use std::collections::HashSet;
+use crate::adaptive::{ExtraRepetition, Want};
+use std::collections::{HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -151,6 +152,7 @@ pub fn run(opts: RunOptions) -> anyhow::Result<RunSummary> {
                 experiments,
                 shard: opts.shard,
                 merged_from: Vec::new(),
+                extra_repetitions: Vec::new(),
             };
             dir.write_manifest(&m)?;
             (dir, m)
@@ -224,7 +226,48 @@ pub fn run(opts: RunOptions) -> anyhow::Result<RunSummary> {
     let bar = Progress::new(opts.quiet, todo.len(), (total_s * 1000.0) as u64);
     let (mut executed, mut failed) = (0, 0);
     let mut interrupted = false;
-    for (i, slot) in todo.iter().enumerate() {
+    // Planned slots first, then rounds of adaptive repetitions (extra ones
+    // a resumed run had already planned go first in its queue).
+    let mut queue: VecDeque<Slot> = todo.into();
+    for extra in &manifest.extra_repetitions {
+        let key = (extra.experiment.clone(), extra.cell.clone(), extra.repetition);
+        if let (false, Some(cell)) = (
+            done.contains(&key),
+            cells
+                .iter()
+                .position(|c| c.experiment == extra.experiment && c.id == extra.cell),
+        ) {
+            queue.push_back(Slot {
+                cell,
+                repetition: extra.repetition,
+            });
+        }
+    }
+    let mut total = queue.len();
+    let mut i = 0;
+    loop {
+        let Some(slot) = queue.pop_front() else {
+            let round = adaptive_round(&dir, &manifest, &cells, &records);
+            if round.is_empty() {
+                break;
+            }
+            for (cell, repetition, why) in round {
+                let planned = &cells[cell];
+                manifest.extra_repetitions.push(ExtraRepetition {
+                    experiment: planned.experiment.clone(),
+                    cell: planned.id.clone(),
+                    repetition,
+                    why,
+                });
+                bar.inc_length((plan::estimate_s(&planned.cell) * 1000.0) as u64);
+                queue.push_back(Slot { cell, repetition });
+                total += 1;
+            }
+            dir.write_manifest(&manifest)?;
+            continue;
+        };
+        let slot = &slot;
+        i += 1;
         let planned = &cells[slot.cell];
         bar.set_message(format!(
             "{}/{} {} r{} ({} of {})",
@@ -232,8 +275,8 @@ pub fn run(opts: RunOptions) -> anyhow::Result<RunSummary> {
             planned.id,
             planned.claim,
             slot.repetition,
-            i + 1,
-            todo.len()
+            i,
+            total
         ));
         let mut cell = planned.cell.clone();
         cell.seed = plan::slot_seed(
@@ -340,4 +383,25 @@ pub fn run(opts: RunOptions) -> anyhow::Result<RunSummary> {
         failed,
         interrupted,
     })
+}
+
+/// The next round of adaptive repetitions (see [`crate::adaptive`]); a run
+/// whose results cannot be analysed yet gets none, with a warning.
+fn adaptive_round(
+    dir: &RunDir,
+    manifest: &Manifest,
+    cells: &[PlannedCell],
+    records: &[CellRecord],
+) -> Vec<(usize, u32, String)> {
+    if records.is_empty() {
+        return Vec::new();
+    }
+    let wants: Vec<Want> = match crate::adaptive::wanted(&dir.path) {
+        Ok(w) => w,
+        Err(e) => {
+            tracing::warn!("no adaptive repetitions: {e:#}");
+            return Vec::new();
+        }
+    };
+    crate::adaptive::next_round(manifest, cells, records, &wants)
 }
