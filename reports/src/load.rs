@@ -150,9 +150,111 @@ pub struct Manifest {
     pub cells_total: Option<u64>,
     pub cells_failed: Option<u64>,
     pub experiments: Vec<ManifestExperiment>,
+    /// `runner merge`: the inputs the run was merged from, each with the
+    /// machine and the cells it measured (see [`Manifest::cell_origins`]).
+    pub merged_from: Vec<MergedInput>,
     /// Anything else the runner records (e.g. Postgres image and settings).
     #[serde(flatten)]
     pub extra: BTreeMap<String, serde_json::Value>,
+}
+
+impl Manifest {
+    /// Where each cell was measured, for a merged run that recorded it:
+    /// `experiment/cell_id` → the indices into [`Manifest::merged_from`] of
+    /// the inputs holding its records (more than one when its repetitions
+    /// came from several). Empty for any other run.
+    pub fn cell_origins(&self) -> BTreeMap<String, Vec<usize>> {
+        let mut out: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for (i, input) in self.merged_from.iter().enumerate() {
+            for cell in &input.cells {
+                let v = out.entry(cell.clone()).or_default();
+                if !v.contains(&i) {
+                    v.push(i);
+                }
+            }
+        }
+        out
+    }
+}
+
+/// One input of a merged run (`runner merge`). Older manifests list the
+/// input directories only; an entry of any other shape reads as empty.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(from = "MergedInputRepr")]
+pub struct MergedInput {
+    pub dir: String,
+    pub shard: Option<ShardOf>,
+    pub cpu_model: Option<String>,
+    pub cores: Option<u64>,
+    pub hostname: Option<String>,
+    /// The cells whose records came from this input, `experiment/cell_id`.
+    pub cells: Vec<String>,
+}
+
+/// `runner run --shard I/N`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct ShardOf {
+    pub index: u32,
+    pub count: u32,
+}
+
+impl MergedInput {
+    /// `shard 2/3 (AMD EPYC 7763, host-a)`, or the directory when the input
+    /// was not a shard.
+    pub fn label(&self) -> String {
+        let name = match self.shard {
+            Some(s) => format!("shard {}/{}", s.index, s.count),
+            None => self.dir.clone(),
+        };
+        let machine: Vec<&str> = [self.cpu_model.as_deref(), self.hostname.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect();
+        if machine.is_empty() {
+            name
+        } else {
+            format!("{name} ({})", machine.join(", "))
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum MergedInputRepr {
+    Dir(String),
+    Full(MergedInputFull),
+    Other(#[allow(dead_code)] serde::de::IgnoredAny),
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct MergedInputFull {
+    dir: String,
+    shard: Option<ShardOf>,
+    cpu_model: Option<String>,
+    cores: Option<u64>,
+    hostname: Option<String>,
+    cells: Vec<String>,
+}
+
+impl From<MergedInputRepr> for MergedInput {
+    fn from(r: MergedInputRepr) -> Self {
+        match r {
+            MergedInputRepr::Dir(dir) => MergedInput {
+                dir,
+                ..Default::default()
+            },
+            MergedInputRepr::Full(f) => MergedInput {
+                dir: f.dir,
+                shard: f.shard,
+                cpu_model: f.cpu_model,
+                cores: f.cores,
+                hostname: f.hostname,
+                cells: f.cells,
+            },
+            MergedInputRepr::Other(_) => MergedInput::default(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -392,4 +494,38 @@ pub fn newest_run(root: &Path) -> Result<PathBuf> {
     }
     best.map(|(_, p)| p)
         .ok_or_else(|| ReportError::NoRun(root.to_path_buf()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn merged_from_reads_old_and_new_entries() {
+        let m: Manifest = serde_json::from_value(json!({
+            "merged_from": [
+                "shards/old",
+                {"dir": "shards/1", "shard": {"index": 1, "count": 2},
+                 "cpu_model": "CPU A", "cores": 4, "cells": ["e/a", "e/b"]},
+                {"dir": "shards/2", "shard": {"index": 2, "count": 2},
+                 "cpu_model": "CPU B", "hostname": "h2", "cells": ["e/b", "e/c"]},
+                42
+            ]
+        }))
+        .unwrap();
+        assert_eq!(m.merged_from.len(), 4);
+        assert_eq!(m.merged_from[0].dir, "shards/old");
+        assert!(m.merged_from[0].cells.is_empty());
+        assert_eq!(m.merged_from[1].label(), "shard 1/2 (CPU A)");
+        assert_eq!(m.merged_from[2].label(), "shard 2/2 (CPU B, h2)");
+        assert_eq!(m.merged_from[0].label(), "shards/old");
+        let o = m.cell_origins();
+        assert_eq!(o["e/a"], vec![1]);
+        assert_eq!(o["e/b"], vec![1, 2]);
+        assert_eq!(o["e/c"], vec![2]);
+        // A manifest without it (every unmerged run): no origins.
+        let m: Manifest = serde_json::from_value(json!({"run_id": "r"})).unwrap();
+        assert!(m.merged_from.is_empty() && m.cell_origins().is_empty());
+    }
 }

@@ -123,6 +123,7 @@ pub fn analyse(run: Run) -> Analysis {
             .map(|raw| evaluate_raw(&e.name, raw, &own))
             .collect();
     }
+    across_machines(&mut experiments, &run.manifest);
     let mut claim_ids: Vec<(String, String)> = CLAIMS
         .iter()
         .map(|(id, s)| (id.to_string(), s.to_string()))
@@ -154,6 +155,48 @@ pub fn analyse(run: Run) -> Analysis {
         experiments,
         claims,
         failures,
+    }
+}
+
+/// A merged run's cells come from several machines (`runner merge` records
+/// which input measured each): a ratio between a cell and a baseline cell
+/// from different inputs measures the machines as much as the models, so a
+/// rule with such a check is inconclusive, whatever its interval says.
+/// `runner run --shard` keeps the cells a rule compares in one shard; this
+/// catches merges of shards that were not split that way.
+fn across_machines(experiments: &mut [Experiment], manifest: &Manifest) {
+    let origins = manifest.cell_origins();
+    if origins.is_empty() {
+        return;
+    }
+    let label = |inputs: &Vec<usize>| -> String {
+        inputs
+            .iter()
+            .map(|&i| manifest.merged_from[i].label())
+            .collect::<Vec<_>>()
+            .join(" + ")
+    };
+    for e in experiments {
+        // A class row (`<cell>~<class>`) was measured with its cell.
+        let origin = |cell: &str| {
+            let id = cell.split_once('~').map_or(cell, |(c, _)| c);
+            origins.get(&format!("{}/{id}", e.name))
+        };
+        for rule in &mut e.rules {
+            let split = rule.checks.iter().find_map(|c| {
+                let base = c.baseline_cell.as_deref()?;
+                let (a, b) = (origin(&c.cell)?, origin(base)?);
+                (a != b).then(|| (c.cell.clone(), a, base.to_string(), b))
+            });
+            if let Some((cell, a, base, b)) = split {
+                rule.verdict = Verdict::Inconclusive;
+                rule.reason = Some(format!(
+                    "compares cells measured on different machines: {cell} ({}) vs {base} ({})",
+                    label(a),
+                    label(b)
+                ));
+            }
+        }
     }
 }
 
@@ -288,4 +331,108 @@ fn link_latest(out_root: &Path, dir: &Path) -> Result<()> {
     #[cfg(unix)]
     std::os::unix::fs::symlink(&target, &latest).map_err(|e| ReportError::io(&latest, e))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixture::{write_fixture, FixtureOptions};
+    use crate::load::{load_run, MergedInput, ShardOf};
+
+    fn fixture_run(tag: &str) -> Run {
+        let dir =
+            std::env::temp_dir().join(format!("threadloop-report-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        write_fixture(&dir, &FixtureOptions::default()).unwrap();
+        let run = load_run(&dir).unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        run
+    }
+
+    fn shard(index: u32, cpu: &str, cells: Vec<String>) -> MergedInput {
+        MergedInput {
+            dir: format!("shards/{index}"),
+            shard: Some(ShardOf { index, count: 2 }),
+            cpu_model: Some(cpu.into()),
+            cells,
+            ..Default::default()
+        }
+    }
+
+    fn rule<'a>(a: &'a Analysis, experiment: &str, text: &str) -> &'a RuleOutcome {
+        a.experiments
+            .iter()
+            .find(|e| e.name == experiment)
+            .unwrap()
+            .rules
+            .iter()
+            .find(|r| r.text.starts_with(text))
+            .unwrap()
+    }
+
+    /// Every cell of the fixture, `experiment/cell`, split by `on_two`.
+    fn split(run: &Run, on_two: impl Fn(&str, &str) -> bool) -> (Vec<String>, Vec<String>) {
+        let mut keys: Vec<(String, String)> = run
+            .rows
+            .iter()
+            .map(|r| (r.text("experiment"), r.text("cell")))
+            .collect();
+        keys.sort();
+        keys.dedup();
+        let (two, one): (Vec<_>, Vec<_>) = keys.into_iter().partition(|(e, c)| on_two(e, c));
+        let key =
+            |v: Vec<(String, String)>| v.into_iter().map(|(e, c)| format!("{e}/{c}")).collect();
+        (key(one), key(two))
+    }
+
+    #[test]
+    fn a_ratio_across_machines_is_inconclusive() {
+        let plain = analyse(fixture_run("plain"));
+        let async_rule = "every async model exceeds threads";
+        let before = rule(&plain, "h1-pool", async_rule).clone();
+        assert!(before.checks.iter().any(|c| c.baseline_cell.is_some()));
+        assert!(!before
+            .reason
+            .as_deref()
+            .unwrap_or_default()
+            .contains("different machines"));
+
+        // The threads cells on another machine than tokio and smol.
+        let mut run = fixture_run("split");
+        let (one, two) = split(&run, |e, c| e == "h1-pool" && c.starts_with("threads"));
+        run.manifest.merged_from = vec![shard(1, "CPU A", one), shard(2, "CPU B", two)];
+        let a = analyse(run);
+        let r = rule(&a, "h1-pool", async_rule);
+        assert_eq!(r.verdict, Verdict::Inconclusive);
+        let reason = r.reason.as_deref().unwrap();
+        assert!(
+            reason.starts_with("compares cells measured on different machines: "),
+            "{reason}"
+        );
+        assert!(
+            reason.contains("(shard 1/2 (CPU A)) vs threads-")
+                && reason.ends_with("(shard 2/2 (CPU B))"),
+            "{reason}"
+        );
+        // The checks are kept: the numbers are still shown.
+        assert_eq!(r.checks, before.checks);
+        // A rule without a baseline, and a ratio within one machine: as before.
+        for (exp, text) in [
+            ("h1-pool", "threads throughput"),
+            ("h5-cpu", "p99 with inline"),
+        ] {
+            assert_eq!(rule(&a, exp, text), rule(&plain, exp, text), "{exp}");
+        }
+        // The claim inherits the reason.
+        let h1 = a.claims.iter().find(|c| c.id == "H1").unwrap();
+        assert_eq!(h1.verdict, Verdict::Inconclusive);
+
+        // Every cell on one machine: nothing changes.
+        let mut run = fixture_run("together");
+        let (one, two) = split(&run, |_, _| false);
+        assert!(two.is_empty());
+        run.manifest.merged_from = vec![shard(1, "CPU A", one), shard(2, "CPU A", vec![])];
+        let a = analyse(run);
+        assert_eq!(rule(&a, "h1-pool", async_rule), &before);
+    }
 }

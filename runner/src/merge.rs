@@ -8,13 +8,19 @@
 //! appear in two inputs. The records (`cells/*.json`) are copied, the Parquet
 //! files rebuilt from them, and a manifest written with the union of the
 //! planned cells, `shard` unset and `merged_from` naming the inputs.
+//!
+//! `merged_from` also says where each cell was measured: every input with
+//! its shard, CPU model, cores (and hostname, when its manifest has one) and
+//! the cells whose records it holds. The report reads it to refuse a ratio
+//! between cells measured on different machines; a merged input passes its
+//! own `merged_from` entries on, so merging merges keeps the origins.
 
-use crate::manifest::{Manifest, ManifestExperiment};
+use crate::manifest::{Manifest, ManifestExperiment, MergeInput};
 use crate::shard::Shard;
 use crate::store::{CellRecord, RunDir};
 use anyhow::{bail, Context};
 use serde::Serialize;
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 pub struct MergeOptions {
@@ -97,6 +103,43 @@ fn check_specs(a: (&Path, &Manifest), b: (&Path, &Manifest)) -> anyhow::Result<(
     Ok(())
 }
 
+/// The input manifest's `hostname`, if it records one (the runner does not
+/// yet; a manifest that does is read all the same).
+fn hostname(dir: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(dir.join("manifest.json")).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    v.get("hostname")?.as_str().map(str::to_string)
+}
+
+/// Where each cell of the merge was measured: one entry per input, or an
+/// input's own entries when it is itself a merge that recorded them.
+fn origins(
+    runs: &[(&Path, Manifest, Vec<CellRecord>)],
+    hostnames: &[Option<String>],
+) -> Vec<MergeInput> {
+    let mut out = Vec::new();
+    for ((dir, m, records), host) in runs.iter().zip(hostnames) {
+        let nested = !m.merged_from.is_empty() && m.merged_from.iter().all(|o| !o.cells.is_empty());
+        if nested {
+            out.extend(m.merged_from.iter().cloned());
+            continue;
+        }
+        let cells: BTreeSet<String> = records
+            .iter()
+            .map(|r| format!("{}/{}", r.experiment, r.cell_id))
+            .collect();
+        out.push(MergeInput {
+            dir: dir.display().to_string(),
+            shard: m.shard,
+            cpu_model: Some(m.cpu_model.clone()),
+            cores: Some(m.cores),
+            hostname: host.clone(),
+            cells: cells.into_iter().collect(),
+        });
+    }
+    out
+}
+
 pub fn merge(opts: MergeOptions) -> anyhow::Result<MergeSummary> {
     if opts.dirs.is_empty() {
         bail!("nothing to merge: name the run directories");
@@ -134,6 +177,7 @@ pub fn merge(opts: MergeOptions) -> anyhow::Result<MergeSummary> {
     }
 
     let mut runs: Vec<(&Path, Manifest, Vec<CellRecord>)> = Vec::new();
+    let mut hostnames: Vec<Option<String>> = Vec::new();
     for d in &opts.dirs {
         let dir = RunDir::open(d)?;
         let m = dir
@@ -143,6 +187,7 @@ pub fn merge(opts: MergeOptions) -> anyhow::Result<MergeSummary> {
             .records()
             .with_context(|| format!("reading {}/cells", d.display()))?;
         runs.push((d.as_path(), m, records));
+        hostnames.push(hostname(d));
     }
 
     let mut warnings = Vec::new();
@@ -222,6 +267,20 @@ pub fn merge(opts: MergeOptions) -> anyhow::Result<MergeSummary> {
         }
     }
 
+    let origins = origins(&runs, &hostnames);
+    // A cell whose repetitions were measured in two inputs.
+    let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
+    for o in &origins {
+        for c in &o.cells {
+            if let Some(other) = seen.insert(c, &o.dir) {
+                warnings.push(format!(
+                    "{c} has repetitions from both {other} and {}: its spread mixes machines",
+                    o.dir
+                ));
+            }
+        }
+    }
+
     // The union of the planned cells, experiment by experiment, in the first
     // input's experiment order.
     let mut experiments: Vec<ManifestExperiment> = first.experiments.clone();
@@ -264,7 +323,7 @@ pub fn merge(opts: MergeOptions) -> anyhow::Result<MergeSummary> {
         .flatten();
     merged.command = std::env::args().collect();
     merged.shard = None;
-    merged.merged_from = opts.dirs.iter().map(|d| d.display().to_string()).collect();
+    merged.merged_from = origins;
     merged.cells_total = experiments.iter().map(|e| e.cells.len()).sum();
     merged.experiments = experiments;
     drop(manifests);
@@ -302,4 +361,33 @@ pub fn merge(opts: MergeOptions) -> anyhow::Result<MergeSummary> {
         failed: merged.cells_failed,
         warnings,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::manifest::MergeInput;
+    use serde_json::json;
+
+    #[test]
+    fn merged_from_reads_directories_and_entries() {
+        let v = json!([
+            "shards/old",
+            {"dir": "shards/2", "shard": {"index": 2, "count": 3},
+             "cpu_model": "CPU", "cores": 4, "cells": ["e/a", "e/b"]}
+        ]);
+        let inputs: Vec<MergeInput> = serde_json::from_value(v).unwrap();
+        assert_eq!(inputs[0], MergeInput::dir_only("shards/old".into()));
+        assert_eq!(
+            inputs[1].shard.map(|s| s.to_string()).as_deref(),
+            Some("2/3")
+        );
+        assert_eq!(inputs[1].cells, ["e/a", "e/b"]);
+        assert_eq!(inputs[1].hostname, None);
+        let back = serde_json::to_value(&inputs[1]).unwrap();
+        assert!(back.get("hostname").is_none(), "unset fields are left out");
+        assert_eq!(
+            serde_json::from_value::<MergeInput>(back).unwrap(),
+            inputs[1]
+        );
+    }
 }
