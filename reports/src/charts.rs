@@ -15,6 +15,8 @@ use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
 use plotters::prelude::*;
 use std::collections::BTreeMap;
 
+pub mod headline;
+
 /// Pixel size of every chart.
 pub const SIZE: (u32, u32) = (760, 400);
 const LEGEND_W: u32 = 210;
@@ -234,6 +236,13 @@ pub struct Series {
     pub band: Vec<(f64, f64, f64)>,
     pub dashed: bool,
     pub marker: Marker,
+    /// The model the series belongs to: with a key on every series the
+    /// legend lists each model once (its colour), each variant once (its
+    /// marker) and each line style once, instead of every series.
+    pub key: Option<String>,
+    /// What tells the model's series apart (`workers=2`), marked by
+    /// `marker`; empty when nothing does.
+    pub variant: String,
 }
 
 /// A chart to draw.
@@ -245,6 +254,93 @@ pub struct ChartSpec {
     pub x_scale: Scale,
     pub y_scale: Scale,
     pub series: Vec<Series>,
+    /// Legend entries for the line styles of a compact legend: `(dashed,
+    /// meaning)`, e.g. `(true, "theory bound")`.
+    pub styles: Vec<(bool, String)>,
+}
+
+/// One line of a legend.
+struct LegendEntry {
+    color: RGBColor,
+    /// `None`: no line, only the marker.
+    dashed: Option<bool>,
+    marker: Marker,
+    label: String,
+}
+
+const LEGEND_GREY: RGBColor = RGBColor(0x55, 0x55, 0x55);
+
+/// The legend of a chart: compact (one entry per model, per variant and
+/// per line style) when every series names its model and the variants
+/// have a marker each, else one entry per series.
+fn legend(spec: &ChartSpec) -> Vec<LegendEntry> {
+    let per_series = || {
+        spec.series
+            .iter()
+            .map(|s| LegendEntry {
+                color: s.color,
+                dashed: Some(s.dashed),
+                marker: s.marker,
+                label: s.label.clone(),
+            })
+            .collect::<Vec<_>>()
+    };
+    if spec.series.iter().any(|s| s.key.is_none()) {
+        return per_series();
+    }
+    let mut out: Vec<LegendEntry> = Vec::new();
+    for s in &spec.series {
+        let key = s.key.as_deref().unwrap_or_default();
+        if !out.iter().any(|e| e.label == key) {
+            out.push(LegendEntry {
+                color: s.color,
+                dashed: Some(false),
+                marker: Marker::None,
+                label: key.to_string(),
+            });
+        }
+    }
+    let mut variants: Vec<(&str, Marker)> = Vec::new();
+    for s in spec.series.iter().filter(|s| !s.dashed) {
+        if !variants.iter().any(|(v, _)| *v == s.variant) {
+            variants.push((&s.variant, s.marker));
+        }
+    }
+    if variants.len() > 1 {
+        // One marker per variant, or the compact legend would be ambiguous.
+        if variants.len() > MARKERS.len()
+            || variants
+                .iter()
+                .enumerate()
+                .any(|(i, a)| variants[..i].iter().any(|b| b.1 == a.1))
+        {
+            return per_series();
+        }
+        // Plain circles (a model's only series) need no entry.
+        for (v, m) in variants.into_iter().filter(|(v, _)| !v.is_empty()) {
+            out.push(LegendEntry {
+                color: LEGEND_GREY,
+                dashed: None,
+                marker: m,
+                label: v.to_string(),
+            });
+        }
+    }
+    for (dashed, meaning) in &spec.styles {
+        if spec.series.iter().any(|s| s.dashed == *dashed) {
+            out.push(LegendEntry {
+                color: LEGEND_GREY,
+                dashed: Some(*dashed),
+                marker: Marker::None,
+                label: meaning.clone(),
+            });
+        }
+    }
+    if out.len() < spec.series.len() {
+        out
+    } else {
+        per_series()
+    }
 }
 
 fn chart_err<E: std::fmt::Display>(e: E) -> ReportError {
@@ -360,10 +456,10 @@ pub fn render(spec: &ChartSpec) -> Result<String> {
 
         // Legend, right of the plot.
         let font = ("sans-serif", 12).into_font();
-        for (i, s) in spec.series.iter().enumerate() {
+        for (i, s) in legend(spec).iter().enumerate() {
             let y = 40 + 20 * i as i32;
             let x = 8;
-            if s.dashed {
+            if s.dashed == Some(true) {
                 for (a, b) in [(0, 6), (10, 16), (20, 26)] {
                     legend_area
                         .draw(&PathElement::new(
@@ -372,7 +468,7 @@ pub fn render(spec: &ChartSpec) -> Result<String> {
                         ))
                         .map_err(chart_err)?;
                 }
-            } else {
+            } else if s.dashed == Some(false) {
                 legend_area
                     .draw(&PathElement::new(
                         vec![(x, y), (x + 26, y)],
@@ -508,6 +604,8 @@ fn label_factors(cells: &[&Cell], skip: &[&str]) -> Vec<&'static str> {
 struct Group<'a> {
     label: String,
     model: String,
+    /// The label without the model (`workers=2`).
+    variant: String,
     marker: Marker,
     cells: Vec<&'a Cell>,
 }
@@ -528,19 +626,23 @@ fn groups<'a>(cells: &[&'a Cell], x: &str, skip: &[&str]) -> Vec<Group<'a>> {
             .filter(|o| o.model == c.model)
             .collect();
         let vary = label_factors(&same_model, &skip_all);
-        let label = std::iter::once(c.model.clone())
-            .chain(
-                vary.iter()
-                    .filter(|f| !c.factor(f).is_null())
-                    .map(|f| format!("{}={}", f, c.factor(f).display())),
-            )
+        let variant = vary
+            .iter()
+            .filter(|f| !c.factor(f).is_null())
+            .map(|f| format!("{}={}", f, c.factor(f).display()))
             .collect::<Vec<_>>()
             .join(" ");
+        let label = if variant.is_empty() {
+            c.model.clone()
+        } else {
+            format!("{} {variant}", c.model)
+        };
         match out.iter_mut().find(|g| g.label == label) {
             Some(g) => g.cells.push(c),
             None => out.push(Group {
                 label,
                 model: c.model.clone(),
+                variant,
                 marker: Marker::Circle,
                 cells: vec![c],
             }),
@@ -553,11 +655,22 @@ fn groups<'a>(cells: &[&'a Cell], x: &str, skip: &[&str]) -> Vec<Group<'a>> {
             .unwrap_or(MODELS.len())
     };
     out.sort_by(|a, b| (order(&a.model), &a.label).cmp(&(order(&b.model), &b.label)));
-    let mut per_model: BTreeMap<String, usize> = BTreeMap::new();
+    // One marker per variant across the chart (`workers=2` is a triangle
+    // for every model), so the legend names each variant once.
+    // A model with a single series (no variant) keeps the circle.
+    let mut variants: Vec<String> = Vec::new();
+    if out.iter().any(|g| g.variant.is_empty()) {
+        variants.push(String::new());
+    }
     for g in &mut out {
-        let n = per_model.entry(g.model.clone()).or_default();
-        g.marker = MARKERS[*n % MARKERS.len()];
-        *n += 1;
+        let n = match variants.iter().position(|v| *v == g.variant) {
+            Some(n) => n,
+            None => {
+                variants.push(g.variant.clone());
+                variants.len() - 1
+            }
+        };
+        g.marker = MARKERS[n % MARKERS.len()];
         g.cells.sort_by(|a, b| {
             a.factor_num(x)
                 .unwrap_or(f64::NAN)
@@ -583,9 +696,9 @@ fn metric_series(
         let (Some(xv), Some(e)) = (c.factor_num(x), c.estimate(metric)) else {
             continue;
         };
-        points.push((xv, e.median * scale));
-        if band {
-            bands.push((xv, e.ci_lo * scale, e.ci_hi * scale));
+        points.push((xv, e.mean * scale));
+        if let (true, Some(lo), Some(hi)) = (band, e.ci_lo, e.ci_hi) {
+            bands.push((xv, lo * scale, hi * scale));
         }
     }
     Series {
@@ -595,6 +708,8 @@ fn metric_series(
         band: bands,
         dashed,
         marker: if dashed { Marker::None } else { g.marker },
+        key: Some(g.model.clone()),
+        variant: g.variant.clone(),
     }
 }
 
@@ -704,6 +819,7 @@ pub fn experiment_charts(analysis: &Analysis, exp: &Experiment) -> Result<Vec<Ch
                 x_scale,
                 y_scale,
                 series,
+                styles: vec![(false, "measured".into()), (true, "theory bound".into())],
             },
         )?);
         // Latency p50 / p99.
@@ -738,6 +854,7 @@ pub fn experiment_charts(analysis: &Analysis, exp: &Experiment) -> Result<Vec<Ch
                 x_scale,
                 y_scale: Scale::Log10,
                 series,
+                styles: vec![(false, "p99".into()), (true, "p50".into())],
             },
         )?);
     }
@@ -813,6 +930,8 @@ pub fn experiment_charts(analysis: &Analysis, exp: &Experiment) -> Result<Vec<Ch
             band: Vec::new(),
             dashed: false,
             marker: Marker::None,
+            key: None,
+            variant: String::new(),
         });
     }
     if !series.is_empty() {
@@ -826,6 +945,7 @@ pub fn experiment_charts(analysis: &Analysis, exp: &Experiment) -> Result<Vec<Ch
                 x_scale: Scale::Nines,
                 y_scale: Scale::Log10,
                 series,
+                styles: Vec::new(),
             },
         )?);
     }
@@ -881,6 +1001,7 @@ pub fn experiment_charts(analysis: &Analysis, exp: &Experiment) -> Result<Vec<Ch
                 x_scale: lag_x_scale,
                 y_scale,
                 series,
+                styles: Vec::new(),
             },
         )?);
     }
@@ -941,6 +1062,7 @@ pub fn experiment_charts(analysis: &Analysis, exp: &Experiment) -> Result<Vec<Ch
                     x_scale: cx,
                     y_scale,
                     series,
+                    styles: Vec::new(),
                 },
             )?);
         }
@@ -991,6 +1113,8 @@ mod tests {
             band: Vec::new(),
             dashed: false,
             marker: Marker::None,
+            key: None,
+            variant: String::new(),
         };
         assert_eq!(
             auto_scale(&[series(&[400.0, 400.0]), series(&[2_000.0, 200_000.0])]),
@@ -1017,11 +1141,65 @@ mod tests {
                 ],
                 dashed: false,
                 marker: Marker::Circle,
+                key: None,
+                variant: String::new(),
             }],
+            styles: Vec::new(),
         })
         .unwrap();
         assert!(svg.starts_with("<svg"));
         assert!(svg.contains("throughput (req/s)"));
         assert!(svg.contains("t &lt;x&gt;"), "plotters escapes text");
+    }
+
+    #[test]
+    fn compact_legend_names_each_model_variant_and_style_once() {
+        let line = |model: &str, variant: &str, marker: Marker, dashed: bool| Series {
+            label: format!("{model} {variant}"),
+            color: model_color(model),
+            points: vec![(1.0, 1.0), (2.0, 2.0)],
+            band: Vec::new(),
+            dashed,
+            marker: if dashed { Marker::None } else { marker },
+            key: Some(model.into()),
+            variant: variant.into(),
+        };
+        let mut series = Vec::new();
+        for model in ["tokio", "smol"] {
+            for (variant, marker) in [
+                ("workers=1", Marker::Circle),
+                ("workers=2", Marker::Triangle),
+            ] {
+                series.push(line(model, variant, marker, false));
+                series.push(line(model, variant, marker, true));
+            }
+        }
+        let spec = ChartSpec {
+            title: "t".into(),
+            x_label: "x".into(),
+            y_label: "y".into(),
+            x_scale: Scale::Linear,
+            y_scale: Scale::Linear,
+            series,
+            styles: vec![(false, "measured".into()), (true, "theory bound".into())],
+        };
+        let labels: Vec<String> = legend(&spec).into_iter().map(|e| e.label).collect();
+        assert_eq!(
+            labels,
+            [
+                "tokio",
+                "smol",
+                "workers=1",
+                "workers=2",
+                "measured",
+                "theory bound"
+            ]
+        );
+        // A marker shared by two variants would be ambiguous: every series.
+        let mut spec = spec;
+        for s in &mut spec.series {
+            s.marker = Marker::Circle;
+        }
+        assert_eq!(legend(&spec).len(), 8);
     }
 }

@@ -2,12 +2,13 @@
 //! registered in one `add_raw_templates` call (so `extends` resolves in any
 //! order). Autoescape is on for `.html`; only generated SVG is `| safe`.
 
+use crate::charts::headline::{check_tokens, fmt_value, headline, render_headline, CheckState};
 use crate::charts::{experiment_charts, model_hex, ChartOut, MODELS};
 use crate::error::Result;
 use crate::load::fmt_num;
-use crate::report::{Analysis, Experiment};
+use crate::report::{slug, Analysis, Experiment};
 use crate::stats::{Cell, Estimate, Failure, FACTORS};
-use crate::verdict::RuleOutcome;
+use crate::verdict::{Rule, RuleOutcome};
 use serde::Serialize;
 use tera::{Context, Tera};
 
@@ -25,16 +26,20 @@ pub fn templates() -> Result<Tera> {
     Ok(tera)
 }
 
-/// `1234 [1200, 1250]`.
+/// The mean with its 95% t interval and n, `1234 [1200, 1250] n=3`; one
+/// repetition prints the value and `n=1`, never an interval.
 pub fn fmt_estimate(e: Option<&Estimate>, scale: f64) -> String {
     match e {
-        Some(e) if e.n > 1 => format!(
-            "{} [{}, {}]",
-            fmt_num(e.median * scale),
-            fmt_num(e.ci_lo * scale),
-            fmt_num(e.ci_hi * scale)
-        ),
-        Some(e) => fmt_num(e.median * scale),
+        Some(e) => match (e.ci_lo, e.ci_hi) {
+            (Some(lo), Some(hi)) => format!(
+                "{} [{}, {}] n={}",
+                fmt_num(e.mean * scale),
+                fmt_num(lo * scale),
+                fmt_num(hi * scale),
+                e.n
+            ),
+            _ => format!("{} n={}", fmt_num(e.mean * scale), e.n),
+        },
         None => "–".into(),
     }
 }
@@ -45,7 +50,9 @@ pub fn fmt_pct(x: Option<f64>) -> String {
         .unwrap_or_else(|| "–".into())
 }
 
-/// Effect of a rule: `3.05 [2.90, 3.20]` (a ratio is marked `×`).
+/// Effect of a rule with its interval and how it was made:
+/// `3.05× [2.90, 3.20] (n = 3 vs 3, Welch t on logs (df 3.8))`, or
+/// `9.99× (n = 2 vs 1: no interval)` (a ratio is marked `×`).
 pub fn fmt_effect(r: Option<&RuleOutcome>) -> String {
     let Some(r) = r else { return "–".into() };
     let Some(v) = r.effect else {
@@ -53,11 +60,17 @@ pub fn fmt_effect(r: Option<&RuleOutcome>) -> String {
     };
     let ratio = r.checks.iter().any(|c| c.baseline_cell.is_some());
     let x = if ratio { "×" } else { "" };
+    let method = r.method.as_deref().unwrap_or("no interval");
     match (r.effect_ci_lo, r.effect_ci_hi) {
-        (Some(lo), Some(hi)) if lo != hi => {
-            format!("{}{x} [{}, {}]", fmt_num(v), fmt_num(lo), fmt_num(hi))
+        (Some(lo), Some(hi)) => {
+            format!(
+                "{}{x} [{}, {}] ({method})",
+                fmt_num(v),
+                fmt_num(lo),
+                fmt_num(hi)
+            )
         }
-        _ => format!("{}{x}", fmt_num(v)),
+        _ => format!("{}{x} ({method})", fmt_num(v)),
     }
 }
 
@@ -98,8 +111,29 @@ struct RuleView {
     verdict: &'static str,
     slug: &'static str,
     effect: String,
+    /// The worst check's short label (`tokio ÷ threads`), its full cell
+    /// ids in `effect_cell_id`.
     effect_cell: Option<String>,
+    effect_cell_id: Option<String>,
     reason: Option<String>,
+    /// The headline chart: the checks against the threshold.
+    chart: Option<ChartOut>,
+    checks: Vec<CheckRow>,
+}
+
+/// One check of a rule under its headline chart.
+#[derive(Serialize)]
+struct CheckRow {
+    /// Short label (the factors that tell the cell apart), full ids in
+    /// `cell`.
+    label: String,
+    cell: String,
+    value: String,
+    /// `[lo, hi]`, or `no interval`.
+    interval: String,
+    method: String,
+    state: &'static str,
+    state_slug: &'static str,
 }
 
 #[derive(Serialize)]
@@ -221,15 +255,85 @@ fn cell_row(cell: &Cell, factors: &[&str]) -> CellRow {
     }
 }
 
-fn rule_view(r: &RuleOutcome) -> RuleView {
+/// The spec rules of an experiment, parsed from the manifest, in the order
+/// [`crate::report::analyse`] evaluated them; a rule that does not parse,
+/// or an experiment missing from the manifest, gives `None`.
+fn spec_rules(analysis: &Analysis, e: &Experiment) -> Vec<Option<Rule>> {
+    let raw = analysis
+        .manifest()
+        .experiments
+        .iter()
+        .find(|m| m.name == e.name)
+        .map(|m| m.verdict.as_slice())
+        .unwrap_or_default();
+    e.rules
+        .iter()
+        .enumerate()
+        .map(|(i, outcome)| {
+            let rule: Rule = serde_json::from_value(raw.get(i)?.clone()).ok()?;
+            (rule.formal() == outcome.formal).then_some(rule)
+        })
+        .collect()
+}
+
+fn rule_view(r: &RuleOutcome, spec: Option<&Rule>, cells: &[&Cell], chart_id: String) -> RuleView {
+    let head = headline(r, spec, cells);
+    let ratio = head.as_ref().is_some_and(|h| h.ratio);
+    let labels = check_tokens(&r.checks, cells);
+    let checks: Vec<CheckRow> = r
+        .checks
+        .iter()
+        .zip(labels)
+        .map(|(c, (lhs, rhs))| {
+            let mut label = lhs.join(" ");
+            if let Some(rhs) = rhs {
+                label = format!("{label} ÷ {}", rhs.join(" "));
+            }
+            let state = CheckState::of(c);
+            CheckRow {
+                label,
+                cell: match &c.baseline_cell {
+                    Some(b) => format!("{} ÷ {}", c.cell, b),
+                    None => c.cell.clone(),
+                },
+                value: fmt_value(c.value, ratio),
+                interval: match (c.ci_lo, c.ci_hi) {
+                    (Some(lo), Some(hi)) => format!("[{}, {}]", fmt_num(lo), fmt_num(hi)),
+                    _ => "no interval".into(),
+                },
+                method: c.method.clone(),
+                state: state.describe(),
+                state_slug: state.slug(),
+            }
+        })
+        .collect();
     RuleView {
         text: r.text.clone(),
         formal: r.formal.clone(),
         verdict: r.verdict.as_str(),
         slug: r.verdict.slug(),
         effect: fmt_effect(Some(r)),
-        effect_cell: r.effect_cell.clone(),
+        effect_cell: r.effect_cell.as_ref().map(|id| {
+            r.checks
+                .iter()
+                .zip(&checks)
+                .find(|(c, _)| {
+                    *id == c.cell
+                        || c.baseline_cell
+                            .as_ref()
+                            .is_some_and(|b| *id == format!("{} vs {b}", c.cell))
+                })
+                .map(|(_, row)| row.label.clone())
+                .unwrap_or_else(|| id.clone())
+        }),
+        effect_cell_id: r.effect_cell.clone(),
         reason: r.reason.clone(),
+        chart: head.map(|h| ChartOut {
+            id: chart_id,
+            title: h.title.clone(),
+            svg: render_headline(&h),
+        }),
+        checks,
     }
 }
 
@@ -269,7 +373,16 @@ fn experiment_view(analysis: &Analysis, e: &Experiment) -> Result<ExperimentView
         description: e.description.clone(),
         file: e.file.clone(),
         cell_count: cells.len(),
-        rules: e.rules.iter().map(rule_view).collect(),
+        rules: e
+            .rules
+            .iter()
+            .zip(spec_rules(analysis, e))
+            .enumerate()
+            .map(|(i, (r, spec))| {
+                let id = format!("{}-rule-{}", slug(&e.name), i + 1);
+                rule_view(r, spec.as_ref(), &cells, id)
+            })
+            .collect(),
         charts: experiment_charts(analysis, e)?,
         factor_headers: factors.iter().map(|f| f.to_string()).collect(),
         rows: cells.iter().map(|c| cell_row(c, &factors)).collect(),

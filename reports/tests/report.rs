@@ -121,16 +121,60 @@ fn fixture_report_snapshots_and_escaping() {
             "external reference {needle}"
         );
     }
-    // Every chart has a non-zero size.
+    // Every chart has a non-zero size: the generic ones 760 × 400, a
+    // rule's headline chart its own.
     let svgs: Vec<&str> = html.split("<svg").skip(1).collect();
     assert!(svgs.len() >= 5, "{} charts", svgs.len());
     for s in &svgs {
         let head = &s[..s.find('>').unwrap()];
-        assert!(
-            head.contains("width=\"760\"") && head.contains("height=\"400\""),
-            "{head}"
-        );
+        let size = |attr: &str| -> f64 {
+            head.split(&format!(" {attr}=\""))
+                .nth(1)
+                .and_then(|v| v.split('"').next())
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0.0)
+        };
+        if head.contains("class=\"headline\"") {
+            assert!(size("width") >= 560.0 && size("height") > 200.0, "{head}");
+        } else {
+            assert!(size("width") == 760.0 && size("height") == 400.0, "{head}");
+        }
     }
+    // Each rule with checks opens its section with a headline chart: the
+    // threshold, one error bar per check with an interval.
+    for e in &analysis.experiments {
+        for (k, r) in e.rules.iter().enumerate() {
+            let id = format!("id=\"{}-rule-{}\"", report::slug(&e.name), k + 1);
+            if r.checks.is_empty() {
+                assert!(!html.contains(&id), "{id}: no checks, no chart");
+                continue;
+            }
+            let start = html.find(&id).unwrap_or_else(|| panic!("no {id}"));
+            let figure = &html[start..start + html[start..].find("</figure>").unwrap()];
+            assert_eq!(figure.matches("class=\"threshold\"").count(), 1, "{id}");
+            let with_ci = r.checks.iter().filter(|c| c.ci_lo.is_some()).count();
+            assert_eq!(
+                figure.matches("class=\"errorbar\"").count(),
+                with_ci,
+                "{id}"
+            );
+            assert_eq!(
+                figure.matches("class=\"point\"").count(),
+                r.checks.len(),
+                "{id}"
+            );
+            // Before the section's generic charts.
+            let section = html.find(&format!("id=\"{}\"", e.anchor())).unwrap();
+            let generic = html[section..]
+                .find("<figure class=\"chart\"")
+                .map(|p| p + section);
+            assert!(generic.is_none_or(|g| g > start), "{id} comes first");
+        }
+    }
+    // The ratio's baseline is named under its check; the fixture's H1 ratio
+    // checks have 3 repetitions, so their intervals show.
+    assert!(html.contains("÷ threads</text>"));
+    assert!(html.contains("n = 3 vs 3, Welch t on logs"));
     // Wide tables scroll inside their own box, not the page.
     let tables = html.matches("<table class=\"cells wide\">").count();
     assert!(tables > 0);
@@ -230,11 +274,7 @@ fn compare_with_itself_has_no_significant_change() {
         "{stdout}\n{}",
         String::from_utf8_lossy(&o.stderr)
     );
-    assert!(
-        stdout.contains("0 with a significant regression"),
-        "{stdout}"
-    );
-    assert!(!stdout.contains('*'.to_string().as_str()) || !stdout.contains("% *"));
+    assert!(stdout.contains("0 failing"), "{stdout}");
     assert!(out.join("fixture-self/compare.html").is_file());
     assert!(out.join("fixture-self/compare.md").is_file());
 
@@ -246,7 +286,10 @@ fn compare_with_itself_has_no_significant_change() {
 }
 
 #[test]
-fn halved_throughput_fails_the_gate() {
+fn a_uniformly_slower_machine_passes_the_gate() {
+    // Every absolute throughput halved (another machine): the gate reads
+    // same-run, dimensionless quantities, so nothing regresses. The
+    // doctored sets that must fail are in tests/compare.rs.
     let root = tmp("halved");
     let base = fixture(&root, "fixture-base", 1.0);
     let new = fixture(&root, "fixture-halved", 0.5);
@@ -260,24 +303,7 @@ fn halved_throughput_fails_the_gate() {
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains("failed the 20% regression gate"),
-        "{stderr}"
-    );
-    let md = std::fs::read_to_string(out.join("fixture-halved/compare.md")).unwrap();
-    assert!(md.contains("-50.0% *"), "{md}");
-    assert!(md.contains("REGRESSION throughput"), "{md}");
-
-    // The same regression passes a gate wider than it.
-    let o = report_bin()
-        .arg("compare")
-        .arg(&base)
-        .arg(&new)
-        .args(["--fail-on-regression", "60", "--out"])
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(o.status.success());
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    assert!(out.join("fixture-halved/compare.md").is_file());
     let _ = std::fs::remove_dir_all(&root);
 }
