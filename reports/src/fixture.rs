@@ -27,6 +27,96 @@ impl Default for FixtureOptions {
     }
 }
 
+/// Changes to the fixture's measured numbers, for the regression gate's
+/// tests: another machine, repetition noise, more repetitions, a doctored
+/// model. The default changes nothing. Theory columns (`theory_*`) never
+/// change: they come from the spec, not from the machine.
+#[derive(Debug, Clone)]
+pub struct Variation {
+    /// Every throughput × this, every latency (percentiles, mean, queue
+    /// wait, loop lag) ÷ this: a uniformly faster (> 1) or slower machine.
+    /// Fidelity follows the throughput.
+    pub machine_speed: f64,
+    /// A factor per repetition round, drawn uniformly from
+    /// [1 − round_noise, 1 + round_noise] and shared by every cell of the
+    /// round (a round that ran on a busier machine): throughput × it,
+    /// latencies ÷ it.
+    pub round_noise: f64,
+    /// Independent factors per cell × repetition, uniform in
+    /// [1 − cell_noise, 1 + cell_noise], one for the throughput and one for
+    /// the latencies.
+    pub cell_noise: f64,
+    /// Seed of the noise draws.
+    pub seed: u64,
+    /// Repetitions per cell (the fixture's default is 3).
+    pub repetitions: i64,
+    /// `(model, factor)`: that model's throughput × factor.
+    pub model_throughput: Vec<(String, f64)>,
+    /// `(model, ms)`: every latency of that model (each percentile, the
+    /// mean and max, the latency spectrum) + ms.
+    pub model_latency_add_ms: Vec<(String, f64)>,
+}
+
+impl Default for Variation {
+    fn default() -> Self {
+        Variation {
+            machine_speed: 1.0,
+            round_noise: 0.0,
+            cell_noise: 0.0,
+            seed: 1,
+            repetitions: 3,
+            model_throughput: Vec::new(),
+            model_latency_add_ms: Vec::new(),
+        }
+    }
+}
+
+impl Variation {
+    /// A uniform draw in [1 − amplitude, 1 + amplitude] for `(key,
+    /// repetition, what)`, deterministic in the seed.
+    fn draw(&self, amplitude: f64, key: &str, repetition: i64, what: u64) -> f64 {
+        if amplitude == 0.0 {
+            return 1.0;
+        }
+        // FNV-1a over the key, then splitmix64.
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in key.bytes() {
+            h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
+        }
+        let mut z = h
+            ^ self.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            ^ (repetition as u64).wrapping_mul(0xBF58_476D_1CE4_E5B9)
+            ^ what.wrapping_mul(0x94D0_49BB_1331_11EB);
+        for _ in 0..2 {
+            z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^= z >> 31;
+        }
+        let u = (z >> 11) as f64 / (1u64 << 53) as f64; // [0, 1)
+        1.0 + amplitude * (2.0 * u - 1.0)
+    }
+
+    fn apply(&self, r: &mut R) {
+        let model = |v: &Vec<(String, f64)>| {
+            v.iter()
+                .filter(|(m, _)| m.as_str() == r.model)
+                .map(|p| p.1)
+                .collect::<Vec<_>>()
+        };
+        let tput: f64 = model(&self.model_throughput).iter().product();
+        let add: f64 = model(&self.model_latency_add_ms).iter().sum();
+        let round = self.draw(self.round_noise, "round", r.repetition, 0);
+        let speed = self.machine_speed * round;
+        let lat = self.draw(self.cell_noise, &r.cell, r.repetition, 2) / speed;
+        r.throughput *= tput * speed * self.draw(self.cell_noise, &r.cell, r.repetition, 1);
+        r.p50 *= lat;
+        r.p99 *= lat;
+        r.lag_p99 *= lat;
+        r.latency_add_ms = add;
+    }
+}
+
 /// Title of `h1-pool`: escaping must keep it text.
 pub const HOSTILE_TITLE: &str = "Pool saturation <script>alert(1)</script> under long I/O";
 
@@ -51,9 +141,11 @@ struct R {
     theory: f64,
     failed: bool,
     notes: &'static str,
+    /// Added to every latency column (see [`Variation`]).
+    latency_add_ms: f64,
 }
 
-fn rows(opts: &FixtureOptions) -> Vec<R> {
+fn rows(opts: &FixtureOptions, var: &Variation) -> Vec<R> {
     let mut out = Vec::new();
     for (model, threads, workers) in [
         ("threads", Some(100), None),
@@ -61,7 +153,7 @@ fn rows(opts: &FixtureOptions) -> Vec<R> {
         ("smol", None, Some(2)),
     ] {
         for c in [10i64, 100, 1000] {
-            for rep in 1..=3i64 {
+            for rep in 1..=var.repetitions {
                 let jitter = 1.0 + 0.01 * (rep - 2) as f64;
                 let cap = match model {
                     "threads" => c.min(100),
@@ -93,13 +185,14 @@ fn rows(opts: &FixtureOptions) -> Vec<R> {
                     } else {
                         ""
                     },
+                    latency_add_ms: 0.0,
                 });
             }
         }
     }
     for cpu in [5.0, 25.0] {
         for offload in ["inline", "pool"] {
-            for rep in 1..=3i64 {
+            for rep in 1..=var.repetitions {
                 let jitter = 1.0 + 0.02 * (rep - 2) as f64;
                 let inline = offload == "inline";
                 let p99 = if inline { 20.0 * cpu } else { 55.0 + cpu } * jitter;
@@ -136,11 +229,12 @@ fn rows(opts: &FixtureOptions) -> Vec<R> {
                     } else {
                         ""
                     },
+                    latency_add_ms: 0.0,
                 });
             }
         }
     }
-    for rep in 1..=3i64 {
+    for rep in 1..=var.repetitions {
         out.push(R {
             experiment: "h4-single",
             claim: "H4",
@@ -161,7 +255,11 @@ fn rows(opts: &FixtureOptions) -> Vec<R> {
             theory: 10000.0,
             failed: false,
             notes: "",
+            latency_add_ms: 0.0,
         });
+    }
+    for r in &mut out {
+        var.apply(r);
     }
     out
 }
@@ -179,8 +277,17 @@ fn string(name: &str, v: Vec<Option<String>>) -> Column {
 /// Writes `results.parquet`, `latency.parquet` and `manifest.json` into
 /// `dir` (created if needed).
 pub fn write_fixture(dir: &Path, opts: &FixtureOptions) -> anyhow::Result<()> {
+    write_fixture_varied(dir, opts, &Variation::default())
+}
+
+/// [`write_fixture`] with the measured numbers changed by `var`.
+pub fn write_fixture_varied(
+    dir: &Path,
+    opts: &FixtureOptions,
+    var: &Variation,
+) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir)?;
-    let rs = rows(opts);
+    let rs = rows(opts, var);
     let n = rs.len();
     let ok = |r: &R, v: f64| (!r.failed).then_some(v);
     let okf = |f: &dyn Fn(&R) -> f64| rs.iter().map(|r| ok(r, f(r))).collect::<Vec<_>>();
@@ -231,19 +338,31 @@ pub fn write_fixture(dir: &Path, opts: &FixtureOptions) -> anyhow::Result<()> {
         int("late", i(&|_| Some(0))),
         int("overflow", i(&|_| Some(0))),
         float("throughput_rps", okf(&|r| r.throughput)),
-        float("latency_mean_ms", okf(&|r| r.p50 * 1.02)),
-        float("latency_p50_ms", okf(&|r| r.p50)),
-        float("latency_p90_ms", okf(&|r| (r.p50 + r.p99) / 2.0)),
-        float("latency_p99_ms", okf(&|r| r.p99)),
-        float("latency_p999_ms", okf(&|r| r.p99 * 1.1)),
-        float("latency_max_ms", okf(&|r| r.p99 * 1.3)),
+        float(
+            "latency_mean_ms",
+            okf(&|r| r.p50 * 1.02 + r.latency_add_ms),
+        ),
+        float("latency_p50_ms", okf(&|r| r.p50 + r.latency_add_ms)),
+        float(
+            "latency_p90_ms",
+            okf(&|r| (r.p50 + r.p99) / 2.0 + r.latency_add_ms),
+        ),
+        float("latency_p99_ms", okf(&|r| r.p99 + r.latency_add_ms)),
+        float(
+            "latency_p999_ms",
+            okf(&|r| r.p99 * 1.1 + r.latency_add_ms),
+        ),
+        float(
+            "latency_max_ms",
+            okf(&|r| r.p99 * 1.3 + r.latency_add_ms),
+        ),
         float(
             "queue_wait_mean_ms",
-            okf(&|r| (r.p50 - r.io_latency_ms).max(0.0)),
+            okf(&|r| (r.p50 + r.latency_add_ms - r.io_latency_ms).max(0.0)),
         ),
         float(
             "queue_wait_p99_ms",
-            okf(&|r| (r.p99 - r.io_latency_ms).max(0.0)),
+            okf(&|r| (r.p99 + r.latency_add_ms - r.io_latency_ms).max(0.0)),
         ),
         float("loop_lag_p50_ms", okf(&|r| r.lag_p99 / 3.0)),
         float("loop_lag_p99_ms", okf(&|r| r.lag_p99)),
@@ -335,7 +454,7 @@ pub fn write_fixture(dir: &Path, opts: &FixtureOptions) -> anyhow::Result<()> {
             sp.2.push(r.repetition);
             sp.3.push(r.model.into());
             sp.4.push(p);
-            sp.5.push(lat);
+            sp.5.push(lat + r.latency_add_ms);
             sp.6.push(((100.0 - p) * 10.0) as i64);
         }
     }

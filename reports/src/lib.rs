@@ -3,7 +3,7 @@
 //! Markdown verdict table and a JSON summary, and compares two runs.
 //!
 //! Stages, one module each: [`load`] (polars lazy scans) → [`stats`]
-//! (median, bootstrap CI, Tukey flags, CV per cell) → [`verdict`] (the
+//! (median, mean and its t interval ([`interval`]), Tukey flags, CV per cell) → [`verdict`] (the
 //! claims' rules) → [`charts`] (plotters SVG) → [`html`] / [`summary`]
 //! (outputs); [`compare`] diffs two runs for the CI gate; [`report`] wires
 //! them together for the binary.
@@ -14,6 +14,7 @@ pub mod error;
 pub mod fixture;
 pub mod h10;
 pub mod html;
+pub mod interval;
 pub mod load;
 pub mod report;
 pub mod stats;

@@ -22,14 +22,29 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Compare two runs cell by cell (throughput and p99).
+    /// The regression gate: compare two runs cell by cell on same-run
+    /// ratios (each cell's fidelity and p50 against the other models at its
+    /// load point), which a faster or slower machine leaves unchanged.
     Compare {
+        /// The baseline run (e.g. data/baselines/smoke); record it with ≥ 2
+        /// repetitions per cell so the gate knows each ratio's spread.
         base: PathBuf,
+        /// The run to check.
         new: PathBuf,
-        /// Exit with code 1 when a significant regression exceeds PCT percent.
-        #[arg(long, value_name = "PCT")]
+        /// Exit with code 1 when a gated ratio moves the bad way by more than
+        /// PCT percent (ratios whose repetitions spread more than PCT / 2 are
+        /// reported, not gated), or a cell ok in BASE fails in NEW.
+        #[arg(long, value_name = "PCT", value_parser = parse_pct)]
         fail_on_regression: Option<f64>,
     },
+}
+
+/// A gate threshold: a finite percentage above 0.
+fn parse_pct(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(p) if p.is_finite() && p > 0.0 => Ok(p),
+        _ => Err(format!("{s:?} is not a percentage above 0")),
+    }
 }
 
 fn render(run_dir: Option<PathBuf>, out: PathBuf) -> Result<ExitCode> {
@@ -57,13 +72,18 @@ fn run_compare(base: PathBuf, new: PathBuf, pct: Option<f64>, out: PathBuf) -> R
     eprintln!("wrote {} and {}", html.display(), md.display());
     if cmp.rows.is_empty() {
         eprintln!("warning: the two runs have no cell (experiment + cell id) in common");
+    } else if cmp.gated().is_empty() {
+        eprintln!(
+            "warning: no ratio is gated (see the gate column); only cells that newly fail can \
+             fail the gate. Record the baseline with >= 2 repetitions per cell."
+        );
     }
     let failing = cmp.failing();
     if !failing.is_empty() {
         eprintln!(
             "error: {} cell(s) failed the {}% regression gate: {}",
             failing.len(),
-            pct.unwrap_or_default(),
+            cmp.thresholds.fail_pct,
             failing
                 .iter()
                 .map(|r| format!("{}/{}", r.experiment, r.cell))

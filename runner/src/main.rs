@@ -114,7 +114,7 @@ fn real_main() -> anyhow::Result<i32> {
                 "experiment", "claim", "cells", "runs", "estimate", "at most"
             );
             for s in &loaded {
-                let planned = shard::select(plan::expand(s, machine), shard);
+                let planned = shard::select_spec(s, plan::expand(s, machine), shard);
                 let runs: u32 = planned.iter().map(|c| c.repetitions).sum();
                 let est: f64 = planned
                     .iter()

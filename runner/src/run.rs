@@ -118,7 +118,7 @@ pub fn run(opts: RunOptions) -> anyhow::Result<RunSummary> {
                     description: s.description.clone(),
                     verdict: s.verdict.clone(),
                     // A shard keeps its cells only; `--resume` reads them back.
-                    cells: crate::shard::select(plan::expand(&s, machine), opts.shard),
+                    cells: crate::shard::select_spec(&s, plan::expand(&s, machine), opts.shard),
                     spec: s,
                 })
                 .collect();
