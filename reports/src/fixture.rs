@@ -338,24 +338,15 @@ pub fn write_fixture_varied(
         int("late", i(&|_| Some(0))),
         int("overflow", i(&|_| Some(0))),
         float("throughput_rps", okf(&|r| r.throughput)),
-        float(
-            "latency_mean_ms",
-            okf(&|r| r.p50 * 1.02 + r.latency_add_ms),
-        ),
+        float("latency_mean_ms", okf(&|r| r.p50 * 1.02 + r.latency_add_ms)),
         float("latency_p50_ms", okf(&|r| r.p50 + r.latency_add_ms)),
         float(
             "latency_p90_ms",
             okf(&|r| (r.p50 + r.p99) / 2.0 + r.latency_add_ms),
         ),
         float("latency_p99_ms", okf(&|r| r.p99 + r.latency_add_ms)),
-        float(
-            "latency_p999_ms",
-            okf(&|r| r.p99 * 1.1 + r.latency_add_ms),
-        ),
-        float(
-            "latency_max_ms",
-            okf(&|r| r.p99 * 1.3 + r.latency_add_ms),
-        ),
+        float("latency_p999_ms", okf(&|r| r.p99 * 1.1 + r.latency_add_ms)),
+        float("latency_max_ms", okf(&|r| r.p99 * 1.3 + r.latency_add_ms)),
         float(
             "queue_wait_mean_ms",
             okf(&|r| (r.p50 + r.latency_add_ms - r.io_latency_ms).max(0.0)),

@@ -205,19 +205,30 @@ fn unchanged_code_on_another_machine_passes() {
         md.contains("noisy: sd 0.88% (its resolution: one request, or 0.1%)"),
         "{md}"
     );
-    for c in cmp.rows.iter().flat_map(|r| r.checks()).filter(|c| c.gated()) {
+    for c in cmp
+        .rows
+        .iter()
+        .flat_map(|r| r.checks())
+        .filter(|c| c.gated())
+    {
         let p = c.change_pct.unwrap();
         assert!(p.abs() < 2.0, "{c:?}\n{md}");
     }
     // The lone cell says why it is not gated.
-    assert_eq!(row(&cmp, ALONE).throughput.not_gated, Some(NotGated::NoReference));
+    assert_eq!(
+        row(&cmp, ALONE).throughput.not_gated,
+        Some(NotGated::NoReference)
+    );
     assert!(md.contains("no other model at this load point"), "{md}");
     // A run uniformly half as fast is another machine too.
     let half = fixture(&root, "fixture-half", 0.5);
     let full = fixture(&root, "fixture-full", 1.0);
     let (o, md) = gate(&full, &half, Some(PCT), &out);
     assert!(o.status.success(), "{}\n{md}", stderr(&o));
-    assert!(md.contains("(-50.0%)"), "the absolute change is shown:\n{md}");
+    assert!(
+        md.contains("(-50.0%)"),
+        "the absolute change is shown:\n{md}"
+    );
     let _ = std::fs::remove_dir_all(&root);
 }
 
@@ -246,7 +257,10 @@ fn one_model_with_half_the_throughput_fails() {
     }
     // The other models at those load points are not blamed.
     let other = row(&cmp, OTHER);
-    assert!(other.throughput.gated() && !other.throughput.regression, "{other:?}");
+    assert!(
+        other.throughput.gated() && !other.throughput.regression,
+        "{other:?}"
+    );
     let _ = std::fs::remove_dir_all(&root);
 }
 
@@ -308,7 +322,10 @@ fn a_cell_off_its_theory_is_reported_not_gated() {
     );
     // It is not the reference of the cells at its load point either: they
     // stay steady and gated.
-    for c in ["tokio-c100-timer50ms-cpu0ms-inline", "smol-c100-timer50ms-cpu0ms-inline"] {
+    for c in [
+        "tokio-c100-timer50ms-cpu0ms-inline",
+        "smol-c100-timer50ms-cpu0ms-inline",
+    ] {
         let r = row(&cmp, c);
         assert!(r.throughput.gated() && !r.throughput.reference.contains(&cell.to_string()));
     }
@@ -362,7 +379,11 @@ fn one_repetition_on_each_side_gates_nothing_but_failures() {
     let new = varied(&root, "new-n1-halved", &var, 1);
     let (o, md) = gate(&base, &new, Some(PCT), &out);
     assert!(o.status.success(), "{}\n{md}", stderr(&o));
-    assert!(stderr(&o).contains("warning: no ratio is gated"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("warning: no ratio is gated"),
+        "{}",
+        stderr(&o)
+    );
     assert!(
         md.contains("not gated: spread unknown (1 repetition in each run)"),
         "{md}"
@@ -447,7 +468,10 @@ fn cells_in_only_one_run_are_listed_not_failed() {
     let (o, md) = gate(&base, &new, Some(PCT), &out);
     assert!(o.status.success(), "{}\n{md}", stderr(&o));
     assert!(
-        md.contains(&format!("Only in BASE (not compared): h1-pool/{}", TOKIO[0])),
+        md.contains(&format!(
+            "Only in BASE (not compared): h1-pool/{}",
+            TOKIO[0]
+        )),
         "{md}"
     );
     assert!(

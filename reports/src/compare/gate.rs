@@ -172,10 +172,7 @@ impl Noise {
             }
             let m = median(rounds)?;
             let mean = rounds.iter().sum::<f64>() / rounds.len() as f64;
-            ss += rounds
-                .iter()
-                .map(|x| ((x - mean) / m).powi(2))
-                .sum::<f64>();
+            ss += rounds.iter().map(|x| ((x - mean) / m).powi(2)).sum::<f64>();
             df += rounds.len() - 1;
         }
         if df == 0 {
@@ -693,6 +690,11 @@ fn rounds(cell: &[(i64, f64)], others: &[Vec<(i64, f64)>]) -> Vec<f64> {
         .collect()
 }
 
+/// `(repetition, value)` pairs of one cell in one run.
+type Reps = Vec<(i64, f64)>;
+/// A cell's [`Reps`] in BASE and in NEW.
+type Both = (Reps, Reps);
+
 /// Compares the cells two runs have in common; `fail_on_regression_pct`
 /// sets the thresholds (default [`DEFAULT_PCT`]) and switches failing on.
 pub fn compare(base: &Analysis, new: &Analysis, fail_on_regression_pct: Option<f64>) -> Comparison {
@@ -727,7 +729,7 @@ pub fn compare(base: &Analysis, new: &Analysis, fail_on_regression_pct: Option<f
         groups.entry(load_point(n)).or_default().push(i);
     }
     // values[q][i] = (base, new) per-repetition values of pair i.
-    let values: Vec<Vec<(Vec<(i64, f64)>, Vec<(i64, f64)>)>> = Quantity::ALL
+    let values: Vec<Vec<Both>> = Quantity::ALL
         .iter()
         .map(|q| {
             pairs
@@ -772,14 +774,11 @@ pub fn compare(base: &Analysis, new: &Analysis, fail_on_regression_pct: Option<f
                 let others: Vec<usize> = group
                     .iter()
                     .copied()
-                    .filter(|&j| {
-                        j != i && structural[qi][j].is_none()
-                    })
+                    .filter(|&j| j != i && structural[qi][j].is_none())
                     .collect();
-                let side = |pick: fn(&(Vec<(i64, f64)>, Vec<(i64, f64)>)) -> &Vec<(i64, f64)>| {
+                let side = |pick: fn(&Both) -> &Reps| {
                     let own = pick(&v[i]);
-                    let refs: Vec<Vec<(i64, f64)>> =
-                        others.iter().map(|&j| pick(&v[j]).clone()).collect();
+                    let refs: Vec<Reps> = others.iter().map(|&j| pick(&v[j]).clone()).collect();
                     let r = rounds(own, &refs);
                     (!r.is_empty()).then_some(r)
                 };
@@ -956,7 +955,15 @@ mod tests {
         );
         assert_eq!(c.not_gated, Some(NotGated::NoReference));
         assert!(!c.regression);
-        let c = Check::judge(Quantity::Throughput, Some(&STEADY), None, true, None, 0.0, &T);
+        let c = Check::judge(
+            Quantity::Throughput,
+            Some(&STEADY),
+            None,
+            true,
+            None,
+            0.0,
+            &T,
+        );
         assert_eq!(c.not_gated, Some(NotGated::NoValue { side: Side::New }));
         assert_eq!(c.change_pct, None);
         let off = NotGated::OffTheory {

@@ -30,8 +30,8 @@ pub mod gate;
 pub mod render;
 
 pub use gate::{
-    compare, load_point, sd_floor_pct, sd_upper_factor, structural, Check, CompareRow,
-    Comparison, Info, Noise, NotGated, Quantity, Ratio, Repetitions, Side, Thresholds,
-    DEFAULT_PCT, MODEL_FACTORS, Z,
+    compare, load_point, sd_floor_pct, sd_upper_factor, structural, Check, CompareRow, Comparison,
+    Info, Noise, NotGated, Quantity, Ratio, Repetitions, Side, Thresholds, DEFAULT_PCT,
+    MODEL_FACTORS, Z,
 };
 pub use render::write_comparison;

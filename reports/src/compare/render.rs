@@ -80,7 +80,14 @@ impl CompareRow {
                 short(n.error.as_deref().unwrap_or("no reason recorded"))
             ));
         } else if b.ok == 0 && n.ok > 0 {
-            parts.push(if b.skipped { "skipped in BASE" } else { "failed in BASE" }.into());
+            parts.push(
+                if b.skipped {
+                    "skipped in BASE"
+                } else {
+                    "failed in BASE"
+                }
+                .into(),
+            );
         }
         let reasons: Vec<Option<&NotGated>> =
             self.checks().iter().map(|c| c.not_gated.as_ref()).collect();
@@ -93,7 +100,11 @@ impl CompareRow {
         } else {
             for c in self.checks() {
                 if let Some(why) = &c.not_gated {
-                    parts.push(format!("{} not gated: {}", c.quantity.label(), why.describe(t)));
+                    parts.push(format!(
+                        "{} not gated: {}",
+                        c.quantity.label(),
+                        why.describe(t)
+                    ));
                 }
             }
         }
@@ -153,13 +164,14 @@ impl Comparison {
                     "queueing",
                 ),
                 (
+                    count(|w| matches!(w, NotGated::FewRequests { .. })),
+                    "few requests",
+                ),
+                (
                     count(|w| matches!(w, NotGated::SpreadUnknown)),
                     "spread unknown (1 repetition in each run)",
                 ),
-                (
-                    count(|w| matches!(w, NotGated::Noisy { .. })),
-                    "noisy",
-                ),
+                (count(|w| matches!(w, NotGated::Noisy { .. })), "noisy"),
                 (
                     count(|w| matches!(w, NotGated::NoValue { .. })),
                     "no value in a run",
