@@ -178,7 +178,11 @@ pub fn geometric_t(xs: &[f64]) -> Interval {
     }
     let logs: Vec<f64> = xs.iter().map(|x| x.ln()).collect();
     if logs.len() < MIN_N {
-        let est = if logs.is_empty() { f64::NAN } else { mean(&logs).exp() };
+        let est = if logs.is_empty() {
+            f64::NAN
+        } else {
+            mean(&logs).exp()
+        };
         return too_few(est, logs.len(), Method::TooFew);
     }
     let (m, h, df) = t_half_width(&logs);
@@ -228,8 +232,7 @@ pub fn ratio_welch(a: &[f64], b: &[f64]) -> Interval {
     // Welch–Satterthwaite; with no spread on either side the ratio is exact
     // (a thread count), and the interval is that point.
     let df = if se2 > 0.0 {
-        se2 * se2
-            / (va * va / (la.len() - 1) as f64 + vb * vb / (lb.len() - 1) as f64)
+        se2 * se2 / (va * va / (la.len() - 1) as f64 + vb * vb / (lb.len() - 1) as f64)
     } else {
         (la.len() + lb.len() - 2) as f64
     };
@@ -276,7 +279,13 @@ mod tests {
         }
     }
 
-    fn repetition(rng: &mut SplitMix64, shape: Shape, centre: f64, offset_sd: f64, noise_sd: f64) -> f64 {
+    fn repetition(
+        rng: &mut SplitMix64,
+        shape: Shape,
+        centre: f64,
+        offset_sd: f64,
+        noise_sd: f64,
+    ) -> f64 {
         let offset = offset_sd * z(rng);
         let noise = noise_sd * z(rng);
         match shape {
@@ -360,12 +369,23 @@ mod tests {
 
     /// Coverage of the Welch ratio interval for two cells: `a` over `b`,
     /// each (centre, between-process sd, window-noise sd).
-    fn welch_coverage(shape: Shape, a: (f64, f64, f64), b: (f64, f64, f64), na: usize, nb: usize, seed: u64) -> f64 {
+    fn welch_coverage(
+        shape: Shape,
+        a: (f64, f64, f64),
+        b: (f64, f64, f64),
+        na: usize,
+        nb: usize,
+        seed: u64,
+    ) -> f64 {
         let truth = true_geometric(shape, a.0, a.1, a.2) / true_geometric(shape, b.0, b.1, b.2);
         coverage_of(
             |rng| {
-                let xa: Vec<f64> = (0..na).map(|_| repetition(rng, shape, a.0, a.1, a.2)).collect();
-                let xb: Vec<f64> = (0..nb).map(|_| repetition(rng, shape, b.0, b.1, b.2)).collect();
+                let xa: Vec<f64> = (0..na)
+                    .map(|_| repetition(rng, shape, a.0, a.1, a.2))
+                    .collect();
+                let xb: Vec<f64> = (0..nb)
+                    .map(|_| repetition(rng, shape, b.0, b.1, b.2))
+                    .collect();
                 covers(&ratio_welch(&xa, &xb), truth)
             },
             seed,
@@ -381,7 +401,11 @@ mod tests {
         for shape in [Shape::LogNormal, Shape::Normal] {
             for (k, n) in [2, 3, 4, 5, 8].into_iter().enumerate() {
                 let cov = welch_coverage(shape, fast, slow, n, n, 200 + k as u64);
-                assert!((0.93..=0.97).contains(&cov), "{}: n = {n}: coverage {cov}", shape.name());
+                assert!(
+                    (0.93..=0.97).contains(&cov),
+                    "{}: n = {n}: coverage {cov}",
+                    shape.name()
+                );
             }
         }
     }
@@ -392,7 +416,10 @@ mod tests {
         // the cell: unequal n with comparable spreads.
         let (a, b) = ((2000.0, 0.06, 0.03), (1000.0, 0.05, 0.02));
         for shape in [Shape::LogNormal, Shape::Normal] {
-            for (k, (na, nb)) in [(2, 3), (3, 2), (3, 5), (5, 3), (4, 8)].into_iter().enumerate() {
+            for (k, (na, nb)) in [(2, 3), (3, 2), (3, 5), (5, 3), (4, 8)]
+                .into_iter()
+                .enumerate()
+            {
                 let cov = welch_coverage(shape, a, b, na, nb, 300 + k as u64);
                 assert!(
                     (0.93..=0.97).contains(&cov),

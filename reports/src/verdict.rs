@@ -10,8 +10,8 @@
 //! threshold; `not supported` needs a check whose CI lies entirely on the
 //! wrong side; anything else is `inconclusive`.
 
-use crate::load::{fmt_num, Value};
 use crate::interval::{geometric_t, ratio_welch, Interval};
+use crate::load::{fmt_num, Value};
 use crate::stats::{Cell, FACTORS};
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
@@ -577,7 +577,11 @@ mod tests {
         assert_eq!(out.verdict, Verdict::Supported);
         assert_eq!(out.checks.len(), 1, "only the c=1000 cell matches");
         // The geometric mean of 1000, 1010, 990.
-        assert!((out.effect.unwrap() - 999.97).abs() < 0.01, "{:?}", out.effect);
+        assert!(
+            (out.effect.unwrap() - 999.97).abs() < 0.01,
+            "{:?}",
+            out.effect
+        );
         assert_eq!(
             r.formal(),
             "throughput_rps[concurrency>=400, model=tokio] >= 900"
@@ -587,7 +591,10 @@ mod tests {
             "filter": {"model": "tokio"}, "compare": ">=", "threshold": 900}));
         let out = evaluate("e", &r, &cells);
         assert_eq!(out.verdict, Verdict::NotSupported);
-        assert!((out.effect.unwrap() - 500.0).abs() < 0.1, "worst case is the minimum");
+        assert!(
+            (out.effect.unwrap() - 500.0).abs() < 0.1,
+            "worst case is the minimum"
+        );
     }
 
     #[test]
@@ -600,7 +607,10 @@ mod tests {
         assert_eq!(out.verdict, Verdict::Inconclusive);
         let reason = out.reason.unwrap();
         assert!(reason.contains("straddles the threshold 900"), "{reason}");
-        assert!(reason.contains("n = 3, Student t on logs (df 2)"), "{reason}");
+        assert!(
+            reason.contains("n = 3, Student t on logs (df 2)"),
+            "{reason}"
+        );
 
         let r = rule(json!({"text": "t", "metric": "throughput_rps",
             "filter": {"model": "smol"}, "compare": ">=", "threshold": 900}));
@@ -625,8 +635,15 @@ mod tests {
         assert_eq!(out.checks[1].baseline_cell.as_deref(), Some("h2"));
         assert_eq!(out.verdict, Verdict::Supported);
         // The ratio of geometric means, 3050 / 1000 at the worst check.
-        assert!((out.effect.unwrap() - 3.05).abs() < 0.01, "{:?}", out.effect);
-        assert!(out.method.unwrap().starts_with("n = 3 vs 3, Welch t on logs"));
+        assert!(
+            (out.effect.unwrap() - 3.05).abs() < 0.01,
+            "{:?}",
+            out.effect
+        );
+        assert!(out
+            .method
+            .unwrap()
+            .starts_with("n = 3 vs 3, Welch t on logs"));
 
         // A factor the filter narrows is still compared like for like.
         let r = rule(json!({"text": "t", "metric": "throughput_rps",

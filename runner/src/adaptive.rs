@@ -52,7 +52,11 @@ pub fn wanted(dir: &Path) -> anyhow::Result<Vec<Want>> {
     let analysis = threadloop_reports::report::analyse(run);
     let mut out: Vec<Want> = Vec::new();
     for e in &analysis.experiments {
-        for rule in e.rules.iter().filter(|r| r.verdict == Verdict::Inconclusive) {
+        for rule in e
+            .rules
+            .iter()
+            .filter(|r| r.verdict == Verdict::Inconclusive)
+        {
             for check in rule.checks.iter().filter(|c| c.undecided) {
                 let why = format!(
                     "\"{}\" is undecided: {} {}",
@@ -61,7 +65,10 @@ pub fn wanted(dir: &Path) -> anyhow::Result<Vec<Want>> {
                     threadloop_reports::verdict::fmt_interval(check)
                 );
                 for cell in std::iter::once(&check.cell).chain(check.baseline_cell.as_ref()) {
-                    if !out.iter().any(|w| w.experiment == e.name && &w.cell == cell) {
+                    if !out
+                        .iter()
+                        .any(|w| w.experiment == e.name && &w.cell == cell)
+                    {
                         out.push(Want {
                             experiment: e.name.clone(),
                             cell: cell.clone(),
@@ -106,7 +113,9 @@ pub fn next_round(
     for r in records {
         *spent.entry(r.experiment.as_str()).or_default() += r.wall_s;
         // Repetitions are numbered from 0: the count is the highest + 1.
-        let n = reps.entry((r.experiment.as_str(), r.cell_id.as_str())).or_default();
+        let n = reps
+            .entry((r.experiment.as_str(), r.cell_id.as_str()))
+            .or_default();
         *n = (*n).max(r.repetition + 1);
     }
     let budgets: BTreeMap<&str, f64> = manifest
@@ -117,7 +126,12 @@ pub fn next_round(
     let max_reps: BTreeMap<&str, u32> = manifest
         .experiments
         .iter()
-        .map(|e| (e.name.as_str(), e.spec.max_repetitions.max(e.spec.repetitions)))
+        .map(|e| {
+            (
+                e.name.as_str(),
+                e.spec.max_repetitions.max(e.spec.repetitions),
+            )
+        })
         .collect();
     let mut round = Vec::new();
     for w in wants {
@@ -144,4 +158,3 @@ pub fn next_round(
     }
     round
 }
-

@@ -3,13 +3,13 @@
 //! saving each record as it finishes. A failed cell is recorded and the run
 //! goes on; Ctrl-C stops after saving, and `--resume` finishes the rest.
 
+use crate::adaptive::{ExtraRepetition, Want};
 use crate::exec::{ExecError, Executor};
 use crate::manifest::{crate_versions, environment, Manifest, ManifestExperiment};
 use crate::plan::{self, Machine, PlannedCell, Slot};
 use crate::progress::Progress;
 use crate::spec::{self, ExperimentSpec};
 use crate::store::{CellRecord, RunDir};
-use crate::adaptive::{ExtraRepetition, Want};
 use std::collections::{HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -230,7 +230,11 @@ pub fn run(opts: RunOptions) -> anyhow::Result<RunSummary> {
     // a resumed run had already planned go first in its queue).
     let mut queue: VecDeque<Slot> = todo.into();
     for extra in &manifest.extra_repetitions {
-        let key = (extra.experiment.clone(), extra.cell.clone(), extra.repetition);
+        let key = (
+            extra.experiment.clone(),
+            extra.cell.clone(),
+            extra.repetition,
+        );
         if let (false, Some(cell)) = (
             done.contains(&key),
             cells
@@ -271,12 +275,7 @@ pub fn run(opts: RunOptions) -> anyhow::Result<RunSummary> {
         let planned = &cells[slot.cell];
         bar.set_message(format!(
             "{}/{} {} r{} ({} of {})",
-            planned.experiment,
-            planned.id,
-            planned.claim,
-            slot.repetition,
-            i,
-            total
+            planned.experiment, planned.id, planned.claim, slot.repetition, i, total
         ));
         let mut cell = planned.cell.clone();
         cell.seed = plan::slot_seed(

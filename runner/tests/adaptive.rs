@@ -52,7 +52,14 @@ fn an_undecided_rule_gets_more_repetitions_of_its_cells_only() {
         assert_eq!(e["repetition"], 1);
         assert!(!e["cell"].as_str().unwrap().contains("c400"), "{e}");
     }
-    assert_eq!(reps.values().copied().collect::<Vec<_>>().iter().sum::<usize>(), 5);
+    assert_eq!(
+        reps.values()
+            .copied()
+            .collect::<Vec<_>>()
+            .iter()
+            .sum::<usize>(),
+        5
+    );
     assert!(reps.values().all(|&n| n <= 2), "{reps:?}");
 }
 

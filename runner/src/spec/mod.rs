@@ -521,10 +521,7 @@ fn build(cx: &mut Ctx, raw: RawSpec, profile: Option<String>) -> ExperimentSpec 
         Some(v) => {
             let m = cx.int(v, 1, 100);
             if m < repetitions {
-                cx.err(
-                    v.span(),
-                    format!("must be >= repetitions ({repetitions})"),
-                );
+                cx.err(v.span(), format!("must be >= repetitions ({repetitions})"));
             }
             m.max(repetitions)
         }
