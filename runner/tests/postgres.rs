@@ -142,6 +142,22 @@ db_pool = [4]
     }
 }
 
+/// A cell's connections are open on the container's server.
+fn cell_connected(container: &str) -> bool {
+    let out = Command::new("docker")
+        .args(["exec", container, "psql", "-U", "bench", "-tAc"])
+        .arg("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'threadloop-cell'")
+        .output();
+    out.ok()
+        .and_then(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .trim()
+                .parse::<u32>()
+                .ok()
+        })
+        .is_some_and(|n| n > 0)
+}
+
 #[test]
 fn a_killed_server_fails_its_cell_and_the_run_goes_on() {
     cell_bin();
@@ -189,7 +205,18 @@ db_pool = [4]
         }
         std::thread::sleep(Duration::from_millis(100));
     };
-    std::thread::sleep(Duration::from_millis(2500));
+    // Kill only once a cell is connected: the server's start-up (initdb and
+    // the entrypoint's restart on a fresh image) takes a machine-dependent
+    // time, and a kill during it tests start-up, not a cell.
+    let t1 = Instant::now();
+    while !cell_connected(&id.1) {
+        assert!(
+            t1.elapsed() < Duration::from_secs(120),
+            "no cell connected to the server"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(200));
     let killed = Command::new("docker")
         .args(["kill", &id.1])
         .status()
