@@ -18,7 +18,7 @@ impl Downstream {
     /// Starts `threadloop-downstream` from the directory of `cell_binary`.
     pub fn start(cell_binary: &Path) -> anyhow::Result<Self> {
         let bin = cell_binary.with_file_name("threadloop-downstream");
-        let mut child = Command::new(&bin)
+        let mut child = crate::reap::die_with_runner(&mut Command::new(&bin))
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .process_group(0)

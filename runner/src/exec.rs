@@ -93,6 +93,7 @@ impl Executor {
         if let Some(url) = &self.pg_url {
             command.env(threadloop_engine::db::URL_ENV, url);
         }
+        crate::reap::die_with_runner(&mut command);
         let mut child = command
             .args(args)
             .env("ASYNC_STD_THREAD_COUNT", threads.to_string())

@@ -11,6 +11,7 @@ pub mod merge;
 pub mod plan;
 pub mod postgres;
 pub mod progress;
+pub mod reap;
 pub mod run;
 pub mod shard;
 pub mod spec;

@@ -396,3 +396,112 @@ db_pool = [2]
     }
     drop(server);
 }
+
+/// Pids of the live processes named `name` whose parent is `parent`.
+fn children_named(parent: u32, name: &str) -> Vec<u32> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        let Some(close) = stat.rfind(')') else {
+            continue;
+        };
+        let comm = &stat[stat.find('(').unwrap() + 1..close];
+        let rest: Vec<&str> = stat[close + 2..].split_whitespace().collect();
+        if comm == name && rest[0] != "Z" && rest[1].parse::<u32>().ok() == Some(parent) {
+            out.push(pid);
+        }
+    }
+    out
+}
+
+/// A process has exited (gone, or a zombie nobody has reaped yet).
+fn exited(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| s[s.rfind(')').unwrap() + 2..].starts_with('Z'))
+        .unwrap_or(true)
+}
+
+#[test]
+fn a_hard_killed_runner_leaves_nothing_after_resume() {
+    cell_bin();
+    let body = r#"name = "pg-hard-kill"
+claim = "H6"
+title = "the runner is killed with SIGKILL mid-run"
+repetitions = 3
+duration_s = 1.0
+warmup_s = 0.1
+[load]
+timeout_ms = 1000
+[matrix]
+model = ["tokio", "threads"]
+threads = [4]
+workers = [2]
+concurrency = [4]
+io = ["postgres"]
+io_latency_ms = [20]
+db_pool = [4]
+"#;
+    let dir = tempdir("hard-kill");
+    let spec = write_spec(&dir, "pg-hard-kill", body);
+    let out = dir.join("run");
+    let mut child = Command::new(runner())
+        .args(["run", "--quiet", "--seed", "11"]) // a run id of its own (seed 7 is pg-kill's)
+        .args(container_args())
+        .arg("--out")
+        .arg(&out)
+        .arg(&spec)
+        .spawn()
+        .unwrap();
+    let t0 = Instant::now();
+    let (run_id, container) = loop {
+        assert!(t0.elapsed() < Duration::from_secs(120), "no container");
+        if let Ok(text) = std::fs::read_to_string(out.join("manifest.json")) {
+            let m: serde_json::Value = serde_json::from_str(&text).unwrap();
+            let run_id = m["run_id"].as_str().unwrap().to_string();
+            if let Some(c) = containers_of(&run_id).first() {
+                break (run_id, c.clone());
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let cells = loop {
+        assert!(t0.elapsed() < Duration::from_secs(120), "no cell connected");
+        let cells = children_named(child.id(), "threadloop-cell");
+        if !cells.is_empty() && cell_connected(&container) {
+            break cells;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    child.kill().unwrap(); // SIGKILL: no Drop, no handler runs
+    child.wait().unwrap();
+    let t1 = Instant::now();
+    while !cells.iter().all(|&p| exited(p)) {
+        assert!(
+            t1.elapsed() < Duration::from_secs(5),
+            "the cell process outlived its runner"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        !containers_of(&run_id).is_empty(),
+        "a container outlives a hard kill (what the next run must remove)"
+    );
+    let resumed = Command::new(runner())
+        .args(["run", "--quiet", "--resume"])
+        .arg(&out)
+        .args(container_args())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&resumed.stderr);
+    assert!(resumed.status.success(), "{stderr}");
+    // The resume removes the first container (or a concurrent test's runner
+    // did, which is the same code) and its own one at its end.
+    assert!(containers_of(&run_id).is_empty(), "{stderr}");
+    let df = read_parquet(&out.join("results.parquet"));
+    assert_eq!(df.height(), 6, "the resume finishes the run");
+}

@@ -81,6 +81,9 @@ fn run(
         .with_cmd(cmd)
         .with_label("threadloop", "postgres")
         .with_label("threadloop.run", run_id)
+        // Whose it is: a later run removes it if this runner dies hard.
+        .with_label(crate::reap::OWNER_LABEL, crate::reap::owner())
+        .with_label(crate::reap::HOST_LABEL, crate::reap::host())
         .with_startup_timeout(Duration::from_secs(120))
         // Loopback only: testcontainers would publish on 0.0.0.0.
         .with_host_config_modifier(|hc| {

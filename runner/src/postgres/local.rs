@@ -72,6 +72,8 @@ impl Cluster {
                 .as_nanos()
         ));
         std::fs::create_dir_all(&dir)?;
+        // Whose it is: a later run removes it if this runner dies hard.
+        std::fs::write(dir.join(crate::reap::OWNER_FILE), crate::reap::owner())?;
         let user = unprivileged();
         let as_user = |c: &mut Command| {
             if let Some((uid, gid)) = user {
@@ -117,6 +119,7 @@ impl Cluster {
         }
         server.stdout(Stdio::null()).stderr(log).process_group(0);
         as_user(&mut server);
+        crate::reap::die_with_runner(&mut server);
         let child = server.spawn()?;
         let mut cluster = Cluster {
             port,
