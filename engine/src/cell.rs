@@ -324,7 +324,8 @@ impl FromStr for Arrival {
 #[serde(tag = "mode", rename_all = "kebab-case")]
 pub enum Load {
     /// `concurrency` clients, each sending its next request when the last ends
-    /// (or `retry_after_ms` after a rejection). Latency is not CO-corrected.
+    /// (or `retry_after_ms` after a rejection or an error). Latency is not
+    /// CO-corrected.
     Closed { concurrency: u32 },
     /// Arrivals at `rate_rps`; latency counts from the intended send time
     /// (coordinated-omission corrected, as wrk2 does).

@@ -191,10 +191,14 @@ impl<'a> Generator<'a> {
             .submit(Request::new(id, class, intended, self.tx.clone()));
     }
 
-    /// A closed-loop client whose request ended sends its next one.
-    fn next_for(&mut self, client: u32, rejected: bool, now: Instant) {
+    /// A closed-loop client whose request ended sends its next one; after a
+    /// rejection or an error it waits `retry_after` first, so a dead server
+    /// (PostgreSQL killed mid-cell, a refused downstream) gets a bounded
+    /// stream of retries and the error count stays a count of attempts a
+    /// client would make, not of how fast a failure can be returned.
+    fn next_for(&mut self, client: u32, failed: bool, now: Instant) {
         if let Load::Closed { .. } = self.cell.load {
-            if rejected {
+            if failed {
                 self.retries.push_back((now + self.retry_after, client));
             } else {
                 self.send(client, now);
@@ -244,7 +248,11 @@ impl<'a> Generator<'a> {
                 class.rejected += counted as u64;
             }
         }
-        self.next_for(f.client, d.status == Status::Rejected, now);
+        self.next_for(
+            f.client,
+            matches!(d.status, Status::Rejected | Status::Error),
+            now,
+        );
     }
 
     fn expire(&mut self, now: Instant) {
