@@ -72,7 +72,7 @@ struct RawSpec {
     load: RawLoad,
     matrix: RawMatrix,
     #[serde(default)]
-    verdict: Vec<Verdict>,
+    verdict: Vec<RawVerdict>,
     #[serde(default)]
     class: Vec<RawClass>,
 }
@@ -131,6 +131,21 @@ struct RawMatrix {
     client: List<String>,
     db_query: List<String>,
     db_pool: List<i64>,
+}
+
+/// A `[[verdict]]` table as written: the fields an error points at keep
+/// their place in the file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawVerdict {
+    text: String,
+    metric: String,
+    #[serde(default)]
+    filter: BTreeMap<String, serde_json::Value>,
+    #[serde(default)]
+    baseline: Option<BTreeMap<String, serde_json::Value>>,
+    compare: Spanned<String>,
+    threshold: f64,
 }
 
 /// A rule the report evaluates to give the claim a verdict (see reports/README.md).
@@ -724,13 +739,22 @@ fn build(cx: &mut Ctx, raw: RawSpec, profile: Option<String>) -> ExperimentSpec 
                 .map(|v| cx.float(v, 0.0, 3_600_000.0, true)),
         });
     }
-    for v in &raw.verdict {
-        if !["<", "<=", ">", ">="].contains(&v.compare.as_str()) {
+    let mut verdict = Vec::new();
+    for v in raw.verdict {
+        if !["<", "<=", ">", ">="].contains(&v.compare.get_ref().as_str()) {
             cx.err(
-                raw.name.span(),
+                v.compare.span(),
                 format!("verdict `{}`: compare must be one of <, <=, >, >=", v.text),
             );
         }
+        verdict.push(Verdict {
+            text: v.text,
+            metric: v.metric,
+            filter: v.filter,
+            baseline: v.baseline,
+            compare: v.compare.into_inner(),
+            threshold: v.threshold,
+        });
     }
     ExperimentSpec {
         file: cx.file.to_string(),
@@ -746,7 +770,7 @@ fn build(cx: &mut Ctx, raw: RawSpec, profile: Option<String>) -> ExperimentSpec 
         warmup_s,
         load,
         matrix,
-        verdict: raw.verdict,
+        verdict,
         classes,
     }
 }
@@ -790,10 +814,8 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 /// above it, qualified by the table header it sits under.
 fn key_at(text: &str, offset: usize) -> String {
     let offset = offset.min(text.len());
-    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
     let line_end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
     let lines: Vec<&str> = text[..line_end].lines().collect();
-    let _ = line_start;
     for l in lines.iter().rev() {
         let t = l.trim();
         if t.starts_with('[') {
@@ -808,9 +830,13 @@ fn key_at(text: &str, offset: usize) -> String {
     qualify(text, offset, "")
 }
 
-/// Prefixes `key` with the `[table]` header in effect at `offset`.
+/// Prefixes `key` with the `[table]` header in effect at `offset` (the
+/// header on `offset`'s own line included: an error about a table points at
+/// its header).
 fn qualify(text: &str, offset: usize, key: &str) -> String {
-    let header = text[..offset.min(text.len())]
+    let offset = offset.min(text.len());
+    let line_end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
+    let header = text[..line_end]
         .lines()
         .rev()
         .map(str::trim)

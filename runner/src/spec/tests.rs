@@ -183,5 +183,8 @@ fn verdict_rules_are_read() {
         serde_json::json!(">=400")
     );
     let bad = text.replace("compare = \">=\"", "compare = \"~\"");
-    assert!(parse("x.toml", &bad, None, false).is_err());
+    let e = parse("x.toml", &bad, None, false).unwrap_err().to_string();
+    let line = bad.lines().position(|l| l.starts_with("compare")).unwrap() + 1;
+    assert!(e.contains(&format!("x.toml:{line}:")), "{e}");
+    assert!(e.contains("compare must be one of"), "{e}");
 }
