@@ -5,6 +5,11 @@ set shell := ["bash", "-euo", "pipefail", "-c"]
 
 runner := "target/release/runner"
 
+# The whole catalogue's time budget (`runner run --budget`): the planned
+# repetitions always run; adaptive ones stop where the next would end past
+# it, so `just run-all` ends within 15 minutes on 2 cores with the report.
+budget := "14m30s"
+
 # List recipes.
 default:
     @just --list
@@ -46,7 +51,7 @@ build:
 
 # Every experiment, default profile, then the report.
 run-all: setup build
-    {{runner}} run
+    {{runner}} run --budget {{budget}}
     -target/release/report
 
 # One experiment: `just run pool-saturation quick`.
@@ -63,12 +68,12 @@ report RUN="": build
     target/release/report {{RUN}}
 
 # Compare two runs; fails on a significant regression beyond PCT percent.
-compare BASE NEW PCT="25": build
+compare BASE NEW PCT="8": build
     target/release/report compare {{BASE}} {{NEW}} --fail-on-regression {{PCT}}
 
 # Show the catalogue: cells and estimated time per experiment.
 list PROFILE="": build
-    {{runner}} list {{ if PROFILE != "" { "--profile " + PROFILE } else { "" } }}
+    {{runner}} list {{ if PROFILE != "" { "--profile " + PROFILE } else { "--budget " + budget } }}
 
 # Check every spec.
 validate: build
@@ -78,6 +83,12 @@ validate: build
 test: setup
     cargo build --release --workspace
     cargo nextest run --release --workspace --no-fail-fast
+
+# The spec checker and the Parquet reader under the fuzzer (proptest), SECS
+# seconds each with fresh seeds; `just test` runs the same targets seeded.
+fuzz SECS="600": build
+    THREADLOOP_FUZZ_SECS={{SECS}} cargo nextest run --release -p threadloop-runner --test fuzz_spec --no-capture
+    THREADLOOP_FUZZ_SECS={{SECS}} cargo nextest run --release -p threadloop-reports --test fuzz_parquet --no-capture
 
 # Copy the newest run (a `just smoke`) into the committed CI baseline.
 baseline RUN="":

@@ -100,14 +100,17 @@ pub fn budget_s(manifest: &Manifest, experiment: &str) -> f64 {
 /// The next round: one more repetition of each wanted cell still under its
 /// experiment's `max_repetitions`, in the order asked, while the
 /// experiment's budget (measured wall time so far plus the estimates of
-/// what this round already took) lasts. Returns (index into `cells`,
-/// repetition number, why).
+/// what this round already took) lasts and the round fits in `run_left_s`,
+/// what is left of the run's own budget (`runner run --budget`; infinite
+/// without one). Returns (index into `cells`, repetition number, why).
 pub fn next_round(
     manifest: &Manifest,
     cells: &[PlannedCell],
     records: &[CellRecord],
     wants: &[Want],
+    run_left_s: f64,
 ) -> Vec<(usize, u32, String)> {
+    let mut run_left_s = run_left_s;
     let mut spent: HashMap<&str, f64> = HashMap::new();
     let mut reps: HashMap<(&str, &str), u32> = HashMap::new();
     for r in records {
@@ -150,10 +153,13 @@ pub fn next_round(
         }
         let cost = estimate_s(&cells[i].cell);
         let used = spent.entry(w.experiment.as_str()).or_default();
-        if *used + cost > budgets.get(w.experiment.as_str()).copied().unwrap_or(0.0) {
+        if *used + cost > budgets.get(w.experiment.as_str()).copied().unwrap_or(0.0)
+            || cost > run_left_s
+        {
             continue;
         }
         *used += cost;
+        run_left_s -= cost;
         round.push((i, done, w.why.clone()));
     }
     round

@@ -31,6 +31,9 @@ enum Command {
         /// Only the cells of shard I of N (what `runner run --shard I/N` runs).
         #[arg(long, value_name = "I/N", value_parser = shard::parse)]
         shard: Option<shard::Shard>,
+        /// The run's budget (as `runner run --budget`): caps "at most".
+        #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+        budget: Option<std::time::Duration>,
     },
     /// Check specs (defaults and every profile) without running anything.
     Validate { specs: Vec<PathBuf> },
@@ -100,6 +103,7 @@ fn real_main() -> anyhow::Result<i32> {
             profile,
             cells,
             shard,
+            budget,
         } => {
             let files = spec_files(specs)?;
             let loaded = run::load_specs(&files, profile.as_deref())?;
@@ -146,8 +150,15 @@ fn real_main() -> anyhow::Result<i32> {
                     }
                 }
             }
+            let why = match budget {
+                Some(b) if b.as_secs_f64() < total_max => {
+                    total_max = b.as_secs_f64().max(total);
+                    "the run's --budget"
+                }
+                _ => "every rule asks for its whole budget of extra repetitions",
+            };
             println!(
-                "total estimate: {} (+ ~1 s calibration); at most {} if every rule asks for its whole budget of extra repetitions",
+                "total estimate: {} (+ ~1 s calibration); at most {} ({why})",
                 fmt_secs(total),
                 fmt_secs(total_max)
             );

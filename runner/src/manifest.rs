@@ -62,6 +62,10 @@ pub struct Manifest {
     /// (`crate::adaptive`), each with the rule and interval that asked.
     #[serde(default)]
     pub extra_repetitions: Vec<crate::adaptive::ExtraRepetition>,
+    /// The run's time budget in seconds (`runner run --budget`), if any:
+    /// adaptive repetitions stop where the next one would overrun it.
+    #[serde(default)]
+    pub budget_s: Option<f64>,
 }
 
 /// One input of `runner merge`: where a merged run's cells were measured.
@@ -239,5 +243,62 @@ pub fn environment() -> Environment {
         memory_bytes,
         kernel: read("/proc/sys/kernel/osrelease"),
         limits,
+    }
+}
+
+/// The command line as recorded: a password in a `--pg-url` (URL
+/// `user:PASSWORD@` or keyword `password=PASSWORD`) is replaced by `***`,
+/// since the manifest travels with the results.
+pub fn redacted_command(args: impl IntoIterator<Item = String>) -> Vec<String> {
+    args.into_iter().map(|a| redact(&a)).collect()
+}
+
+fn redact(arg: &str) -> String {
+    let mut out = arg.to_string();
+    // URL form: scheme://user:password@host
+    if let Some(scheme_end) = out.find("://") {
+        let rest = &out[scheme_end + 3..];
+        if let Some(at) = rest.find('@') {
+            if let Some(colon) = rest[..at].find(':') {
+                let (a, b) = (scheme_end + 3 + colon + 1, scheme_end + 3 + at);
+                out.replace_range(a..b, "***");
+            }
+        }
+    }
+    // Keyword form: password=VALUE (up to the next space), wherever it sits.
+    let mut from = 0;
+    while let Some(i) = out[from..].find("password=") {
+        let start = from + i + "password=".len();
+        let end = out[start..]
+            .find([' ', '&'])
+            .map_or(out.len(), |n| start + n);
+        out.replace_range(start..end, "***");
+        from = start + 3;
+    }
+    out
+}
+
+#[cfg(test)]
+mod redact_tests {
+    use super::redacted_command;
+
+    #[test]
+    fn passwords_never_reach_the_manifest() {
+        let args = [
+            "runner",
+            "run",
+            "--pg-url",
+            "postgres://bench:s3cret@127.0.0.1:5432/bench",
+            "--pg-url=host=h port=1 password=s3cret user=u",
+            "postgres://bench@h/db?password=s3cret&x=1",
+            "experiments/c10k.toml",
+        ]
+        .map(String::from);
+        let out = redacted_command(args);
+        assert!(out.iter().all(|a| !a.contains("s3cret")), "{out:?}");
+        assert_eq!(out[3], "postgres://bench:***@127.0.0.1:5432/bench");
+        assert_eq!(out[4], "--pg-url=host=h port=1 password=*** user=u");
+        assert_eq!(out[5], "postgres://bench@h/db?password=***&x=1");
+        assert_eq!(out[6], "experiments/c10k.toml");
     }
 }

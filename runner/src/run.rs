@@ -41,6 +41,11 @@ pub struct RunOptions {
     /// Recorded in the manifest.
     #[arg(long, value_name = "I/N", value_parser = crate::shard::parse, conflicts_with = "resume")]
     pub shard: Option<crate::shard::Shard>,
+    /// Time budget of the whole run (`14m30s`, `900s`): adaptive
+    /// repetitions that would end past it are not started. Planned
+    /// repetitions always run. Recorded in the manifest; `--resume` keeps it.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub budget: Option<std::time::Duration>,
     #[command(flatten)]
     pub pg: crate::postgres::PgOptions,
 }
@@ -81,6 +86,11 @@ fn run_id(seed: u64) -> String {
 }
 
 pub fn run(opts: RunOptions) -> anyhow::Result<RunSummary> {
+    let t_run = Instant::now();
+    // What an earlier runner killed hard left behind (src/reap.rs).
+    for said in crate::reap::leftovers() {
+        tracing::warn!("{said}");
+    }
     let mut executor = Executor {
         binary: crate::exec::cell_binary()?,
         pg_url: None,
@@ -146,13 +156,14 @@ pub fn run(opts: RunOptions) -> anyhow::Result<RunSummary> {
                 calibration,
                 cells_total: experiments.iter().map(|e| e.cells.len()).sum(),
                 cells_failed: 0,
-                command: std::env::args().collect(),
+                command: crate::manifest::redacted_command(std::env::args()),
                 downstream: None,
                 postgres: None,
                 experiments,
                 shard: opts.shard,
                 merged_from: Vec::new(),
                 extra_repetitions: Vec::new(),
+                budget_s: opts.budget.map(|d| d.as_secs_f64()),
             };
             dir.write_manifest(&m)?;
             (dir, m)
@@ -197,6 +208,11 @@ pub fn run(opts: RunOptions) -> anyhow::Result<RunSummary> {
         }
     }
     let mut records = dir.records()?;
+    // Time an earlier invocation of this run already spent (resume).
+    let earlier_s: f64 = records.iter().map(|r| r.wall_s).sum();
+    if let Some(b) = opts.budget {
+        manifest.budget_s = Some(b.as_secs_f64());
+    }
     let done: HashSet<(String, String, u32)> = records
         .iter()
         .map(|r| (r.experiment.clone(), r.cell_id.clone(), r.repetition))
@@ -251,7 +267,10 @@ pub fn run(opts: RunOptions) -> anyhow::Result<RunSummary> {
     let mut i = 0;
     loop {
         let Some(slot) = queue.pop_front() else {
-            let round = adaptive_round(&dir, &manifest, &cells, &records);
+            let left_s = manifest.budget_s.map_or(f64::INFINITY, |b| {
+                b - earlier_s - t_run.elapsed().as_secs_f64()
+            });
+            let round = adaptive_round(&dir, &manifest, &cells, &records, left_s);
             if round.is_empty() {
                 break;
             }
@@ -391,8 +410,9 @@ fn adaptive_round(
     manifest: &Manifest,
     cells: &[PlannedCell],
     records: &[CellRecord],
+    left_s: f64,
 ) -> Vec<(usize, u32, String)> {
-    if records.is_empty() {
+    if records.is_empty() || left_s <= 0.0 {
         return Vec::new();
     }
     let wants: Vec<Want> = match crate::adaptive::wanted(&dir.path) {
@@ -402,5 +422,5 @@ fn adaptive_round(
             return Vec::new();
         }
     };
-    crate::adaptive::next_round(manifest, cells, records, &wants)
+    crate::adaptive::next_round(manifest, cells, records, &wants, left_s)
 }

@@ -82,3 +82,19 @@ fn a_decided_rule_adds_nothing_and_fixed_specs_never_add() {
     assert_eq!(manifest(&out)["extra_repetitions"], serde_json::json!([]));
     assert_eq!(df.height(), 6);
 }
+
+#[test]
+fn a_spent_run_budget_adds_nothing_and_is_recorded() {
+    // The same undecided rule as above, but the run's budget (1 s) is spent
+    // by its planned executions (3 x 0.35 s windows): no round is started.
+    let body = format!(
+        "name = \"adaptive-budget\"\n{}\n[[verdict]]\ntext = \"needs two\"\nmetric = \"throughput_rps\"\nfilter = {{ concurrency = 40 }}\nbaseline = {{ concurrency = 4 }}\ncompare = \">=\"\nthreshold = 2.0\n",
+        BASE.replace("repetitions = 3\nmax_repetitions = 4", "repetitions = 1\nmax_repetitions = 2")
+            .replace("concurrency = [4, 40]", "concurrency = [4, 40, 400]")
+    );
+    let (out, df) = run_spec("adaptive-budget", &body, &["--seed", "5", "--budget", "1s"]);
+    let m = manifest(&out);
+    assert_eq!(m["extra_repetitions"], serde_json::json!([]));
+    assert_eq!(m["budget_s"], serde_json::json!(1.0));
+    assert_eq!(df.height(), 3);
+}
