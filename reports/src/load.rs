@@ -111,11 +111,15 @@ impl Row {
             (Some(v), Some(i), Some(n)) if n > 0.0 => Value::Num((v + i) / n),
             _ => Value::Null,
         };
-        self.values
-            .insert("rss_per_inflight_bytes".into(), per_inflight);
-        self.values.insert("ctx_per_request".into(), ctx);
+        let [rss, ctx_name] = DERIVED_METRICS;
+        self.values.insert(rss.into(), per_inflight);
+        self.values.insert(ctx_name.into(), ctx);
     }
 }
+
+/// Metrics the report derives per row from the stored columns (see
+/// [`Row::derive`]): a rule may name them as it names a column.
+pub const DERIVED_METRICS: [&str; 2] = ["rss_per_inflight_bytes", "ctx_per_request"];
 
 /// One point of a cell × repetition's latency percentile spectrum.
 #[derive(Debug, Clone, PartialEq)]

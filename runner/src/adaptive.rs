@@ -65,6 +65,9 @@ pub fn wanted(dir: &Path) -> anyhow::Result<Vec<Want>> {
                     threadloop_reports::verdict::fmt_interval(check)
                 );
                 for cell in std::iter::once(&check.cell).chain(check.baseline_cell.as_ref()) {
+                    // A request class's row (`<cell>~light`) is measured by
+                    // its cell: that is what runs again.
+                    let cell = &planned_cell(cell).to_string();
                     if !out
                         .iter()
                         .any(|w| w.experiment == e.name && &w.cell == cell)
@@ -80,6 +83,12 @@ pub fn wanted(dir: &Path) -> anyhow::Result<Vec<Want>> {
         }
     }
     Ok(out)
+}
+
+/// The planned cell a result row belongs to: a class row's id is
+/// `<cell>~<class>`.
+fn planned_cell(row_cell: &str) -> &str {
+    row_cell.split_once('~').map_or(row_cell, |(cell, _)| cell)
 }
 
 /// An experiment's time budget in seconds: its `budget_s`, or

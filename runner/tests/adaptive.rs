@@ -98,3 +98,23 @@ fn a_spent_run_budget_adds_nothing_and_is_recorded() {
     assert_eq!(m["budget_s"], serde_json::json!(1.0));
     assert_eq!(df.height(), 3);
 }
+
+#[test]
+fn a_rule_on_a_request_class_gets_more_repetitions_of_its_cells() {
+    // The rule reads the light class's rows (`<cell>~light`); the cells that
+    // run again are the planned cells those rows come from.
+    let body = format!(
+        "name = \"adaptive-class\"\n{}\n[[class]]\nname = \"light\"\nweight = 9\n[[class]]\nname = \"heavy\"\nweight = 1\n[[verdict]]\ntext = \"needs two\"\nmetric = \"throughput_rps\"\nfilter = {{ class = \"light\", concurrency = 40 }}\nbaseline = {{ concurrency = 4 }}\ncompare = \">=\"\nthreshold = 2.0\n",
+        BASE.replace("repetitions = 3\nmax_repetitions = 4", "repetitions = 1\nmax_repetitions = 2")
+            .replace("concurrency = [4, 40]", "concurrency = [4, 40, 400]")
+    );
+    let (out, _) = run_spec("adaptive-class", &body, &["--seed", "5"]);
+    let m = manifest(&out);
+    let extras = m["extra_repetitions"].as_array().unwrap();
+    assert_eq!(extras.len(), 2, "{extras:?}");
+    for e in extras {
+        let cell = e["cell"].as_str().unwrap();
+        assert!(!cell.contains('~'), "{e}");
+        assert_eq!(e["repetition"], 1);
+    }
+}

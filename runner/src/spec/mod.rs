@@ -139,11 +139,11 @@ struct RawMatrix {
 #[serde(deny_unknown_fields)]
 struct RawVerdict {
     text: String,
-    metric: String,
+    metric: Spanned<String>,
     #[serde(default)]
-    filter: BTreeMap<String, serde_json::Value>,
+    filter: Option<Spanned<BTreeMap<String, serde_json::Value>>>,
     #[serde(default)]
-    baseline: Option<BTreeMap<String, serde_json::Value>>,
+    baseline: Option<Spanned<BTreeMap<String, serde_json::Value>>>,
     compare: Spanned<String>,
     threshold: f64,
 }
@@ -747,11 +747,42 @@ fn build(cx: &mut Ctx, raw: RawSpec, profile: Option<String>) -> ExperimentSpec 
                 format!("verdict `{}`: compare must be one of <, <=, >, >=", v.text),
             );
         }
+        let columns = results_columns();
+        let metric = v.metric.get_ref();
+        if !columns.numeric.contains(metric) {
+            cx.err(
+                v.metric.span(),
+                format!(
+                    "verdict `{}`: `{metric}` is not a numeric column of results.parquet{}",
+                    v.text,
+                    closest(metric, &columns.numeric)
+                        .map(|c| format!(" (did you mean `{c}`?)"))
+                        .unwrap_or_default()
+                ),
+            );
+        }
+        for (what, map) in [("filter", &v.filter), ("baseline", &v.baseline)] {
+            let Some(map) = map else { continue };
+            for key in map.get_ref().keys() {
+                if !columns.all.contains(key) {
+                    cx.err(
+                        map.span(),
+                        format!(
+                            "verdict `{}`: {what} key `{key}` is not a column of results.parquet{}",
+                            v.text,
+                            closest(key, &columns.all)
+                                .map(|c| format!(" (did you mean `{c}`?)"))
+                                .unwrap_or_default()
+                        ),
+                    );
+                }
+            }
+        }
         verdict.push(Verdict {
             text: v.text,
-            metric: v.metric,
-            filter: v.filter,
-            baseline: v.baseline,
+            metric: v.metric.into_inner(),
+            filter: v.filter.map(Spanned::into_inner).unwrap_or_default(),
+            baseline: v.baseline.map(Spanned::into_inner),
             compare: v.compare.into_inner(),
             threshold: v.threshold,
         });
@@ -858,3 +889,55 @@ fn qualify(text: &str, offset: usize, key: &str) -> String {
 
 #[cfg(test)]
 pub(crate) mod tests;
+
+/// The columns a rule may name: those `results.parquet` is written with
+/// (read off the writer itself, so the two cannot drift) and the report's
+/// derived metrics.
+struct Columns {
+    all: std::collections::BTreeSet<String>,
+    numeric: std::collections::BTreeSet<String>,
+}
+
+fn results_columns() -> &'static Columns {
+    static COLUMNS: std::sync::OnceLock<Columns> = std::sync::OnceLock::new();
+    COLUMNS.get_or_init(|| {
+        let frame = crate::store::results_frame("", &[]).expect("the empty results frame");
+        let mut all = std::collections::BTreeSet::new();
+        let mut numeric = std::collections::BTreeSet::new();
+        for c in frame.columns() {
+            all.insert(c.name().to_string());
+            if c.dtype().is_primitive_numeric() {
+                numeric.insert(c.name().to_string());
+            }
+        }
+        for d in threadloop_reports::load::DERIVED_METRICS {
+            all.insert(d.to_string());
+            numeric.insert(d.to_string());
+        }
+        Columns { all, numeric }
+    })
+}
+
+/// The known name nearest to a typo (edit distance at most a third of it).
+fn closest<'a>(name: &str, known: &'a std::collections::BTreeSet<String>) -> Option<&'a str> {
+    fn distance(a: &str, b: &str) -> usize {
+        let b: Vec<char> = b.chars().collect();
+        let mut row: Vec<usize> = (0..=b.len()).collect();
+        for (i, ca) in a.chars().enumerate() {
+            let mut prev = row[0];
+            row[0] = i + 1;
+            for (j, cb) in b.iter().enumerate() {
+                let cur = row[j + 1];
+                row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+                prev = cur;
+            }
+        }
+        row[b.len()]
+    }
+    known
+        .iter()
+        .map(|k| (distance(name, k), k))
+        .filter(|(d, _)| *d <= (name.len() / 3).max(2))
+        .min()
+        .map(|(_, k)| k.as_str())
+}
