@@ -7,15 +7,7 @@ use common::*;
 use std::path::PathBuf;
 
 fn corpus() -> Vec<PathBuf> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad-specs");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-        .collect();
-    files.sort();
-    files
+    toml_files(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad-specs"))
 }
 
 fn header<'a>(text: &'a str, key: &str) -> &'a str {

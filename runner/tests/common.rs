@@ -86,3 +86,15 @@ pub fn run_spec(tag: &str, body: &str, extra: &[&str]) -> (PathBuf, polars::prel
     let df = read_parquet(&out.join("results.parquet"));
     (out, df)
 }
+
+/// The `*.toml` files of a directory, sorted.
+pub fn toml_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    files
+}

@@ -7,6 +7,8 @@
 //! deterministic; `just fuzz` runs it for `THREADLOOP_FUZZ_SECS` seconds with
 //! fresh seeds.
 
+mod common;
+use common::toml_files;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed, TestCaseError, TestRunner};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -160,15 +162,7 @@ fn apply(text: &str, m: &Mutation) -> String {
 
 /// Every catalogue spec: the seeds the mutations start from.
 fn seeds() -> Vec<String> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../experiments");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-        .collect();
-    files.sort();
-    files
+    toml_files(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../experiments"))
         .iter()
         .map(|f| std::fs::read_to_string(f).unwrap())
         .collect()

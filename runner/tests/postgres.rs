@@ -142,6 +142,26 @@ db_pool = [4]
     }
 }
 
+/// Waits (at most 120 s) for the run in `out` to write its manifest and start
+/// its container: (run id, container id).
+fn run_container(out: &Path) -> (String, String) {
+    let t0 = Instant::now();
+    loop {
+        assert!(
+            t0.elapsed() < Duration::from_secs(120),
+            "no container appeared"
+        );
+        if let Ok(text) = std::fs::read_to_string(out.join("manifest.json")) {
+            let m: serde_json::Value = serde_json::from_str(&text).unwrap();
+            let run_id = m["run_id"].as_str().unwrap().to_string();
+            if let Some(c) = containers_of(&run_id).first() {
+                return (run_id, c.clone());
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 /// A cell's connections are open on the container's server.
 fn cell_connected(container: &str) -> bool {
     let out = Command::new("docker")
@@ -190,21 +210,7 @@ db_pool = [4]
         .spawn()
         .unwrap();
     // Wait for the run's container, let a cell start, then kill it.
-    let t0 = Instant::now();
-    let id = loop {
-        assert!(
-            t0.elapsed() < Duration::from_secs(120),
-            "no container appeared"
-        );
-        if let Ok(text) = std::fs::read_to_string(out.join("manifest.json")) {
-            let m: serde_json::Value = serde_json::from_str(&text).unwrap();
-            let run_id = m["run_id"].as_str().unwrap().to_string();
-            if let Some(c) = containers_of(&run_id).first() {
-                break (run_id, c.clone());
-            }
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    let id = run_container(&out);
     // Kill only once a cell is connected: the server's start-up (initdb and
     // the entrypoint's restart on a fresh image) takes a machine-dependent
     // time, and a kill during it tests start-up, not a cell.
@@ -249,6 +255,25 @@ db_pool = [4]
         .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
         .collect();
     assert!(records.iter().any(|r| r.contains("PostgreSQL went away")));
+    // No error storm: each of the 4 clients backs off 10 ms (the default
+    // retry_after_ms) after an error, so the 1.1 s run of the cell holds at
+    // most 4 x (1100 / 10 + 1) failed requests; without the back-off it was
+    // hundreds of thousands.
+    for r in records
+        .iter()
+        .filter(|r| r.contains("PostgreSQL went away"))
+    {
+        let v: serde_json::Value = serde_json::from_str(r).unwrap();
+        let e = v["error"].as_str().unwrap();
+        if let Some(n) = e
+            .split("went away during the cell (")
+            .nth(1)
+            .and_then(|t| t.split(' ').next())
+            .and_then(|n| n.parse::<u64>().ok())
+        {
+            assert!(n <= 4 * 111, "{n} failed requests: an error storm: {e}");
+        }
+    }
     assert!(containers_of(&id.0).is_empty(), "both containers removed");
 }
 
@@ -458,17 +483,7 @@ db_pool = [4]
         .spawn()
         .unwrap();
     let t0 = Instant::now();
-    let (run_id, container) = loop {
-        assert!(t0.elapsed() < Duration::from_secs(120), "no container");
-        if let Ok(text) = std::fs::read_to_string(out.join("manifest.json")) {
-            let m: serde_json::Value = serde_json::from_str(&text).unwrap();
-            let run_id = m["run_id"].as_str().unwrap().to_string();
-            if let Some(c) = containers_of(&run_id).first() {
-                break (run_id, c.clone());
-            }
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    let (run_id, container) = run_container(&out);
     let cells = loop {
         assert!(t0.elapsed() < Duration::from_secs(120), "no cell connected");
         let cells = children_named(child.id(), "threadloop-cell");
