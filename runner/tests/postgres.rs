@@ -474,7 +474,8 @@ db_pool = [4]
     let dir = tempdir("hard-kill");
     let spec = write_spec(&dir, "pg-hard-kill", body);
     let out = dir.join("run");
-    let mut child = Command::new(runner())
+    // Killed twice: the run, then its first resume; the second resume ends it.
+    let first = Command::new(runner())
         .args(["run", "--quiet", "--seed", "11"]) // a run id of its own (seed 7 is pg-kill's)
         .args(container_args())
         .arg("--out")
@@ -482,18 +483,60 @@ db_pool = [4]
         .arg(&spec)
         .spawn()
         .unwrap();
+    let (run_id, _) = run_container(&out);
+    kill_mid_cell(first, &run_id);
+    let again = Command::new(runner())
+        .args(["run", "--quiet", "--resume"])
+        .arg(&out)
+        .args(container_args())
+        .spawn()
+        .unwrap();
+    kill_mid_cell(again, &run_id);
+    let resumed = Command::new(runner())
+        .args(["run", "--quiet", "--resume"])
+        .arg(&out)
+        .args(container_args())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&resumed.stderr);
+    assert!(resumed.status.success(), "{stderr}");
+    // The resume removes the containers left behind (or a concurrent test's
+    // runner did, which is the same code) and its own one at its end.
+    assert!(containers_of(&run_id).is_empty(), "{stderr}");
+    let df = read_parquet(&out.join("results.parquet"));
+    assert_eq!(df.height(), 6, "every execution exactly once");
+    let cells = strings(&df, "cell");
+    let reps = df
+        .column("repetition")
+        .unwrap()
+        .cast(&polars::prelude::DataType::Int64)
+        .unwrap();
+    let reps = reps.i64().unwrap();
+    let mut seen = std::collections::BTreeSet::new();
+    for i in 0..df.height() {
+        assert!(
+            seen.insert((cells[i].clone(), reps.get(i))),
+            "a duplicate row"
+        );
+    }
+}
+
+/// Kills `runner` with SIGKILL while one of its cells is connected to the
+/// run's container, and checks that the cell process died with it and that
+/// a container of the run was left behind (what the next run must remove).
+fn kill_mid_cell(mut runner: std::process::Child, run_id: &str) {
     let t0 = Instant::now();
-    let (run_id, container) = run_container(&out);
     let cells = loop {
         assert!(t0.elapsed() < Duration::from_secs(120), "no cell connected");
-        let cells = children_named(child.id(), "threadloop-cell");
-        if !cells.is_empty() && cell_connected(&container) {
+        let cells = children_named(runner.id(), "threadloop-cell");
+        let connected = containers_of(run_id).iter().any(|c| cell_connected(c));
+        if !cells.is_empty() && connected {
             break cells;
         }
         std::thread::sleep(Duration::from_millis(50));
     };
-    child.kill().unwrap(); // SIGKILL: no Drop, no handler runs
-    child.wait().unwrap();
+    runner.kill().unwrap(); // SIGKILL: no Drop, no handler runs
+    runner.wait().unwrap();
     let t1 = Instant::now();
     while !cells.iter().all(|&p| exited(p)) {
         assert!(
@@ -503,20 +546,7 @@ db_pool = [4]
         std::thread::sleep(Duration::from_millis(20));
     }
     assert!(
-        !containers_of(&run_id).is_empty(),
-        "a container outlives a hard kill (what the next run must remove)"
+        !containers_of(run_id).is_empty(),
+        "a container outlives a hard kill"
     );
-    let resumed = Command::new(runner())
-        .args(["run", "--quiet", "--resume"])
-        .arg(&out)
-        .args(container_args())
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&resumed.stderr);
-    assert!(resumed.status.success(), "{stderr}");
-    // The resume removes the first container (or a concurrent test's runner
-    // did, which is the same code) and its own one at its end.
-    assert!(containers_of(&run_id).is_empty(), "{stderr}");
-    let df = read_parquet(&out.join("results.parquet"));
-    assert_eq!(df.height(), 6, "the resume finishes the run");
 }
