@@ -23,6 +23,10 @@ pub enum ReportError {
         #[source]
         source: serde_json::Error,
     },
+    /// The Parquet reader gave up with a panic (found by the fuzzer: a
+    /// flipped bit in a page trips an assertion inside polars).
+    #[error("reading {path}: the file is corrupt ({why})")]
+    Corrupt { path: PathBuf, why: String },
     #[error("{path}: column `{column}` is missing")]
     MissingColumn { path: PathBuf, column: String },
     #[error("no run directory (with results.parquet) under {0}")]

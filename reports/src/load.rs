@@ -295,6 +295,27 @@ pub struct Run {
 
 /// Reads `dir/results.parquet`, `dir/latency.parquet` (optional) and
 /// `dir/manifest.json` (optional).
+/// Runs a Parquet read, turning a panic inside the reader into an error
+/// that names the file: a corrupt file is bad input, and bad input gets an
+/// error, never a crash.
+fn guarded<T>(path: &Path, read: impl FnOnce() -> Result<T>) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(read)).unwrap_or_else(|payload| {
+        let why = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or("the reader panicked")
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        Err(ReportError::Corrupt {
+            path: path.to_path_buf(),
+            why,
+        })
+    })
+}
+
 pub fn load_run(dir: &Path) -> Result<Run> {
     let manifest_path = dir.join("manifest.json");
     let manifest: Manifest = if manifest_path.exists() {
@@ -314,10 +335,10 @@ pub fn load_run(dir: &Path) -> Result<Run> {
             std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
         ));
     }
-    let rows = read_results(&results)?;
+    let rows = guarded(&results, || read_results(&results))?;
     let latency = dir.join("latency.parquet");
     let spectrum = if latency.exists() {
-        read_spectrum(&latency)?
+        guarded(&latency, || read_spectrum(&latency))?
     } else {
         Vec::new()
     };

@@ -170,3 +170,29 @@ fn corrupted_parquet_never_panics_the_reader() {
     let _ = std::fs::remove_dir_all(&dir);
     eprintln!("{cases} corrupted Parquet files: no panic");
 }
+
+/// What the fuzzer found first: one flipped bit (byte 473, bit 2) in a
+/// latency.parquet trips an assertion inside polars' page decoder. The
+/// report refuses the file with an error naming it instead of crashing.
+#[test]
+fn a_corrupt_page_is_an_error_naming_the_file() {
+    let dir = std::env::temp_dir().join(format!("threadloop-corrupt-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let here = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corrupt");
+    std::fs::copy(here.join("latency.parquet"), dir.join("latency.parquet")).unwrap();
+    std::fs::copy(
+        baseline().join("results.parquet"),
+        dir.join("results.parquet"),
+    )
+    .unwrap();
+    let r = catch_unwind(AssertUnwindSafe(|| {
+        threadloop_reports::load::load_run(&dir)
+    }));
+    let _ = std::fs::remove_dir_all(&dir);
+    let e = match r {
+        Err(_) => panic!("the reader panicked"),
+        Ok(Ok(_)) => panic!("a corrupt latency.parquet was read as if whole"),
+        Ok(Err(e)) => e.to_string(),
+    };
+    assert!(e.contains("latency.parquet"), "{e}");
+}
