@@ -35,6 +35,10 @@ pub fn extract(stderr: &str) -> Option<(&str, &str)> {
         .find(|&i| i == 0 || stderr.as_bytes()[i - 1] == b'\n')?;
     let rest = &stderr[start + PREFIX.len()..];
     let (cause, after) = rest.split_once('\n').unwrap_or((rest, ""));
+    // Only a backtrace follows the cause: whatever else another thread
+    // printed while the process went down (a second panic on shutdown) is
+    // not the cause and is left out.
+    let after = after.find("Stack backtrace:").map_or("", |i| &after[i..]);
     Some((cause.trim(), after.trim()))
 }
 
