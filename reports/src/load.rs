@@ -93,6 +93,10 @@ impl Row {
     pub fn is_ok(&self) -> bool {
         self.str("status").map(|s| s == "ok").unwrap_or(true)
     }
+    /// Measured while the machine stalled: neither ok nor failed.
+    pub fn is_disturbed(&self) -> bool {
+        self.str("status") == Some("disturbed")
+    }
 
     fn add_derived(&mut self) {
         let per_inflight = match (

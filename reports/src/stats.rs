@@ -243,6 +243,17 @@ pub fn cells(rows: &[Row]) -> Vec<Cell> {
             }
         });
         let repetition = row.num("repetition").unwrap_or(0.0) as i64;
+        if row.is_disturbed() {
+            // Measured while the machine itself stalled (runner/src/hiccup.rs):
+            // shown, never counted; the runner repeated it.
+            let note = format!(
+                "r{repetition} set aside: the machine stalled {} ms during it",
+                row.num("stall_ms")
+                    .map_or("?".into(), |ms| format!("{ms:.0}"))
+            );
+            cell.notes.push(note);
+            continue;
+        }
         if !row.is_ok() {
             cell.failures.push(Failure {
                 experiment: cell.experiment.clone(),
@@ -291,6 +302,35 @@ pub fn cells(rows: &[Row]) -> Vec<Cell> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_disturbed_repetition_is_noted_and_never_counted() {
+        let row = |rep: f64, status: &str, rps: f64| Row {
+            values: [
+                ("experiment", Value::Str("e".into())),
+                ("cell", Value::Str("c".into())),
+                ("model", Value::Str("threads".into())),
+                ("repetition", Value::Num(rep)),
+                ("status", Value::Str(status.into())),
+                (
+                    "stall_ms",
+                    Value::Num(if status == "ok" { 3.0 } else { 3950.0 }),
+                ),
+                ("throughput_rps", Value::Num(rps)),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+        };
+        let c = &cells(&[row(0.0, "disturbed", 480.0), row(1.0, "ok", 19_900.0)])[0];
+        assert_eq!(c.ok_repetitions, 1);
+        assert!(c.failures.is_empty());
+        assert_eq!(c.values["throughput_rps"], vec![(1, 19_900.0)]);
+        assert_eq!(
+            c.notes,
+            vec!["r0 set aside: the machine stalled 3950 ms during it".to_string()]
+        );
+    }
 
     #[test]
     fn splitmix_is_deterministic() {

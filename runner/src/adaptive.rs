@@ -121,14 +121,16 @@ pub fn next_round(
 ) -> Vec<(usize, u32, String)> {
     let mut run_left_s = run_left_s;
     let mut spent: HashMap<&str, f64> = HashMap::new();
-    let mut reps: HashMap<(&str, &str), u32> = HashMap::new();
+    // Per cell: the next free repetition number, and how many executions
+    // count towards `max_repetitions` (a disturbed one does not).
+    let mut reps: HashMap<(&str, &str), (u32, u32)> = HashMap::new();
     for r in records {
         *spent.entry(r.experiment.as_str()).or_default() += r.wall_s;
-        // Repetitions are numbered from 0: the count is the highest + 1.
-        let n = reps
+        let (next, counted) = reps
             .entry((r.experiment.as_str(), r.cell_id.as_str()))
             .or_default();
-        *n = (*n).max(r.repetition + 1);
+        *next = (*next).max(r.repetition + 1);
+        *counted += u32::from(!r.disturbed());
     }
     let budgets: BTreeMap<&str, f64> = manifest
         .experiments
@@ -153,11 +155,11 @@ pub fn next_round(
         else {
             continue;
         };
-        let done = reps
+        let (next, counted) = reps
             .get(&(w.experiment.as_str(), w.cell.as_str()))
             .copied()
-            .unwrap_or(0);
-        if done >= max_reps.get(w.experiment.as_str()).copied().unwrap_or(0) {
+            .unwrap_or((0, 0));
+        if counted >= max_reps.get(w.experiment.as_str()).copied().unwrap_or(0) {
             continue;
         }
         let cost = estimate_s(&cells[i].cell);
@@ -169,7 +171,7 @@ pub fn next_round(
         }
         *used += cost;
         run_left_s -= cost;
-        round.push((i, done, w.why.clone()));
+        round.push((i, next, w.why.clone()));
     }
     round
 }

@@ -5,6 +5,7 @@
 pub mod adaptive;
 pub mod downstream;
 pub mod exec;
+pub mod hiccup;
 pub mod limits;
 pub mod manifest;
 pub mod merge;

@@ -126,7 +126,8 @@ impl Progress {
     }
 }
 
-/// `ok`, `FAILED: <first line of the error>` or `skipped: <reason>`.
+/// `ok`, `disturbed: the machine stalled <ms>`, `FAILED: <first line of
+/// the error>` or `skipped: <reason>`.
 pub fn status(record: &CellRecord) -> String {
     let first = |e: &Option<String>| {
         let l = e
@@ -142,6 +143,10 @@ pub fn status(record: &CellRecord) -> String {
         }
     };
     match (&record.outcome, record.skipped) {
+        (Some(_), _) if record.disturbed() => format!(
+            "disturbed: the machine stalled {:.0} ms (set aside, repeated)",
+            record.stall_ms.unwrap_or(0.0)
+        ),
         (Some(_), _) => "ok".into(),
         (None, true) => format!("skipped: {}", first(&record.error)),
         (None, false) => format!("FAILED: {}", first(&record.error)),

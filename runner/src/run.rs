@@ -10,7 +10,7 @@ use crate::plan::{self, Machine, PlannedCell, Slot};
 use crate::progress::Progress;
 use crate::spec::{self, ExperimentSpec};
 use crate::store::{CellRecord, RunDir};
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -265,6 +265,9 @@ pub fn run(opts: RunOptions) -> anyhow::Result<RunSummary> {
     }
     let mut total = queue.len();
     let mut i = 0;
+    // Stalls of the machine itself (src/hiccup.rs), watched from here.
+    let hiccups = crate::hiccup::HiccupMonitor::start();
+    let mut replaced: HashMap<usize, u32> = HashMap::new();
     loop {
         let Some(slot) = queue.pop_front() else {
             let left_s = manifest.budget_s.map_or(f64::INFINITY, |b| {
@@ -352,6 +355,7 @@ pub fn run(opts: RunOptions) -> anyhow::Result<RunSummary> {
                 (None, Some(e))
             }
         };
+        let stall = hiccups.longest_between(t0, Instant::now());
         let record = CellRecord {
             experiment: planned.experiment.clone(),
             claim: planned.claim.clone(),
@@ -364,7 +368,30 @@ pub fn run(opts: RunOptions) -> anyhow::Result<RunSummary> {
             outcome,
             error,
             skipped: skip.is_some(),
+            stall_ms: Some(stall.as_secs_f64() * 1e3),
         };
+        if record.disturbed() {
+            let left_s = manifest.budget_s.map_or(f64::INFINITY, |b| {
+                b - earlier_s - t_run.elapsed().as_secs_f64()
+            });
+            if let Some(again) = replacement(slot, &record, &records, &queue, &mut replaced, left_s)
+            {
+                manifest.extra_repetitions.push(ExtraRepetition {
+                    experiment: planned.experiment.clone(),
+                    cell: planned.id.clone(),
+                    repetition: again.repetition,
+                    why: format!(
+                        "replaces r{}: the machine stalled {:.0} ms during it",
+                        slot.repetition,
+                        stall.as_secs_f64() * 1e3
+                    ),
+                });
+                dir.write_manifest(&manifest)?;
+                bar.inc_length((plan::estimate_s(&planned.cell) * 1000.0) as u64);
+                queue.push_back(again);
+                total += 1;
+            }
+        }
         dir.save(&record)?;
         records.push(record);
         dir.write_parquet(&manifest.run_id, &records)?;
@@ -400,6 +427,45 @@ pub fn run(opts: RunOptions) -> anyhow::Result<RunSummary> {
         executed,
         failed,
         interrupted,
+    })
+}
+
+/// How many times one cell's disturbed executions are repeated in a run: a
+/// machine that stalls that often gets an honest gap, not an endless run.
+const MAX_REPLACEMENTS: u32 = 2;
+
+/// The slot that repeats a disturbed execution (the cell's next free
+/// repetition number), unless the cell was replaced [`MAX_REPLACEMENTS`]
+/// times or the run's budget has no room for it.
+fn replacement(
+    slot: &Slot,
+    record: &CellRecord,
+    records: &[CellRecord],
+    queue: &VecDeque<Slot>,
+    replaced: &mut HashMap<usize, u32>,
+    left_s: f64,
+) -> Option<Slot> {
+    let n = replaced.entry(slot.cell).or_default();
+    if *n >= MAX_REPLACEMENTS || plan::estimate_s(&record.cell) > left_s {
+        return None;
+    }
+    *n += 1;
+    let done = records
+        .iter()
+        .filter(|r| r.experiment == record.experiment && r.cell_id == record.cell_id)
+        .map(|r| r.repetition);
+    let queued = queue
+        .iter()
+        .filter(|s| s.cell == slot.cell)
+        .map(|s| s.repetition);
+    let next = done
+        .chain(queued)
+        .chain([slot.repetition])
+        .max()
+        .map_or(0, |m| m + 1);
+    Some(Slot {
+        cell: slot.cell,
+        repetition: next,
     })
 }
 

@@ -708,6 +708,7 @@ mod tests {
                 outcome: None,
                 error: None,
                 skipped: false,
+                stall_ms: None,
             })
             .collect();
         let df = results_frame("r", &records).unwrap();

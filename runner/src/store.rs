@@ -28,6 +28,30 @@ pub struct CellRecord {
     /// Not run: it would have exceeded the machine's limits (see `error`).
     #[serde(default)]
     pub skipped: bool,
+    /// The longest platform stall (src/hiccup.rs) during the execution, ms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stall_ms: Option<f64>,
+}
+
+impl CellRecord {
+    /// Measured, but the machine stopped for [`crate::hiccup::DISTURBING`]
+    /// or more meanwhile: kept and shown, never counted.
+    pub fn disturbed(&self) -> bool {
+        self.outcome.is_some()
+            && self
+                .stall_ms
+                .is_some_and(|ms| ms >= crate::hiccup::DISTURBING.as_secs_f64() * 1e3)
+    }
+
+    /// `ok`, `disturbed`, `failed` or `skipped`: the `status` column.
+    pub fn status(&self) -> &'static str {
+        match (&self.outcome, self.skipped) {
+            (Some(_), _) if self.disturbed() => "disturbed",
+            (Some(_), _) => "ok",
+            (None, true) => "skipped",
+            (None, false) => "failed",
+        }
+    }
 }
 
 pub struct RunDir {
@@ -351,15 +375,9 @@ pub fn results_frame(run_id: &str, records: &[CellRecord]) -> anyhow::Result<Dat
         .collect();
     f.columns.push(Column::new("transient".into(), transient));
     f.opt_str("notes", |r| r.outcome.as_ref().map(|o| o.notes.join("; ")))
-        .str("status", |r| {
-            match (&r.outcome, r.skipped) {
-                (Some(_), _) => "ok",
-                (None, true) => "skipped",
-                (None, false) => "failed",
-            }
-            .to_string()
-        })
+        .str("status", |r| r.status().to_string())
         .opt_str("error", |r| r.error.clone())
+        .float("stall_ms", |r| r.stall_ms)
         .opt_str("histogram", |r| {
             r.outcome.as_ref().map(|o| o.histogram.clone())
         })

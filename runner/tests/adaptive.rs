@@ -118,3 +118,70 @@ fn a_rule_on_a_request_class_gets_more_repetitions_of_its_cells() {
         assert_eq!(e["repetition"], 1);
     }
 }
+
+/// A stall of the machine is simulated by stopping the runner (whose
+/// hiccup monitor then sees the same gap a stopped VM gives it) for 600 ms
+/// while its one cell runs: the execution is kept with status `disturbed`
+/// and its stall, and a replacement repetition runs and is `ok`.
+#[test]
+fn an_execution_during_a_machine_stall_is_set_aside_and_repeated() {
+    cell_bin();
+    let dir = tempdir("stall");
+    let body = BASE
+        .replace("repetitions = 3\nmax_repetitions = 4", "repetitions = 1")
+        .replace("duration_s = 0.3", "duration_s = 2")
+        .replace("concurrency = [4, 40]", "concurrency = [4]");
+    let spec = write_spec(&dir, "stall", &format!("name = \"stall\"\n{body}"));
+    let out = dir.join("run");
+    let mut runner = std::process::Command::new(runner())
+        .args(["run", "--quiet", "--seed", "3", "--out"])
+        .arg(&out)
+        .arg(&spec)
+        .spawn()
+        .unwrap();
+    let pid = runner.id() as i32;
+    // Wait (bounded) for the cell's process: a child other than the
+    // calibration, which runs first.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        assert!(std::time::Instant::now() < deadline, "no cell process seen");
+        let cell_running = std::fs::read_dir("/proc").unwrap().flatten().any(|e| {
+            let stat = std::fs::read_to_string(e.path().join("stat")).unwrap_or_default();
+            let cmd = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
+            let ppid = stat
+                .rsplit(')')
+                .next()
+                .and_then(|r| r.split_whitespace().nth(1));
+            ppid == Some(&pid.to_string())
+                && String::from_utf8_lossy(&cmd).contains("threadloop-cell")
+                && !String::from_utf8_lossy(&cmd).contains("--calibrate")
+        });
+        if cell_running {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    unsafe { libc::kill(pid, libc::SIGSTOP) };
+    std::thread::sleep(std::time::Duration::from_millis(600));
+    unsafe { libc::kill(pid, libc::SIGCONT) };
+    assert!(runner.wait().unwrap().success());
+    let df = read_parquet(&out.join("results.parquet"));
+    let status = strings(&df, "status");
+    let stall = floats(&df, "stall_ms");
+    assert_eq!(
+        status,
+        vec![Some("disturbed".to_string()), Some("ok".to_string())]
+    );
+    assert!(stall[0].unwrap() >= 500.0, "{stall:?}");
+    assert!(stall[1].unwrap() < 100.0, "{stall:?}");
+    let m = manifest(&out);
+    let extras = m["extra_repetitions"].as_array().unwrap();
+    assert_eq!(extras.len(), 1, "{extras:?}");
+    assert!(
+        extras[0]["why"]
+            .as_str()
+            .unwrap()
+            .starts_with("replaces r0: the machine stalled"),
+        "{extras:?}"
+    );
+}
