@@ -13,6 +13,7 @@ use crate::report::{slug, Analysis, Experiment};
 use crate::stats::{median, Cell, FACTORS};
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
 use plotters::prelude::*;
+use threadloop_vocab::{Factor, ModelKind};
 use std::collections::BTreeMap;
 
 pub mod headline;
@@ -21,25 +22,56 @@ pub mod headline;
 pub const SIZE: (u32, u32) = (760, 400);
 const LEGEND_W: u32 = 210;
 
-/// The execution models in display order with their colours.
-pub const MODELS: &[(&str, RGBColor)] = &[
-    ("threads", RGBColor(0x00, 0x72, 0xB2)),            // blue
-    ("thread-per-request", RGBColor(0x56, 0xB4, 0xE9)), // sky blue
-    ("tokio", RGBColor(0xD5, 0x5E, 0x00)),              // vermillion
-    ("tokio-current", RGBColor(0xE6, 0x9F, 0x00)),      // orange
-    ("async-std", RGBColor(0xCC, 0x79, 0xA7)),          // reddish purple
-    ("smol", RGBColor(0x00, 0x9E, 0x73)),               // bluish green
-    ("smol-local", RGBColor(0x00, 0x00, 0x00)),         // black
-];
+/// Each model's colour (Okabe-Ito's eight, yellow darkened for white paper,
+/// and a brown): an exhaustive match, so a new model without its own colour
+/// does not compile.
+pub fn palette(model: ModelKind) -> RGBColor {
+    match model {
+        ModelKind::Threads => RGBColor(0x00, 0x72, 0xB2),          // blue
+        ModelKind::ThreadPerRequest => RGBColor(0x56, 0xB4, 0xE9), // sky blue
+        ModelKind::Tokio => RGBColor(0xD5, 0x5E, 0x00),            // vermillion
+        ModelKind::TokioCurrent => RGBColor(0xE6, 0x9F, 0x00),     // orange
+        ModelKind::AsyncStd => RGBColor(0xCC, 0x79, 0xA7),         // reddish purple
+        ModelKind::Smol => RGBColor(0x00, 0x9E, 0x73),             // bluish green
+        ModelKind::SmolLocal => RGBColor(0x00, 0x00, 0x00),        // black
+        ModelKind::Coroutines => RGBColor(0xB8, 0xA2, 0x00),       // dark yellow
+        ModelKind::ThreadsAsyncIo => RGBColor(0x8C, 0x56, 0x4B),   // brown
+    }
+}
+
+/// A model's place in legends and tables: threads first, then the async
+/// runtimes, then the hybrids. Exhaustive, like the palette.
+fn rank(model: ModelKind) -> usize {
+    match model {
+        ModelKind::Threads => 0,
+        ModelKind::ThreadPerRequest => 1,
+        ModelKind::Tokio => 2,
+        ModelKind::TokioCurrent => 3,
+        ModelKind::AsyncStd => 4,
+        ModelKind::Smol => 5,
+        ModelKind::SmolLocal => 6,
+        ModelKind::Coroutines => 7,
+        ModelKind::ThreadsAsyncIo => 8,
+    }
+}
+
+/// The display rank of a model by name (after every known model if unknown).
+pub fn model_rank(model: &str) -> usize {
+    ModelKind::parse_name(model).map_or(usize::MAX, rank)
+}
+
+/// Every model's name in display order.
+pub fn models_in_order() -> Vec<&'static str> {
+    let mut all = ModelKind::all();
+    all.sort_by_key(|m| rank(*m));
+    all.into_iter().map(Factor::name).collect()
+}
+
 const OTHER: RGBColor = RGBColor(0x88, 0x88, 0x88);
 
-/// The colour of a model (grey for models the report does not know).
+/// The colour of a model (grey for a name the vocabulary does not know).
 pub fn model_color(model: &str) -> RGBColor {
-    MODELS
-        .iter()
-        .find(|(m, _)| *m == model)
-        .map(|(_, c)| *c)
-        .unwrap_or(OTHER)
+    ModelKind::parse_name(model).map_or(OTHER, palette)
 }
 
 /// `#rrggbb` of a model's colour (for HTML swatches).
@@ -648,12 +680,7 @@ fn groups<'a>(cells: &[&'a Cell], x: &str, skip: &[&str]) -> Vec<Group<'a>> {
             }),
         }
     }
-    let order = |m: &str| {
-        MODELS
-            .iter()
-            .position(|(n, _)| *n == m)
-            .unwrap_or(MODELS.len())
-    };
+    let order = model_rank;
     out.sort_by(|a, b| (order(&a.model), &a.label).cmp(&(order(&b.model), &b.label)));
     // One marker per variant across the chart (`workers=2` is a triangle
     // for every model), so the legend names each variant once.
@@ -863,13 +890,7 @@ pub fn experiment_charts(analysis: &Analysis, exp: &Experiment) -> Result<Vec<Ch
     let mut series = Vec::new();
     let mut models: Vec<&str> = cells.iter().map(|c| c.model.as_str()).collect();
     models.sort_by_key(|m| {
-        (
-            MODELS
-                .iter()
-                .position(|(n, _)| n == m)
-                .unwrap_or(MODELS.len()),
-            *m,
-        )
+        (model_rank(m), *m)
     });
     models.dedup();
     let mut seen = Vec::new();
@@ -1073,6 +1094,22 @@ pub fn experiment_charts(analysis: &Analysis, exp: &Experiment) -> Result<Vec<Ch
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_model_has_its_own_colour_and_place() {
+        let all = ModelKind::all();
+        let mut colours: Vec<_> = all.iter().map(|m| palette(*m)).collect();
+        assert!(!colours.contains(&OTHER));
+        colours.sort_by_key(|RGBColor(r, g, b)| (*r, *g, *b));
+        colours.dedup();
+        assert_eq!(colours.len(), all.len(), "two models share a colour");
+        let mut ranks: Vec<_> = all.iter().map(|m| rank(*m)).collect();
+        ranks.sort();
+        ranks.dedup();
+        assert_eq!(ranks.len(), all.len());
+        assert_eq!(models_in_order().len(), all.len());
+        assert_eq!(model_color("no-such-model"), OTHER);
+    }
 
     #[test]
     fn nines_axis_labels() {

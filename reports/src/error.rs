@@ -27,6 +27,9 @@ pub enum ReportError {
     /// flipped bit in a page trips an assertion inside polars).
     #[error("reading {path}: the file is corrupt ({why})")]
     Corrupt { path: PathBuf, why: String },
+    /// Written with a results schema this build cannot read.
+    #[error("{path}: {why}")]
+    Schema { path: PathBuf, why: String },
     #[error("{path}: column `{column}` is missing")]
     MissingColumn { path: PathBuf, column: String },
     #[error("no run directory (with results.parquet) under {0}")]

@@ -3,7 +3,7 @@
 //! order). Autoescape is on for `.html`; only generated SVG is `| safe`.
 
 use crate::charts::headline::{check_tokens, fmt_value, headline, render_headline, CheckState};
-use crate::charts::{experiment_charts, model_hex, ChartOut, MODELS};
+use crate::charts::{experiment_charts, model_hex, models_in_order, ChartOut};
 use crate::error::Result;
 use crate::load::fmt_num;
 use crate::report::{slug, Analysis, Experiment};
@@ -496,7 +496,7 @@ fn json_text(v: &serde_json::Value) -> String {
 
 /// Renders `index.html` of a run.
 pub fn render_index(analysis: &Analysis) -> Result<String> {
-    let mut models: Vec<String> = MODELS.iter().map(|(m, _)| m.to_string()).collect();
+    let mut models: Vec<String> = models_in_order().into_iter().map(String::from).collect();
     models.retain(|m| analysis.cells.iter().any(|c| &c.model == m));
     for c in &analysis.cells {
         if !models.contains(&c.model) {

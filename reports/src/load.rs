@@ -394,6 +394,7 @@ pub fn read_results(path: &Path) -> Result<Vec<Row>> {
         path: path.to_path_buf(),
         source,
     };
+    check_version(path)?;
     let mut lf = scan(path)?;
     let schema = lf.collect_schema().map_err(perr)?;
     let mut exprs = Vec::new();
@@ -455,6 +456,33 @@ pub fn read_results(path: &Path) -> Result<Vec<Row>> {
         row.add_derived();
     }
     Ok(rows)
+}
+
+/// Refuses a `results.parquet` written with a newer major schema version
+/// than this build's (`threadloop_vocab::schema`). A file without the key
+/// predates versioning (1.0) and reads as before.
+fn check_version(path: &Path) -> Result<()> {
+    use threadloop_vocab::schema::{readable, VERSION_KEY};
+    let perr = |source| ReportError::Polars {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(|e| ReportError::io(path, e))?;
+    let mut reader = ParquetReader::new(file);
+    let metadata = reader.get_metadata().map_err(perr)?;
+    let found = metadata
+        .key_value_metadata()
+        .iter()
+        .flatten()
+        .find(|kv| kv.key == VERSION_KEY)
+        .and_then(|kv| kv.value.clone());
+    match found {
+        Some(v) => readable(&v).map_err(|why| ReportError::Schema {
+            path: path.to_path_buf(),
+            why,
+        }),
+        None => Ok(()),
+    }
 }
 
 /// Reads `latency.parquet` (percentile spectrum per cell × repetition).

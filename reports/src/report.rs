@@ -204,12 +204,7 @@ fn across_machines(experiments: &mut [Experiment], manifest: &Manifest) {
 /// (numbers numerically), then cell id.
 fn cell_order(a: &Cell, b: &Cell) -> std::cmp::Ordering {
     use crate::load::Value;
-    let rank = |m: &str| {
-        crate::charts::MODELS
-            .iter()
-            .position(|(n, _)| *n == m)
-            .unwrap_or(usize::MAX)
-    };
+    let rank = crate::charts::model_rank;
     let mut ord = rank(&a.model)
         .cmp(&rank(&b.model))
         .then(a.model.cmp(&b.model));

@@ -33,6 +33,7 @@
 //! `workers` and `pool_threads`, which default to the machine's cores: run
 //! the shards on identical machines.)
 
+use threadloop_engine::Factor as _;
 use crate::plan::{self, PlannedCell};
 use crate::spec::{ExperimentSpec, Verdict};
 use serde::{Deserialize, Serialize};

@@ -6,8 +6,11 @@
 //! it after every cell, each through a temporary file and a rename, so no
 //! reader ever sees a half-written file.
 
+use threadloop_engine::Factor as _;
 use crate::manifest::Manifest;
+use polars::io::parquet::write::KeyValueMetadata;
 use polars::prelude::*;
+use threadloop_vocab::schema;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use threadloop_engine::{Cell, CellOutcome};
@@ -150,7 +153,14 @@ impl RunDir {
         let records = &with_class_rows(records)[..];
         let mut results = results_frame(run_id, records)?;
         write_atomic(&self.path.join("results.parquet"), |f| {
-            ParquetWriter::new(f).finish(&mut results)?;
+            // The schema's version travels with the file (vocab/src/schema.rs).
+            let version = KeyValueMetadata::from_static(vec![(
+                schema::VERSION_KEY.to_string(),
+                schema::VERSION.to_string(),
+            )]);
+            ParquetWriter::new(f)
+                .with_key_value_metadata(Some(version))
+                .finish(&mut results)?;
             Ok(())
         })?;
         let mut latency = latency_frame(run_id, records)?;
@@ -430,4 +440,34 @@ pub fn latency_frame(run_id: &str, records: &[CellRecord]) -> anyhow::Result<Dat
 /// The database side of a record's outcome, if it has one.
 fn db(r: &CellRecord) -> Option<&threadloop_engine::outcome::DbOutcome> {
     r.outcome.as_ref().and_then(|o| o.db.as_ref())
+}
+
+#[cfg(test)]
+mod schema_tests {
+    use super::*;
+
+    /// Every column written is declared in the schema, with its type, in
+    /// the schema's order, and every declared column is written.
+    #[test]
+    fn the_writer_writes_the_schema_exactly() {
+        let df = results_frame("r", &[]).unwrap();
+        let written: Vec<(String, String)> = df
+            .get_columns()
+            .iter()
+            .map(|c| (c.name().to_string(), format!("{:?}", c.dtype())))
+            .collect();
+        let declared: Vec<(String, String)> = schema::RESULTS
+            .iter()
+            .map(|c| {
+                let t = match c.kind {
+                    schema::Kind::Str => DataType::String,
+                    schema::Kind::Int => DataType::Int64,
+                    schema::Kind::Float => DataType::Float64,
+                    schema::Kind::Bool => DataType::Boolean,
+                };
+                (c.name.to_string(), format!("{t:?}"))
+            })
+            .collect();
+        assert_eq!(written, declared);
+    }
 }

@@ -88,6 +88,12 @@ impl<R: AsyncRuntime> AsyncDb<R> {
                     }
                 }
             }
+            // The runtime's last handle must never be dropped on one of its
+            // own threads (tokio panics: "Cannot drop a runtime in a context
+            // where blocking is not allowed"). Dropping ours before reporting
+            // leaves the caller, a plain thread, holding the last one when
+            // opening fails.
+            drop(rt2);
             let _ = done_tx.send(result);
         });
         done_rx

@@ -375,12 +375,8 @@ impl Ctx<'_> {
         }
     }
 
-    fn named<T: std::str::FromStr<Err = threadloop_engine::cell::UnknownName>>(
-        &mut self,
-        v: &Spanned<String>,
-        fallback: T,
-    ) -> T {
-        match v.get_ref().parse() {
+    fn named<T: threadloop_engine::Factor>(&mut self, v: &Spanned<String>, fallback: T) -> T {
+        match T::parse_name(v.get_ref()) {
             Ok(x) => x,
             Err(e) => {
                 self.err(v.span(), e.to_string());

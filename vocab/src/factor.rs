@@ -1,0 +1,274 @@
+//! The factors: closed sets of choices. Each is one enum; `strum` derives its
+//! kebab-case names, parsing and list of values, and serde uses the same
+//! names, so a value's spelling exists once. [`Factor`] adds what every
+//! factor offers on top: its name in messages, and parsing with an error that
+//! lists what was expected.
+
+use serde::{Deserialize, Serialize};
+use std::str::FromStr;
+use strum::{Display, EnumIter, EnumString, IntoEnumIterator, IntoStaticStr, VariantNames};
+
+/// What every factor offers; implemented by naming the factor, nothing more.
+pub trait Factor:
+    Copy + FromStr + IntoEnumIterator + Into<&'static str> + VariantNames + 'static
+{
+    /// The factor's name in messages (`model`, `io kind`).
+    const WHAT: &'static str;
+
+    /// The value's name, as specs, results and reports spell it.
+    fn name(self) -> &'static str {
+        self.into()
+    }
+
+    /// Every value, in declaration order.
+    fn all() -> Vec<Self> {
+        Self::iter().collect()
+    }
+
+    /// Parses a name; the error lists the names it would have taken.
+    fn parse_name(s: &str) -> Result<Self, UnknownName> {
+        s.parse().map_err(|_| UnknownName {
+            what: Self::WHAT,
+            given: s.to_string(),
+            expected: Self::VARIANTS.join(", "),
+        })
+    }
+}
+
+/// A name that is not one of a closed set of choices.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {what} `{given}`, expected one of: {expected}")]
+pub struct UnknownName {
+    pub what: &'static str,
+    pub given: String,
+    pub expected: String,
+}
+
+/// An execution model under test. Adding one means a variant here and a
+/// file in the engine's `models/` (its `start` match will not compile
+/// without it, nor will the reports' palette).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
+    Serialize, Deserialize, EnumString, IntoStaticStr, EnumIter, VariantNames, Display,
+)]
+#[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
+pub enum ModelKind {
+    /// Thread-per-request with a bounded pool fed by a bounded accept queue (Tomcat).
+    Threads,
+    /// The same pool, with the I/O handed to a non-blocking client and the
+    /// continuation back on the pool (CompletableFuture + WebClient).
+    ThreadsAsyncIo,
+    /// A fresh OS thread per request, no pool.
+    ThreadPerRequest,
+    /// tokio multi-thread runtime on `workers` threads.
+    Tokio,
+    /// tokio current_thread runtime: one event loop.
+    TokioCurrent,
+    /// async-std on `workers` threads (discontinued upstream: the legacy column).
+    AsyncStd,
+    /// smol `Executor` driven by `workers` threads.
+    Smol,
+    /// smol `LocalExecutor`: one event loop.
+    SmolLocal,
+    /// Stackful coroutines (`may`) on `workers` carrier threads: synchronous
+    /// request code that yields on I/O, the Rust analog of virtual threads.
+    Coroutines,
+}
+
+impl Factor for ModelKind {
+    const WHAT: &'static str = "model";
+}
+
+impl ModelKind {
+    /// Uses the `threads` and `queue` factors (a bounded pool).
+    pub fn has_pool(self) -> bool {
+        matches!(self, ModelKind::Threads | ModelKind::ThreadsAsyncIo)
+    }
+
+    /// Runs requests as async tasks (and so has `offload`).
+    pub fn is_async(self) -> bool {
+        !matches!(
+            self,
+            ModelKind::Threads
+                | ModelKind::ThreadsAsyncIo
+                | ModelKind::ThreadPerRequest
+                | ModelKind::Coroutines
+        )
+    }
+
+    /// Uses the `workers` factor (a multi-thread runtime or carrier pool).
+    pub fn has_workers(self) -> bool {
+        matches!(
+            self,
+            ModelKind::Tokio | ModelKind::AsyncStd | ModelKind::Smol | ModelKind::Coroutines
+        )
+    }
+
+    /// Uses the `pinning` and `stack_kib` factors (stackful coroutines).
+    pub fn is_stackful(self) -> bool {
+        self == ModelKind::Coroutines
+    }
+}
+
+/// Where the I/O of a request goes. `http` and `postgres` go through a
+/// client (async, blocking, or blocking offloaded: [`Client`]).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
+    Serialize, Deserialize, EnumString, IntoStaticStr, EnumIter, VariantNames, Display,
+)]
+#[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
+pub enum IoKind {
+    /// The model's own sleep: `thread::sleep` for threads, the runtime's timer for async.
+    Timer,
+    /// A call to the slow downstream API on loopback, `io_latency_ms` long.
+    Http,
+    /// A query to a real PostgreSQL server ([`DbQuery`] says which).
+    Postgres,
+}
+
+impl Factor for IoKind {
+    const WHAT: &'static str = "io kind";
+}
+
+impl IoKind {
+    /// Goes through a client (HTTP client or DB driver) that can block.
+    pub fn has_client(self) -> bool {
+        matches!(self, IoKind::Http | IoKind::Postgres)
+    }
+}
+
+/// What a `postgres` request asks the server.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
+    Serialize, Deserialize, EnumString, IntoStaticStr, EnumIter, VariantNames, Display,
+)]
+#[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
+pub enum DbQuery {
+    /// `SELECT pg_sleep(io_latency_ms)`: the server holds the connection.
+    Sleep,
+    /// A primary-key lookup in `products`.
+    Point,
+    /// Decrements one product's stock (a one-statement transaction).
+    Update,
+}
+
+impl Factor for DbQuery {
+    const WHAT: &'static str = "db query";
+}
+
+/// Where an async model runs the CPU part of a request.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
+    Serialize, Deserialize, EnumString, IntoStaticStr, EnumIter, VariantNames, Display,
+)]
+#[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
+pub enum Offload {
+    /// On the event loop itself (blocks it for `cpu_ms`).
+    Inline,
+    /// The runtime's own blocking pool (`spawn_blocking`, `smol::unblock`).
+    SpawnBlocking,
+    /// A fixed pool of `pool_threads` OS threads (Python's ThreadPoolExecutor).
+    WorkerPool,
+}
+
+impl Factor for Offload {
+    const WHAT: &'static str = "offload";
+}
+
+/// What a coroutine does during its I/O: yield the carrier (`none`), or
+/// pin it as Java's virtual threads are pinned (a blocking syscall; a
+/// `synchronized`-style lock held across a blocking call).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
+    Serialize, Deserialize, EnumString, IntoStaticStr, EnumIter, VariantNames, Display,
+)]
+#[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
+pub enum Pinning {
+    None,
+    BlockingSyscall,
+    Mutex,
+}
+
+impl Factor for Pinning {
+    const WHAT: &'static str = "pinning";
+}
+
+/// Which client (HTTP client or DB driver) an async model uses for `http`
+/// and `postgres` I/O. Spec files may call it `driver`.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
+    Serialize, Deserialize, EnumString, IntoStaticStr, EnumIter, VariantNames, Display,
+)]
+#[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
+pub enum Client {
+    /// Non-blocking, on the runtime under test (httpx / WebClient).
+    Async,
+    /// A synchronous client called on the loop (a sync `invoke` inside async code).
+    Blocking,
+    /// The synchronous client inside the runtime's blocking pool.
+    BlockingOffload,
+}
+
+impl Factor for Client {
+    const WHAT: &'static str = "client";
+}
+
+/// Inter-arrival distribution of the open loop.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
+    Serialize, Deserialize, EnumString, IntoStaticStr, EnumIter, VariantNames, Display,
+)]
+#[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
+pub enum Arrival {
+    Poisson,
+    Constant,
+}
+
+impl Factor for Arrival {
+    const WHAT: &'static str = "arrival";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trips<F: Factor + std::fmt::Debug + PartialEq + Serialize + for<'a> Deserialize<'a>>(
+    ) {
+        for v in F::all() {
+            assert_eq!(F::parse_name(v.name()).unwrap(), v);
+            let json = serde_json::to_string(&v).unwrap();
+            assert_eq!(json, format!("\"{}\"", v.name()), "serde and strum spell {v:?} alike");
+        }
+        assert_eq!(F::all().len(), F::VARIANTS.len());
+    }
+
+    #[test]
+    fn every_factor_spells_its_values_one_way() {
+        round_trips::<ModelKind>();
+        round_trips::<IoKind>();
+        round_trips::<DbQuery>();
+        round_trips::<Offload>();
+        round_trips::<Pinning>();
+        round_trips::<Client>();
+        round_trips::<Arrival>();
+        assert_eq!(ModelKind::ThreadsAsyncIo.name(), "threads-async-io");
+        assert_eq!(Offload::SpawnBlocking.to_string(), "spawn-blocking");
+    }
+
+    #[test]
+    fn an_unknown_name_lists_the_known_ones() {
+        let e = ModelKind::parse_name("tokyo").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "unknown model `tokyo`, expected one of: threads, threads-async-io, \
+             thread-per-request, tokio, tokio-current, async-std, smol, smol-local, coroutines"
+        );
+    }
+}

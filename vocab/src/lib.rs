@@ -1,0 +1,14 @@
+//! threadloop's vocabulary, declared once. The engine, the runner and the
+//! reports all speak it; it depends on none of them (no polars, no runtime),
+//! so each word has one definition and adding a value touches one place.
+//!
+//! - [`factor`]: the closed sets of choices a cell is made of (model, I/O
+//!   kind, client, offload, pinning, query, arrival), each one enum whose
+//!   names, parsing and list of values come from one derive.
+//! - [`schema`]: every column of `results.parquet`, once: name, type, unit,
+//!   role and a line of doc, and the schema's version.
+
+pub mod factor;
+pub mod schema;
+
+pub use factor::{Arrival, Client, DbQuery, Factor, IoKind, ModelKind, Offload, Pinning, UnknownName};
