@@ -24,7 +24,6 @@ pub mod theory;
 pub mod work;
 
 pub use cell::{
-    Arrival, Cell, Client, DbQuery, Factor, IoKind, Load, ModelKind, Offload, Pinning,
-    RequestClass,
+    Arrival, Cell, Client, DbQuery, Factor, IoKind, Load, ModelKind, Offload, Pinning, RequestClass,
 };
 pub use outcome::CellOutcome;

@@ -13,8 +13,8 @@ use crate::report::{slug, Analysis, Experiment};
 use crate::stats::{median, Cell, FACTORS};
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
 use plotters::prelude::*;
-use threadloop_vocab::{Factor, ModelKind};
 use std::collections::BTreeMap;
+use threadloop_vocab::{Factor, ModelKind};
 
 pub mod headline;
 
@@ -27,15 +27,15 @@ const LEGEND_W: u32 = 210;
 /// does not compile.
 pub fn palette(model: ModelKind) -> RGBColor {
     match model {
-        ModelKind::Threads => RGBColor(0x00, 0x72, 0xB2),          // blue
+        ModelKind::Threads => RGBColor(0x00, 0x72, 0xB2), // blue
         ModelKind::ThreadPerRequest => RGBColor(0x56, 0xB4, 0xE9), // sky blue
-        ModelKind::Tokio => RGBColor(0xD5, 0x5E, 0x00),            // vermillion
-        ModelKind::TokioCurrent => RGBColor(0xE6, 0x9F, 0x00),     // orange
-        ModelKind::AsyncStd => RGBColor(0xCC, 0x79, 0xA7),         // reddish purple
-        ModelKind::Smol => RGBColor(0x00, 0x9E, 0x73),             // bluish green
-        ModelKind::SmolLocal => RGBColor(0x00, 0x00, 0x00),        // black
-        ModelKind::Coroutines => RGBColor(0xB8, 0xA2, 0x00),       // dark yellow
-        ModelKind::ThreadsAsyncIo => RGBColor(0x8C, 0x56, 0x4B),   // brown
+        ModelKind::Tokio => RGBColor(0xD5, 0x5E, 0x00),   // vermillion
+        ModelKind::TokioCurrent => RGBColor(0xE6, 0x9F, 0x00), // orange
+        ModelKind::AsyncStd => RGBColor(0xCC, 0x79, 0xA7), // reddish purple
+        ModelKind::Smol => RGBColor(0x00, 0x9E, 0x73),    // bluish green
+        ModelKind::SmolLocal => RGBColor(0x00, 0x00, 0x00), // black
+        ModelKind::Coroutines => RGBColor(0xB8, 0xA2, 0x00), // dark yellow
+        ModelKind::ThreadsAsyncIo => RGBColor(0x8C, 0x56, 0x4B), // brown
     }
 }
 
@@ -889,9 +889,7 @@ pub fn experiment_charts(analysis: &Analysis, exp: &Experiment) -> Result<Vec<Ch
     // HDR spectrum of each model's highest-load cell.
     let mut series = Vec::new();
     let mut models: Vec<&str> = cells.iter().map(|c| c.model.as_str()).collect();
-    models.sort_by_key(|m| {
-        (model_rank(m), *m)
-    });
+    models.sort_by_key(|m| (model_rank(m), *m));
     models.dedup();
     let mut seen = Vec::new();
     for m in models {

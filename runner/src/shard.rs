@@ -33,12 +33,12 @@
 //! `workers` and `pool_threads`, which default to the machine's cores: run
 //! the shards on identical machines.)
 
-use threadloop_engine::Factor as _;
 use crate::plan::{self, PlannedCell};
 use crate::spec::{ExperimentSpec, Verdict};
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 use std::collections::{BTreeMap, HashMap};
+use threadloop_engine::Factor as _;
 use threadloop_reports::load::Value;
 use threadloop_reports::verdict::value_matches;
 

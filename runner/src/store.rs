@@ -6,14 +6,14 @@
 //! it after every cell, each through a temporary file and a rename, so no
 //! reader ever sees a half-written file.
 
-use threadloop_engine::Factor as _;
 use crate::manifest::Manifest;
 use polars::io::parquet::write::KeyValueMetadata;
 use polars::prelude::*;
-use threadloop_vocab::schema;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
+use threadloop_engine::Factor as _;
 use threadloop_engine::{Cell, CellOutcome};
+use threadloop_vocab::schema;
 
 /// One execution of a cell: its outcome, or why there is none.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -452,7 +452,7 @@ mod schema_tests {
     fn the_writer_writes_the_schema_exactly() {
         let df = results_frame("r", &[]).unwrap();
         let written: Vec<(String, String)> = df
-            .get_columns()
+            .columns()
             .iter()
             .map(|c| (c.name().to_string(), format!("{:?}", c.dtype())))
             .collect();

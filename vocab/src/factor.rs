@@ -48,8 +48,21 @@ pub struct UnknownName {
 /// file in the engine's `models/` (its `start` match will not compile
 /// without it, nor will the reports' palette).
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
-    Serialize, Deserialize, EnumString, IntoStaticStr, EnumIter, VariantNames, Display,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    EnumString,
+    IntoStaticStr,
+    EnumIter,
+    VariantNames,
+    Display,
 )]
 #[serde(rename_all = "kebab-case")]
 #[strum(serialize_all = "kebab-case")]
@@ -114,8 +127,21 @@ impl ModelKind {
 /// Where the I/O of a request goes. `http` and `postgres` go through a
 /// client (async, blocking, or blocking offloaded: [`Client`]).
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
-    Serialize, Deserialize, EnumString, IntoStaticStr, EnumIter, VariantNames, Display,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    EnumString,
+    IntoStaticStr,
+    EnumIter,
+    VariantNames,
+    Display,
 )]
 #[serde(rename_all = "kebab-case")]
 #[strum(serialize_all = "kebab-case")]
@@ -141,8 +167,21 @@ impl IoKind {
 
 /// What a `postgres` request asks the server.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
-    Serialize, Deserialize, EnumString, IntoStaticStr, EnumIter, VariantNames, Display,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    EnumString,
+    IntoStaticStr,
+    EnumIter,
+    VariantNames,
+    Display,
 )]
 #[serde(rename_all = "kebab-case")]
 #[strum(serialize_all = "kebab-case")]
@@ -161,8 +200,21 @@ impl Factor for DbQuery {
 
 /// Where an async model runs the CPU part of a request.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
-    Serialize, Deserialize, EnumString, IntoStaticStr, EnumIter, VariantNames, Display,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    EnumString,
+    IntoStaticStr,
+    EnumIter,
+    VariantNames,
+    Display,
 )]
 #[serde(rename_all = "kebab-case")]
 #[strum(serialize_all = "kebab-case")]
@@ -183,8 +235,21 @@ impl Factor for Offload {
 /// pin it as Java's virtual threads are pinned (a blocking syscall; a
 /// `synchronized`-style lock held across a blocking call).
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
-    Serialize, Deserialize, EnumString, IntoStaticStr, EnumIter, VariantNames, Display,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    EnumString,
+    IntoStaticStr,
+    EnumIter,
+    VariantNames,
+    Display,
 )]
 #[serde(rename_all = "kebab-case")]
 #[strum(serialize_all = "kebab-case")]
@@ -201,8 +266,21 @@ impl Factor for Pinning {
 /// Which client (HTTP client or DB driver) an async model uses for `http`
 /// and `postgres` I/O. Spec files may call it `driver`.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
-    Serialize, Deserialize, EnumString, IntoStaticStr, EnumIter, VariantNames, Display,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    EnumString,
+    IntoStaticStr,
+    EnumIter,
+    VariantNames,
+    Display,
 )]
 #[serde(rename_all = "kebab-case")]
 #[strum(serialize_all = "kebab-case")]
@@ -221,8 +299,21 @@ impl Factor for Client {
 
 /// Inter-arrival distribution of the open loop.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
-    Serialize, Deserialize, EnumString, IntoStaticStr, EnumIter, VariantNames, Display,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    EnumString,
+    IntoStaticStr,
+    EnumIter,
+    VariantNames,
+    Display,
 )]
 #[serde(rename_all = "kebab-case")]
 #[strum(serialize_all = "kebab-case")]
@@ -239,12 +330,17 @@ impl Factor for Arrival {
 mod tests {
     use super::*;
 
-    fn round_trips<F: Factor + std::fmt::Debug + PartialEq + Serialize + for<'a> Deserialize<'a>>(
-    ) {
+    fn round_trips<
+        F: Factor + std::fmt::Debug + PartialEq + Serialize + for<'a> Deserialize<'a>,
+    >() {
         for v in F::all() {
             assert_eq!(F::parse_name(v.name()).unwrap(), v);
             let json = serde_json::to_string(&v).unwrap();
-            assert_eq!(json, format!("\"{}\"", v.name()), "serde and strum spell {v:?} alike");
+            assert_eq!(
+                json,
+                format!("\"{}\"", v.name()),
+                "serde and strum spell {v:?} alike"
+            );
         }
         assert_eq!(F::all().len(), F::VARIANTS.len());
     }

@@ -11,4 +11,6 @@
 pub mod factor;
 pub mod schema;
 
-pub use factor::{Arrival, Client, DbQuery, Factor, IoKind, ModelKind, Offload, Pinning, UnknownName};
+pub use factor::{
+    Arrival, Client, DbQuery, Factor, IoKind, ModelKind, Offload, Pinning, UnknownName,
+};

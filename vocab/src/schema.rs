@@ -44,8 +44,20 @@ pub struct Column {
     pub doc: &'static str,
 }
 
-const fn col(name: &'static str, kind: Kind, unit: &'static str, role: Role, doc: &'static str) -> Column {
-    Column { name, kind, unit, role, doc }
+const fn col(
+    name: &'static str,
+    kind: Kind,
+    unit: &'static str,
+    role: Role,
+    doc: &'static str,
+) -> Column {
+    Column {
+        name,
+        kind,
+        unit,
+        role,
+        doc,
+    }
 }
 
 use Kind::{Bool, Float, Int, Str};
@@ -172,7 +184,9 @@ mod tests {
     fn names_are_unique_and_snake_case() {
         for (i, c) in RESULTS.iter().enumerate() {
             assert!(
-                c.name.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_'),
+                c.name
+                    .chars()
+                    .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_'),
                 "{}",
                 c.name
             );
@@ -200,7 +214,9 @@ mod tests {
     #[test]
     fn the_readme_table_matches_the_schema() {
         let readme = include_str!("../../README.md");
-        let start = readme.find("### `results.parquet` schema").expect("schema section");
+        let start = readme
+            .find("### `results.parquet` schema")
+            .expect("schema section");
         let table: Vec<&str> = readme[start..]
             .lines()
             .skip_while(|l| !l.starts_with('|'))
@@ -215,7 +231,11 @@ mod tests {
             }
         }
         for c in RESULTS {
-            assert!(named.iter().any(|n| n == c.name), "README lacks `{}`", c.name);
+            assert!(
+                named.iter().any(|n| n == c.name),
+                "README lacks `{}`",
+                c.name
+            );
         }
         for n in &named {
             assert!(column(n).is_some(), "README names `{n}`, not a column");

@@ -18,8 +18,8 @@ pub mod verify;
 
 pub use pool_wait::{pool_wait_snapshot, set_window};
 
-use crate::cell::Factor as _;
 use crate::cell::DbQuery;
+use crate::cell::Factor as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
