@@ -13,6 +13,7 @@ pub mod plan;
 pub mod postgres;
 pub mod progress;
 pub mod reap;
+pub mod rows;
 pub mod run;
 pub mod shard;
 pub mod spec;

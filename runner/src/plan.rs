@@ -196,7 +196,31 @@ pub fn expand(spec: &ExperimentSpec, machine: Machine) -> Vec<PlannedCell> {
             });
         }
     }
+    // Evidence where verdicts need it: a cell no rule could read (a point of
+    // a chart's sweep) runs `context_repetitions` times.
+    let context = spec.context_repetitions.unwrap_or(
+        if !spec.verdict.is_empty() && spec.max_repetitions > spec.repetitions {
+            1
+        } else {
+            spec.repetitions
+        },
+    );
+    for c in &mut out {
+        if !read_by_a_rule(c, &spec.verdict) {
+            c.repetitions = context;
+        }
+    }
     out
+}
+
+/// Whether a rule's filter or baseline could select one of the cell's rows.
+pub fn read_by_a_rule(c: &PlannedCell, rules: &[crate::spec::Verdict]) -> bool {
+    rules.iter().any(|r| {
+        crate::rows::could_match(c, &r.filter)
+            || r.baseline
+                .as_ref()
+                .is_some_and(|b| crate::rows::could_match(c, b))
+    })
 }
 
 /// The execution order: each repetition round is a fresh shuffle of every
@@ -353,6 +377,37 @@ mod tests {
         assert_eq!(c.pool_threads, Some(2));
         assert!((c.cpu_ms - 10.0).abs() < 1e-9, "0.25 = 10 / (10 + 30)");
         assert!((c.cpu_ratio() - 0.25).abs() < 1e-9);
+    }
+
+    #[test]
+    fn cells_no_rule_reads_run_once_in_an_adaptive_spec() {
+        let rule = "[[verdict]]\ntext = \"r\"\nmetric = \"throughput_rps\"\nfilter = { concurrency = 40 }\nbaseline = { concurrency = 4 }\ncompare = \">=\"\nthreshold = 2\n";
+        let head = |extra: &str| {
+            format!("name = \"t\"\nclaim = \"H1\"\ntitle = \"t\"\nrepetitions = 3\n{extra}[matrix]\nmodel = [\"tokio\"]\nconcurrency = [4, 40, 400]\n{rule}")
+        };
+        let reps = |text: &str| -> Vec<(String, u32)> {
+            let s = parse("t.toml", text, None, false).unwrap();
+            expand(&s, MACHINE)
+                .into_iter()
+                .map(|c| (c.id.split('-').nth(2).unwrap().to_string(), c.repetitions))
+                .collect()
+        };
+        // Adaptive: the c400 point no rule reads runs once.
+        let adaptive = reps(&head("max_repetitions = 5\n"));
+        assert_eq!(
+            adaptive,
+            vec![("c4".into(), 3), ("c40".into(), 3), ("c400".into(), 1)]
+        );
+        // Said otherwise in the spec; and a fixed plan keeps every cell's.
+        let kept = reps(&head("max_repetitions = 5\ncontext_repetitions = 2\n"));
+        assert_eq!(kept[2], ("c400".into(), 2));
+        let fixed = reps(&head(""));
+        assert!(fixed.iter().all(|(_, n)| *n == 3), "{fixed:?}");
+        let too_many = parse("t.toml", &head("context_repetitions = 4\n"), None, false);
+        assert!(too_many
+            .unwrap_err()
+            .to_string()
+            .contains("must be <= repetitions (3)"));
     }
 
     #[test]

@@ -34,13 +34,10 @@
 //! the shards on identical machines.)
 
 use crate::plan::{self, PlannedCell};
+pub use crate::rows::{could_match, planned_rows};
 use crate::spec::{ExperimentSpec, Verdict};
 use serde::{Deserialize, Serialize};
-use serde_json::Value as Json;
-use std::collections::{BTreeMap, HashMap};
-use threadloop_engine::Factor as _;
-use threadloop_reports::load::Value;
-use threadloop_reports::verdict::value_matches;
+use std::collections::HashMap;
 
 /// Shard `index` (1-based) of `count`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -89,82 +86,6 @@ fn fnv1a(bytes: &[u8]) -> u64 {
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
     h
-}
-
-/// The rows a planned cell will have in `results.parquet`: its own and, with
-/// a request mix, one per class (cell id `<cell>~<class>`), each mapping
-/// every column the plan fixes to its value as the report reads it (every
-/// number an `f64`). Mirrors `store::results_frame` (a test keeps the two in
-/// step); measured columns (`throughput_rps`, `fidelity`, ...) and the
-/// per-execution ones (`run_id`, `repetition`) are absent. No such helper
-/// existed: the store builds its columns from a `CellRecord`, column by
-/// column.
-pub fn planned_rows(c: &PlannedCell) -> Vec<BTreeMap<&'static str, Value>> {
-    use Value::{Null, Num, Str};
-    let cell = &c.cell;
-    let int = |v: Option<u32>| v.map_or(Null, |v| Num(v as f64));
-    let name = |v: Option<&'static str>| v.map_or(Null, |s| Str(s.to_string()));
-    let mut row: BTreeMap<&'static str, Value> = BTreeMap::new();
-    row.insert("experiment", Str(c.experiment.clone()));
-    row.insert("claim", Str(c.claim.clone()));
-    row.insert("title", Str(c.title.clone()));
-    row.insert("cell", Str(c.id.clone()));
-    row.insert(
-        "class",
-        if cell.classes.is_empty() {
-            Null
-        } else {
-            Str("all".into())
-        },
-    );
-    row.insert("model", Str(cell.model.name().to_string()));
-    row.insert("threads", int(cell.threads));
-    row.insert("queue", int(cell.queue));
-    row.insert("workers", int(cell.workers));
-    row.insert("pool_threads", int(cell.pool_threads));
-    row.insert("concurrency", int(cell.concurrency()));
-    row.insert("rate_rps", cell.rate_rps().map_or(Null, Num));
-    row.insert(
-        "arrival",
-        name(match cell.load {
-            threadloop_engine::Load::Open { arrival, .. } => Some(arrival.name()),
-            _ => None,
-        }),
-    );
-    row.insert("io", Str(cell.io.name().to_string()));
-    row.insert("io_latency_ms", Num(cell.io_latency_ms));
-    row.insert("cpu_ms", Num(cell.cpu_ms));
-    row.insert("cpu_ratio", Num(cell.cpu_ratio()));
-    row.insert("offload", name(cell.offload.map(|o| o.name())));
-    row.insert("pinning", name(cell.pinning.map(|p| p.name())));
-    row.insert("stack_kib", int(cell.stack_kib));
-    row.insert("client", name(cell.client.map(|x| x.name())));
-    row.insert("db_query", name(cell.db_query.map(|q| q.name())));
-    row.insert("db_pool", int(cell.db_pool));
-    row.insert("load_mode", Str(cell.load.mode_name().to_string()));
-    row.insert("duration_s", Num(cell.duration_s));
-    row.insert("warmup_s", Num(cell.warmup_s));
-    row.insert("timeout_ms", Num(cell.timeout_ms as f64));
-    let mut rows = vec![row.clone()];
-    for class in &cell.classes {
-        let mut r = row.clone();
-        r.insert("cell", Str(format!("{}~{}", c.id, class.name)));
-        r.insert("class", Str(class.name.clone()));
-        rows.push(r);
-    }
-    rows
-}
-
-/// Whether a rule's filter could select one of the cell's rows, with the
-/// report's own `verdict::value_matches`. A column the plan does not fix (a
-/// measurement) could hold anything: it matches.
-pub fn could_match(c: &PlannedCell, filter: &BTreeMap<String, Json>) -> bool {
-    planned_rows(c).iter().any(|row| {
-        filter.iter().all(|(column, spec)| {
-            row.get(column.as_str())
-                .is_none_or(|v| value_matches(v, spec))
-        })
-    })
 }
 
 /// Union-find over cell indices.
@@ -338,6 +259,7 @@ mod tests {
     use serde_json::json;
     use std::collections::HashSet;
     use std::path::{Path, PathBuf};
+    use threadloop_reports::load::Value;
 
     const MACHINE: Machine = Machine {
         cores: 2,
@@ -649,8 +571,9 @@ mod tests {
              [[class]]\nname = \"heavy\"\nweight = 1\n",
         );
         let cells = expand(&s, MACHINE);
-        let f = |v: Json| -> Vec<&str> {
-            let filter: BTreeMap<String, Json> = serde_json::from_value(v).unwrap();
+        let f = |v: serde_json::Value| -> Vec<&str> {
+            let filter: std::collections::BTreeMap<String, serde_json::Value> =
+                serde_json::from_value(v).unwrap();
             cells
                 .iter()
                 .filter(|c| could_match(c, &filter))

@@ -43,6 +43,7 @@ pub enum SpecError {
 const TOP_KEYS: &[&str] = &[
     "repetitions",
     "max_repetitions",
+    "context_repetitions",
     "budget_s",
     "duration_s",
     "warmup_s",
@@ -65,6 +66,7 @@ struct RawSpec {
     description: Option<String>,
     repetitions: Option<Spanned<i64>>,
     max_repetitions: Option<Spanned<i64>>,
+    context_repetitions: Option<Spanned<i64>>,
     budget_s: Option<Spanned<f64>>,
     duration_s: Option<Spanned<f64>>,
     warmup_s: Option<Spanned<f64>>,
@@ -234,6 +236,11 @@ pub struct ExperimentSpec {
     /// this many times (= `repetitions`: fixed, nothing is added).
     #[serde(default)]
     pub max_repetitions: u32,
+    /// Runs of a cell no rule reads (chart context): evidence goes to the
+    /// cells verdicts rest on. Default: 1 for an adaptive spec with rules,
+    /// else `repetitions`.
+    #[serde(default)]
+    pub context_repetitions: Option<u32>,
     /// Seconds the whole experiment may take, extra repetitions included
     /// (None: 1.5 × its planned estimate).
     #[serde(default)]
@@ -537,6 +544,13 @@ fn build(cx: &mut Ctx, raw: RawSpec, profile: Option<String>) -> ExperimentSpec 
             m.max(repetitions)
         }
     };
+    let context_repetitions = raw.context_repetitions.as_ref().map(|v| {
+        let c = cx.int(v, 1, 100);
+        if c > repetitions {
+            cx.err(v.span(), format!("must be <= repetitions ({repetitions})"));
+        }
+        c.min(repetitions)
+    });
     let budget_s = raw
         .budget_s
         .as_ref()
@@ -792,6 +806,7 @@ fn build(cx: &mut Ctx, raw: RawSpec, profile: Option<String>) -> ExperimentSpec 
         profile,
         repetitions,
         max_repetitions,
+        context_repetitions,
         budget_s,
         duration_s,
         warmup_s,
