@@ -108,6 +108,17 @@ pub struct CellOutcome {
     pub histogram: String,
 }
 
+impl CellOutcome {
+    /// The pool's queue turns over more slowly than the warm-up lasts, so
+    /// the window saw a transient, not a steady state (the theory's
+    /// `turnover_s` against the cell's `warmup_s`).
+    pub fn transient(&self) -> bool {
+        self.theory
+            .turnover_s
+            .is_some_and(|turn| turn > self.cell.warmup_s)
+    }
+}
+
 /// The database side of a `postgres` cell.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DbOutcome {

@@ -300,13 +300,11 @@ fn notes(o: &CellOutcome, _w: Window) -> Vec<String> {
     if matches!(c.load, Load::Closed { .. }) {
         n.push("closed loop: latency counts from the actual send and is not coordinated-omission corrected".into());
     }
-    if let Some(turn) = o.theory.turnover_s {
-        if turn > c.warmup_s {
-            n.push(format!(
-                "transient: the queue turns over in {turn:.1} s (C/T × S), longer than the {:.1} s warm-up, so latency is below its steady state",
-                c.warmup_s
-            ));
-        }
+    if let (true, Some(turn)) = (o.transient(), o.theory.turnover_s) {
+        n.push(format!(
+            "transient: the queue turns over in {turn:.1} s (C/T × S), longer than the {:.1} s warm-up, so latency is below its steady state",
+            c.warmup_s
+        ));
     }
     if matches!(c.model, ModelKind::Tokio | ModelKind::TokioCurrent)
         && c.io == IoKind::Timer

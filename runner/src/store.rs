@@ -377,11 +377,7 @@ pub fn results_frame(run_id: &str, records: &[CellRecord]) -> anyhow::Result<Dat
         });
     let transient: Vec<Option<bool>> = records
         .iter()
-        .map(|r| {
-            r.outcome
-                .as_ref()
-                .map(|o| o.notes.iter().any(|n| n.starts_with("transient")))
-        })
+        .map(|r| r.outcome.as_ref().map(CellOutcome::transient))
         .collect();
     f.columns.push(Column::new("transient".into(), transient));
     f.opt_str("notes", |r| r.outcome.as_ref().map(|o| o.notes.join("; ")))
