@@ -270,9 +270,7 @@ pub fn run(opts: RunOptions) -> anyhow::Result<RunSummary> {
     let mut replaced: HashMap<usize, u32> = HashMap::new();
     loop {
         let Some(slot) = queue.pop_front() else {
-            let left_s = manifest.budget_s.map_or(f64::INFINITY, |b| {
-                b - earlier_s - t_run.elapsed().as_secs_f64()
-            });
+            let left_s = left_of(manifest.budget_s, earlier_s, t_run);
             let round = adaptive_round(&dir, &manifest, &cells, &records, left_s);
             if round.is_empty() {
                 break;
@@ -371,9 +369,7 @@ pub fn run(opts: RunOptions) -> anyhow::Result<RunSummary> {
             stall_ms: Some(stall.as_secs_f64() * 1e3),
         };
         if record.disturbed() {
-            let left_s = manifest.budget_s.map_or(f64::INFINITY, |b| {
-                b - earlier_s - t_run.elapsed().as_secs_f64()
-            });
+            let left_s = left_of(manifest.budget_s, earlier_s, t_run);
             if let Some(again) = replacement(slot, &record, &records, &queue, &mut replaced, left_s)
             {
                 manifest.extra_repetitions.push(ExtraRepetition {
@@ -427,6 +423,15 @@ pub fn run(opts: RunOptions) -> anyhow::Result<RunSummary> {
         executed,
         failed,
         interrupted,
+    })
+}
+
+/// What is left of the run's budget (`--budget`, infinite without one):
+/// what an earlier invocation spent (`earlier_s`, on resume) and this one's
+/// time so far count against it.
+fn left_of(budget_s: Option<f64>, earlier_s: f64, t_run: Instant) -> f64 {
+    budget_s.map_or(f64::INFINITY, |b| {
+        b - earlier_s - t_run.elapsed().as_secs_f64()
     })
 }
 
