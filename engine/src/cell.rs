@@ -174,6 +174,30 @@ impl Cell {
         (mean(|c| c.cpu_ms), mean(|c| c.io_latency_ms))
     }
 
+    /// The CPU time asked of a request of class `class` (the cell's own
+    /// without a mix): what the calibration turns into loop iterations.
+    pub fn asked_cpu(&self, class: u16) -> std::time::Duration {
+        let ms = match self.classes.len() {
+            0 => self.cpu_ms,
+            n => self.classes[(class as usize).min(n - 1)].cpu_ms,
+        };
+        std::time::Duration::from_secs_f64(ms.max(0.0) / 1e3)
+    }
+
+    /// The cell with every CPU part `factor` times as long: the same loop
+    /// iterations priced at the speed the machine really ran them. A VM's CPU
+    /// speed drifts by several percent over minutes (steal time, a neighbour's
+    /// load), and a bound priced at the start-of-run calibration would move
+    /// every CPU-bound fidelity with it.
+    pub fn with_cpu_cost(&self, factor: f64) -> Cell {
+        let mut c = self.clone();
+        c.cpu_ms *= factor;
+        for class in &mut c.classes {
+            class.cpu_ms *= factor;
+        }
+        c
+    }
+
     /// Any request of the cell queries PostgreSQL.
     pub fn uses_postgres(&self) -> bool {
         self.io == IoKind::Postgres || self.classes.iter().any(|c| c.io == IoKind::Postgres)

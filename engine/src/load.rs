@@ -55,6 +55,11 @@ pub struct LoadResult {
     pub queue_wait: Histogram<u64>,
     /// Thread CPU time of each request's CPU part, µs.
     pub cpu: Histogram<u64>,
+    /// Over the same requests: the CPU time they used and the time asked of
+    /// them (the calibration's), exact sums, so the theory can price CPU work
+    /// at the speed the machine really ran during the window.
+    pub cpu_used: Duration,
+    pub cpu_asked: Duration,
     /// From the model starting a request to its end, µs: the real service time.
     pub service: Histogram<u64>,
     pub window: Window,
@@ -99,6 +104,8 @@ pub struct Generator<'a> {
     latency: Histogram<u64>,
     queue_wait: Histogram<u64>,
     cpu: Histogram<u64>,
+    cpu_used: Duration,
+    cpu_asked: Duration,
     service: Histogram<u64>,
     threads_peak: u32,
     rss_peak: u64,
@@ -129,6 +136,8 @@ impl<'a> Generator<'a> {
             latency: new_histogram(),
             queue_wait: new_histogram(),
             cpu: new_histogram(),
+            cpu_used: Duration::ZERO,
+            cpu_asked: Duration::ZERO,
             service: new_histogram(),
             threads_peak: 0,
             rss_peak: 0,
@@ -236,6 +245,8 @@ impl<'a> Generator<'a> {
                     }
                     if !d.cpu.is_zero() {
                         record(&mut self.cpu, d.cpu);
+                        self.cpu_used += d.cpu;
+                        self.cpu_asked += self.cell.asked_cpu(f.class);
                     }
                 }
             }
@@ -383,6 +394,8 @@ impl<'a> Generator<'a> {
             latency: self.latency,
             queue_wait: self.queue_wait,
             cpu: self.cpu,
+            cpu_used: self.cpu_used,
+            cpu_asked: self.cpu_asked,
             service: self.service,
             window: self.window,
             usage,

@@ -67,6 +67,9 @@ pub struct CellOutcome {
     pub loop_lag_refused: u64,
     /// Measured thread CPU time of the CPU part, mean per request (ms).
     pub cpu_work_mean_ms: f64,
+    /// Measured CPU time of the CPU parts over the time the calibration asked
+    /// of them (None without CPU work). The theory's bound is priced with it.
+    pub cpu_cost_ratio: Option<f64>,
     pub rss_idle_bytes: u64,
     pub rss_peak_bytes: u64,
     pub rss_window_peak_bytes: u64,

@@ -361,6 +361,42 @@ mod tests {
     }
 
     #[test]
+    fn cpu_bound_is_priced_at_the_measured_cpu_cost() {
+        let mut c = cell(ModelKind::Tokio, Load::Closed { concurrency: 1000 });
+        c.cpu_ms = 10.0;
+        c.classes = vec![
+            crate::cell::RequestClass {
+                name: "light".into(),
+                weight: 1.0,
+                cpu_ms: 0.0,
+                io: IoKind::Timer,
+                io_latency_ms: 1.0,
+            },
+            crate::cell::RequestClass {
+                name: "heavy".into(),
+                weight: 1.0,
+                cpu_ms: 10.0,
+                io: IoKind::Timer,
+                io_latency_ms: 1.0,
+            },
+        ];
+        assert_eq!(c.asked_cpu(1), std::time::Duration::from_millis(10));
+        assert_eq!(c.asked_cpu(0), std::time::Duration::ZERO);
+        assert_eq!(
+            c.asked_cpu(9),
+            c.asked_cpu(1),
+            "out of range: the last class"
+        );
+        // Mean CPU 5 ms on two workers: 400 req/s as calibrated; a machine
+        // running 25% slower gets a bound 25% lower, the I/O untouched.
+        assert!((theory(&c).throughput_rps.unwrap() - 400.0).abs() < 1e-9);
+        let slow = c.with_cpu_cost(1.25);
+        assert!((theory(&slow).throughput_rps.unwrap() - 320.0).abs() < 1e-9);
+        assert_eq!(slow.classes[1].io_latency_ms, 1.0);
+        assert_eq!(slow.cpu_ms, 12.5);
+    }
+
+    #[test]
     fn pinned_coroutines_are_capped_by_their_carriers() {
         let mut c = cell(ModelKind::Coroutines, Load::Closed { concurrency: 1000 });
         c.pinning = Some(crate::cell::Pinning::None);

@@ -359,6 +359,7 @@ pub fn write_fixture_varied(
         float("loop_lag_p99_ms", okf(&|r| r.lag_p99)),
         float("loop_lag_max_ms", okf(&|r| r.lag_p99 * 2.0)),
         float("cpu_work_mean_ms", okf(&|r| r.cpu_ms)),
+        float("cpu_cost_ratio", fl(&|r| (r.cpu_ms > 0.0).then_some(1.0))),
         int("rss_idle_bytes", i(&|_| Some(4 << 20))),
         int(
             "rss_peak_bytes",

@@ -323,6 +323,7 @@ pub fn results_frame(run_id: &str, records: &[CellRecord]) -> anyhow::Result<Dat
         .m_int("loop_lag_samples", |o| o.loop_lag.count as i64)
         .m_int("loop_lag_refused", |o| o.loop_lag_refused as i64)
         .m_float("cpu_work_mean_ms", |o| Some(o.cpu_work_mean_ms))
+        .m_float("cpu_cost_ratio", |o| o.cpu_cost_ratio)
         .m_int("rss_idle_bytes", |o| o.rss_idle_bytes as i64)
         .m_int("rss_peak_bytes", |o| o.rss_peak_bytes as i64)
         .m_int("rss_window_peak_bytes", |o| o.rss_window_peak_bytes as i64)

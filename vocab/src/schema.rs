@@ -116,6 +116,7 @@ pub const RESULTS: &[Column] = &[
     col("loop_lag_samples", Int, "count", Metric, "probes answered"),
     col("loop_lag_refused", Int, "count", Metric, "probes a full queue refused"),
     col("cpu_work_mean_ms", Float, "ms", Metric, "measured thread CPU time of the CPU part"),
+    col("cpu_cost_ratio", Float, "ratio", Metric, "CPU time used / asked by the calibration; the theory prices CPU with it"),
     col("rss_idle_bytes", Int, "bytes", Metric, "RSS before load"),
     col("rss_peak_bytes", Int, "bytes", Metric, "the process's peak RSS (VmHWM)"),
     col("rss_window_peak_bytes", Int, "bytes", Metric, "peak RSS in the window (sampled every 20 ms)"),
