@@ -10,8 +10,10 @@
 //! histogram record) without any runtime.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use threadloop_engine::cell::{Cell, IoKind, Load, ModelKind, Offload};
+use threadloop_engine::counters::CellCounters;
 use threadloop_engine::io::Io;
 use threadloop_engine::measure::{new_histogram, record};
 use threadloop_engine::server::{Job, Request, Work};
@@ -76,13 +78,14 @@ fn harness_tokio_noop(b: divan::Bencher) {
         cpu: CpuWork::new(0.0, 1.0),
         io: Io::new(IoKind::Timer, 0.0, Default::default()),
     });
-    let server = threadloop_engine::models::start(&noop_cell(), job).unwrap();
+    let counters = Arc::new(CellCounters::new());
+    let server = threadloop_engine::models::start(&noop_cell(), job, &counters).unwrap();
     let (tx, rx) = crossbeam_channel::unbounded();
     b.bench_local(|| {
         let mut hist = new_histogram();
         let t0 = Instant::now();
         for id in 0..N as u64 {
-            server.submit(Request::new(id, 0, t0, tx.clone()));
+            server.submit(Request::new(id, 0, t0, tx.clone(), counters.clone()));
         }
         for _ in 0..N {
             let d = rx

@@ -3,15 +3,7 @@
 //! the manifest, so every cell of a run does the same work per `cpu_ms`.
 
 use crate::work::{spin, thread_cpu_time};
-use serde::{Deserialize, Serialize};
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Calibration {
-    /// Median of the rounds: iterations per ms of thread CPU time.
-    pub iters_per_ms: f64,
-    /// Every round's estimate, to show how stable the machine was.
-    pub rounds: Vec<f64>,
-}
+pub use threadloop_vocab::Calibration;
 
 /// Measures `rounds` times, each spinning for about `round_ms` of CPU.
 pub fn calibrate(rounds: usize, round_ms: f64) -> Calibration {

@@ -5,11 +5,18 @@
 //! [`server::Server`]) → [`load`] (the load generator, on its own OS thread) →
 //! [`measure`] (histograms, rusage, `/proc`) → [`outcome`] (what the cell
 //! reports back to the runner). [`theory`] holds the bounds every measurement
-//! is checked against. The crate deliberately has no polars: the cell process
-//! stays small so its RSS and start-up say something about the model.
+//! is checked against. Below the models sit what they share: [`runtime`]
+//! (the async runtime trait), [`io`] with its drivers [`http`] and [`db`],
+//! and [`work`]; nothing below imports a model. [`counters`] holds the counts
+//! a cell keeps about itself, handed explicitly to what updates them rather
+//! than kept in process-wide statics. The crate deliberately has no polars:
+//! the cell process stays small so its RSS and start-up say something about
+//! the model.
 
+pub mod async_io;
 pub mod calibrate;
 pub mod cell;
+pub mod counters;
 pub mod db;
 pub mod failure;
 pub mod http;
@@ -19,6 +26,7 @@ pub mod measure;
 pub mod models;
 pub mod outcome;
 pub mod run;
+pub mod runtime;
 pub mod server;
 pub mod theory;
 pub mod work;

@@ -4,6 +4,7 @@
 //! the counters; the model only reports starts and ends through a channel.
 
 use crate::cell::{Cell, Load};
+use crate::counters::CellCounters;
 use crate::measure::{new_histogram, record, ProcStatus, Usage, Window};
 use crate::server::{Done, Request, Server, Status};
 use crate::theory::inter_arrival;
@@ -12,6 +13,7 @@ use hdrhistogram::Histogram;
 use rand::rngs::SmallRng;
 use rand::SeedableRng;
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// How often the generator samples thread count and RSS.
@@ -87,6 +89,8 @@ pub struct Generator<'a> {
     server: &'a dyn Server,
     tx: Sender<Done>,
     rx: Receiver<Done>,
+    /// The cell's counters, handed to every request it sends.
+    counters: Arc<CellCounters>,
     window: Window,
     timeout: Duration,
     retry_after: Duration,
@@ -117,13 +121,19 @@ pub struct Generator<'a> {
 }
 
 impl<'a> Generator<'a> {
-    pub fn new(cell: &'a Cell, server: &'a dyn Server, window: Window) -> Self {
+    pub fn new(
+        cell: &'a Cell,
+        server: &'a dyn Server,
+        window: Window,
+        counters: Arc<CellCounters>,
+    ) -> Self {
         let (tx, rx) = unbounded();
         Generator {
             cell,
             server,
             tx,
             rx,
+            counters,
             window,
             timeout: Duration::from_millis(cell.timeout_ms),
             retry_after: Duration::from_millis(cell.retry_after_ms),
@@ -196,8 +206,13 @@ impl<'a> Generator<'a> {
             let live = &self.in_flight;
             self.deadlines.retain(|(_, id)| live.contains_key(id));
         }
-        self.server
-            .submit(Request::new(id, class, intended, self.tx.clone()));
+        self.server.submit(Request::new(
+            id,
+            class,
+            intended,
+            self.tx.clone(),
+            self.counters.clone(),
+        ));
     }
 
     /// A closed-loop client whose request ended sends its next one; after a

@@ -3,6 +3,7 @@
 //! nothing of one cell (threads, memory, runtime state) leaks into the next.
 
 use crate::cell::{Cell, Client, DbQuery, IoKind, Load, ModelKind};
+use crate::counters::CellCounters;
 use crate::http::blocking::BlockingClient;
 use crate::http::Target;
 use crate::io::{BlockingClients, Io};
@@ -62,16 +63,11 @@ pub fn decode_histogram(s: &str) -> anyhow::Result<Histogram<u64>> {
     Ok(hdrhistogram::serialization::Deserializer::new().deserialize(&mut bytes.as_slice())?)
 }
 
-/// The tag this execution's HTTP requests carry (unique per execution: the seed).
-pub fn tag(cell: &Cell) -> String {
-    format!("{:016x}", cell.seed)
-}
-
 fn http_target(cell: &Cell) -> anyhow::Result<Option<Target>> {
     match (cell.io, &cell.downstream) {
         (IoKind::Http, Some(addr)) => Ok(Some(Target {
             addr: addr.clone(),
-            tag: tag(cell),
+            tag: crate::http::tag(cell),
         })),
         (IoKind::Http, None) => {
             anyhow::bail!("an http cell needs the downstream's address (the runner starts it)")
@@ -82,9 +78,9 @@ fn http_target(cell: &Cell) -> anyhow::Result<Option<Target>> {
 
 /// After the window, lets requests still in the model finish (bounded), so
 /// the downstream's count can be compared with the cell's exactly.
-fn drain(cell: &Cell) -> bool {
+fn drain(cell: &Cell, counters: &CellCounters) -> bool {
     let deadline = Instant::now() + Duration::from_millis(cell.timeout_ms.min(10_000) + 1_000);
-    while crate::server::outstanding() > 0 {
+    while counters.outstanding() > 0 {
         if Instant::now() >= deadline {
             return false;
         }
@@ -105,6 +101,9 @@ fn blocking_db(cell: &Cell) -> bool {
 }
 
 pub fn run_cell(cell: &Cell) -> anyhow::Result<CellOutcome> {
+    // This cell's own counts: everything that updates them gets this Arc
+    // explicitly, and the outcome reads them from here.
+    let counters = Arc::new(CellCounters::new());
     let target = http_target(cell)?;
     let timeout = Duration::from_millis(cell.timeout_ms);
     let db_url = if cell.uses_postgres() {
@@ -113,7 +112,9 @@ pub fn run_cell(cell: &Cell) -> anyhow::Result<CellOutcome> {
         None
     };
     let clients = BlockingClients {
-        http: target.clone().map(|t| BlockingClient::new(t, timeout)),
+        http: target
+            .clone()
+            .map(|t| BlockingClient::new(t, timeout, counters.clone())),
         db: match &db_url {
             Some(url) if blocking_db(cell) => {
                 Some(Arc::new(crate::db::blocking::BlockingDb::open(
@@ -121,6 +122,7 @@ pub fn run_cell(cell: &Cell) -> anyhow::Result<CellOutcome> {
                     cell.db_pool.unwrap_or(crate::db::DEFAULT_POOL),
                     cell.db_query.unwrap_or(DbQuery::Sleep),
                     timeout,
+                    counters.clone(),
                 )?))
             }
             _ => None,
@@ -142,9 +144,9 @@ pub fn run_cell(cell: &Cell) -> anyhow::Result<CellOutcome> {
                 .collect(),
         )
     };
-    let server = crate::models::start(cell, job)?;
+    let server = crate::models::start(cell, job, &counters)?;
     let verified = match db_url {
-        Some(_) => crate::db::verify::through_model(cell, server.as_ref())?,
+        Some(_) => crate::db::verify::through_model(cell, server.as_ref(), &counters)?,
         None => 0,
     };
     // Let the model's threads come up before taking the idle reading.
@@ -156,10 +158,10 @@ pub fn run_cell(cell: &Cell) -> anyhow::Result<CellOutcome> {
         start: start + Duration::from_secs_f64(cell.warmup_s),
         end: start + Duration::from_secs_f64(cell.warmup_s + cell.duration_s),
     };
-    crate::db::set_window(window.start, window.end);
+    counters.set_window(window);
     let lag = Arc::new(LagRecorder::new(window));
     server.start_probe(lag.clone());
-    let r = Generator::new(cell, server.as_ref(), window).run();
+    let r = Generator::new(cell, server.as_ref(), window, counters.clone()).run();
     let (lag_hist, lag_refused) = lag.snapshot();
     let end_status = ProcStatus::read();
     // A downstream that cannot be asked (it refused every call) leaves the
@@ -168,14 +170,14 @@ pub fn run_cell(cell: &Cell) -> anyhow::Result<CellOutcome> {
     let db = db_url.as_deref().map(|url| DbOutcome {
         verified,
         server_connections: crate::db::verify::server_connections(url),
-        drained: drain(cell),
-        queries_ok: crate::db::queries_ok(),
+        drained: drain(cell, &counters),
+        queries_ok: counters.queries_ok(),
         server_statements: None,
-        pool_wait: percentiles(&crate::db::pool_wait_snapshot()),
+        pool_wait: percentiles(&counters.pool_waits()),
     });
     let downstream_check = match &clients.http {
         Some(client) => {
-            let drained = drain(cell);
+            let drained = drain(cell, &counters);
             match client.tag_count() {
                 Ok(count) => Some((drained, count)),
                 Err(e) => {
@@ -264,9 +266,7 @@ pub fn run_cell(cell: &Cell) -> anyhow::Result<CellOutcome> {
         theory: th,
         fidelity,
         littles_law_rps: littles,
-        io_calls_ok: downstream_check
-            .as_ref()
-            .map(|_| crate::http::responses_ok()),
+        io_calls_ok: downstream_check.as_ref().map(|_| counters.responses_ok()),
         downstream_received: downstream_check.as_ref().map(|(_, c)| c.received),
         downstream_answered: downstream_check.as_ref().map(|(_, c)| c.answered),
         drained: downstream_check.as_ref().map(|(d, _)| *d),

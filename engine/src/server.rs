@@ -6,19 +6,11 @@
 //! A model only stamps when the request starts and ends; it never decides what
 //! is measured.
 
+use crate::counters::CellCounters;
 use crate::measure::LagRecorder;
 use crossbeam_channel::Sender;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-/// Requests handed to the model and not yet finished, abandoned ones included.
-static OUTSTANDING: AtomicI64 = AtomicI64::new(0);
-
-/// How many requests the model still holds (for draining at the end of a cell).
-pub fn outstanding() -> i64 {
-    OUTSTANDING.load(Ordering::Relaxed)
-}
 
 /// How a request ended, as the model saw it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,17 +44,27 @@ pub struct Request {
     intended: Instant,
     started: Option<Instant>,
     done: Option<Sender<Done>>,
+    /// The cell's counters: the request is outstanding there from its
+    /// creation until it reports, so the cell can drain its model.
+    counters: Arc<CellCounters>,
 }
 
 impl Request {
-    pub fn new(id: u64, class: u16, intended: Instant, done: Sender<Done>) -> Self {
-        OUTSTANDING.fetch_add(1, Ordering::Relaxed);
+    pub fn new(
+        id: u64,
+        class: u16,
+        intended: Instant,
+        done: Sender<Done>,
+        counters: Arc<CellCounters>,
+    ) -> Self {
+        counters.request_opened();
         Request {
             id,
             class,
             intended,
             started: None,
             done: Some(done),
+            counters,
         }
     }
 
@@ -87,7 +89,7 @@ impl Request {
 
     fn send(&mut self, status: Status, cpu: Duration) {
         if let Some(tx) = self.done.take() {
-            OUTSTANDING.fetch_sub(1, Ordering::Relaxed);
+            self.counters.request_closed();
             // The generator may have stopped listening at the end of the
             // window; a send error then is expected and harmless.
             let _ = tx.send(Done {
@@ -153,5 +155,31 @@ pub trait Server: Send + Sync {
     /// thread), so reported thread counts can be read net of them.
     fn harness_threads(&self) -> u32 {
         0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_is_outstanding_in_its_own_cell_only() {
+        let (a, b) = (Arc::new(CellCounters::new()), Arc::new(CellCounters::new()));
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let r1 = Request::new(1, 0, Instant::now(), tx.clone(), a.clone());
+        let r2 = Request::new(2, 0, Instant::now(), tx.clone(), a.clone());
+        let r3 = Request::new(3, 0, Instant::now(), tx, b.clone());
+        assert_eq!((a.outstanding(), b.outstanding()), (2, 1));
+        r1.finish(Status::Ok, Duration::ZERO);
+        // A request lost inside a model reports an error, and is no longer held.
+        drop(r2);
+        assert_eq!((a.outstanding(), b.outstanding()), (0, 1));
+        drop(r3);
+        assert_eq!(b.outstanding(), 0);
+        let reported: Vec<_> = rx.try_iter().map(|d| (d.id, d.status)).collect();
+        assert_eq!(
+            reported,
+            [(1, Status::Ok), (2, Status::Error), (3, Status::Error)]
+        );
     }
 }

@@ -6,6 +6,8 @@ use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use threadloop_vocab::manifest::{MergeInput, RunInfo};
+use threadloop_vocab::schema::{cols, spectrum_cols};
 
 /// One cell value of `results.parquet`, normalised: every numeric column is
 /// read as `f64`, every non-numeric, non-boolean column as a string.
@@ -91,26 +93,26 @@ impl Row {
     }
     /// `status == "ok"` (a missing status counts as ok).
     pub fn is_ok(&self) -> bool {
-        self.str("status").map(|s| s == "ok").unwrap_or(true)
+        self.str(cols::status).map(|s| s == "ok").unwrap_or(true)
     }
     /// Measured while the machine stalled: neither ok nor failed.
     pub fn is_disturbed(&self) -> bool {
-        self.str("status") == Some("disturbed")
+        self.str(cols::status) == Some("disturbed")
     }
 
     fn add_derived(&mut self) {
         let per_inflight = match (
-            self.num("rss_window_peak_bytes"),
-            self.num("rss_idle_bytes"),
-            self.num("concurrency"),
+            self.num(cols::rss_window_peak_bytes),
+            self.num(cols::rss_idle_bytes),
+            self.num(cols::concurrency),
         ) {
             (Some(peak), Some(idle), Some(c)) if c > 0.0 => Value::Num((peak - idle) / c),
             _ => Value::Null,
         };
         let ctx = match (
-            self.num("ctx_voluntary"),
-            self.num("ctx_involuntary"),
-            self.num("completed"),
+            self.num(cols::ctx_voluntary),
+            self.num(cols::ctx_involuntary),
+            self.num(cols::completed),
         ) {
             (Some(v), Some(i), Some(n)) if n > 0.0 => Value::Num((v + i) / n),
             _ => Value::Null,
@@ -136,31 +138,20 @@ pub struct SpectrumPoint {
     pub latency_ms: f64,
 }
 
-/// `manifest.json`. Every field is optional so that older or newer runners'
-/// manifests still load; unknown fields are ignored.
+/// `manifest.json` as the report reads it: the shared part ([`RunInfo`],
+/// declared in the vocabulary) and the experiments; anything else the runner
+/// records (limits, the command, PostgreSQL's image and settings) is kept
+/// for the environment table. Every field has a default, so older or newer
+/// runners' manifests still load; unknown fields are ignored.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Manifest {
-    pub run_id: Option<String>,
-    pub started_at: Option<String>,
-    pub ended_at: Option<String>,
-    pub git_commit: Option<String>,
-    pub git_dirty: Option<bool>,
-    pub rustc: Option<String>,
-    pub crates: BTreeMap<String, String>,
-    pub cpu_model: Option<String>,
-    pub cores: Option<u64>,
-    pub memory_bytes: Option<u64>,
-    pub kernel: Option<String>,
-    pub profile: Option<String>,
-    pub seed: Option<serde_json::Value>,
-    pub calibration: Option<Calibration>,
-    pub cells_total: Option<u64>,
-    pub cells_failed: Option<u64>,
+    #[serde(flatten)]
+    pub run: RunInfo,
     pub experiments: Vec<ManifestExperiment>,
     /// `runner merge`: the inputs the run was merged from, each with the
     /// machine and the cells it measured (see [`Manifest::cell_origins`]).
-    pub merged_from: Vec<MergedInput>,
+    pub merged_from: Vec<MergeInput>,
     /// Anything else the runner records (e.g. Postgres image and settings).
     #[serde(flatten)]
     pub extra: BTreeMap<String, serde_json::Value>,
@@ -183,93 +174,6 @@ impl Manifest {
         }
         out
     }
-}
-
-/// One input of a merged run (`runner merge`). Older manifests list the
-/// input directories only; an entry of any other shape reads as empty.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(from = "MergedInputRepr")]
-pub struct MergedInput {
-    pub dir: String,
-    pub shard: Option<ShardOf>,
-    pub cpu_model: Option<String>,
-    pub cores: Option<u64>,
-    pub hostname: Option<String>,
-    /// The cells whose records came from this input, `experiment/cell_id`.
-    pub cells: Vec<String>,
-}
-
-/// `runner run --shard I/N`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
-pub struct ShardOf {
-    pub index: u32,
-    pub count: u32,
-}
-
-impl MergedInput {
-    /// `shard 2/3 (AMD EPYC 7763, host-a)`, or the directory when the input
-    /// was not a shard.
-    pub fn label(&self) -> String {
-        let name = match self.shard {
-            Some(s) => format!("shard {}/{}", s.index, s.count),
-            None => self.dir.clone(),
-        };
-        let machine: Vec<&str> = [self.cpu_model.as_deref(), self.hostname.as_deref()]
-            .into_iter()
-            .flatten()
-            .collect();
-        if machine.is_empty() {
-            name
-        } else {
-            format!("{name} ({})", machine.join(", "))
-        }
-    }
-}
-
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum MergedInputRepr {
-    Dir(String),
-    Full(MergedInputFull),
-    Other(#[allow(dead_code)] serde::de::IgnoredAny),
-}
-
-#[derive(Default, Deserialize)]
-#[serde(default)]
-struct MergedInputFull {
-    dir: String,
-    shard: Option<ShardOf>,
-    cpu_model: Option<String>,
-    cores: Option<u64>,
-    hostname: Option<String>,
-    cells: Vec<String>,
-}
-
-impl From<MergedInputRepr> for MergedInput {
-    fn from(r: MergedInputRepr) -> Self {
-        match r {
-            MergedInputRepr::Dir(dir) => MergedInput {
-                dir,
-                ..Default::default()
-            },
-            MergedInputRepr::Full(f) => MergedInput {
-                dir: f.dir,
-                shard: f.shard,
-                cpu_model: f.cpu_model,
-                cores: f.cores,
-                hostname: f.hostname,
-                cells: f.cells,
-            },
-            MergedInputRepr::Other(_) => MergedInput::default(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(default)]
-pub struct Calibration {
-    pub iters_per_ms: Option<f64>,
-    pub rounds: Vec<serde_json::Value>,
 }
 
 /// One experiment (spec file) of the run.
@@ -346,12 +250,11 @@ pub fn load_run(dir: &Path) -> Result<Run> {
     } else {
         Vec::new()
     };
-    let run_id = manifest
-        .run_id
-        .clone()
+    let run_id = Some(manifest.run.run_id.clone())
+        .filter(|id| !id.is_empty())
         .or_else(|| {
             rows.iter()
-                .find_map(|r| r.str("run_id").map(str::to_string))
+                .find_map(|r| r.str(cols::run_id).map(str::to_string))
         })
         .or_else(|| dir.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_else(|| "run".into());
@@ -400,7 +303,7 @@ pub fn read_results(path: &Path) -> Result<Vec<Row>> {
     let mut exprs = Vec::new();
     let mut columns = Vec::new();
     for (name, dtype) in schema.iter() {
-        if name.as_str() == "histogram" {
+        if name.as_str() == cols::histogram {
             continue;
         }
         let kind = if dtype.is_bool() {
@@ -444,7 +347,7 @@ pub fn read_results(path: &Path) -> Result<Vec<Row>> {
             }
         }
     }
-    for required in ["experiment", "cell"] {
+    for required in [cols::experiment, cols::cell] {
         if !columns.iter().any(|(n, _)| n == required) {
             return Err(ReportError::MissingColumn {
                 path: path.to_path_buf(),
@@ -493,23 +396,23 @@ pub fn read_spectrum(path: &Path) -> Result<Vec<SpectrumPoint>> {
     };
     let df = scan(path)?
         .select([
-            col("experiment").cast(DataType::String),
-            col("cell").cast(DataType::String),
-            col("repetition").cast(DataType::Int64),
-            col("model").cast(DataType::String),
-            col("percentile").cast(DataType::Float64),
-            col("latency_ms").cast(DataType::Float64),
+            col(spectrum_cols::experiment).cast(DataType::String),
+            col(spectrum_cols::cell).cast(DataType::String),
+            col(spectrum_cols::repetition).cast(DataType::Int64),
+            col(spectrum_cols::model).cast(DataType::String),
+            col(spectrum_cols::percentile).cast(DataType::Float64),
+            col(spectrum_cols::latency_ms).cast(DataType::Float64),
         ])
-        .filter(col("latency_ms").is_not_null())
+        .filter(col(spectrum_cols::latency_ms).is_not_null())
         .collect()
         .map_err(perr)?;
     let c = |n: &str| df.column(n).map_err(perr);
-    let experiment = c("experiment")?.str().map_err(perr)?;
-    let cell = c("cell")?.str().map_err(perr)?;
-    let repetition = c("repetition")?.i64().map_err(perr)?;
-    let model = c("model")?.str().map_err(perr)?;
-    let percentile = c("percentile")?.f64().map_err(perr)?;
-    let latency = c("latency_ms")?.f64().map_err(perr)?;
+    let experiment = c(spectrum_cols::experiment)?.str().map_err(perr)?;
+    let cell = c(spectrum_cols::cell)?.str().map_err(perr)?;
+    let repetition = c(spectrum_cols::repetition)?.i64().map_err(perr)?;
+    let model = c(spectrum_cols::model)?.str().map_err(perr)?;
+    let percentile = c(spectrum_cols::percentile)?.f64().map_err(perr)?;
+    let latency = c(spectrum_cols::latency_ms)?.f64().map_err(perr)?;
     let mut out = Vec::with_capacity(df.height());
     for i in 0..df.height() {
         let (Some(p), Some(l)) = (percentile.get(i), latency.get(i)) else {

@@ -5,7 +5,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use threadloop_reports::{compare, load, report};
+use threadloop_reports::{analysis, compare, load, render};
 
 /// Renders threadloop run directories into HTML reports.
 #[derive(Debug, Parser)]
@@ -54,16 +54,16 @@ fn render(run_dir: Option<PathBuf>, out: PathBuf) -> Result<ExitCode> {
             .context("no RUN_DIR given and none found under data/runs/")?,
     };
     let run = load::load_run(&dir).with_context(|| format!("loading {}", dir.display()))?;
-    let analysis = report::analyse(run);
-    let written = report::write_report(&analysis, &out)?;
+    let analysis = analysis::analyse(run);
+    let written = render::write_report(&analysis, &out)?;
     println!("{}", written.index.display());
     Ok(ExitCode::SUCCESS)
 }
 
 fn run_compare(base: PathBuf, new: PathBuf, pct: Option<f64>, out: PathBuf) -> Result<ExitCode> {
-    let load = |d: &PathBuf| -> Result<report::Analysis> {
+    let load = |d: &PathBuf| -> Result<analysis::Analysis> {
         let run = load::load_run(d).with_context(|| format!("loading {}", d.display()))?;
-        Ok(report::analyse(run))
+        Ok(analysis::analyse(run))
     };
     let (b, n) = (load(&base)?, load(&new)?);
     let cmp = compare::compare(&b, &n, pct);

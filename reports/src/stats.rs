@@ -8,6 +8,7 @@ use crate::load::{Row, Value};
 use serde::Serialize;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
+use threadloop_vocab::schema::cols;
 
 /// splitmix64: tiny and deterministic; the coverage tests draw with it.
 #[derive(Debug, Clone)]
@@ -127,32 +128,22 @@ impl Estimate {
     }
 }
 
-/// Columns that describe a cell (its factors) rather than measure it.
-pub const FACTORS: &[&str] = &[
-    "model",
-    "threads",
-    "queue",
-    "workers",
-    "pool_threads",
-    "concurrency",
-    "rate_rps",
-    "arrival",
-    "io",
-    "io_latency_ms",
-    "cpu_ms",
-    "cpu_ratio",
-    "offload",
-    "pinning",
-    "stack_kib",
-    "client",
-    "db_query",
-    "db_pool",
-    "class",
-    "load_mode",
-    "duration_s",
-    "warmup_s",
-    "timeout_ms",
-];
+/// Columns that describe a cell rather than measure it: the schema's factor
+/// columns, in writing order, then the request class (a class row is a cell
+/// of its own).
+pub static FACTORS: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
+    threadloop_vocab::schema::factors()
+        .chain([cols::class])
+        .collect()
+});
+
+/// The display rank of a model by name (after every known model if
+/// unknown): the order of legends and of table rows.
+pub fn model_rank(model: &str) -> usize {
+    use threadloop_vocab::Factor as _;
+    threadloop_vocab::ModelKind::parse_name(model)
+        .map_or(usize::MAX, threadloop_vocab::ModelKind::display_rank)
+}
 
 /// A repetition that failed.
 #[derive(Debug, Clone, Serialize)]
@@ -222,13 +213,13 @@ pub fn cells(rows: &[Row]) -> Vec<Cell> {
     let mut order: Vec<(String, String)> = Vec::new();
     let mut by_key: BTreeMap<(String, String), Cell> = BTreeMap::new();
     for row in rows {
-        let key = (row.text("experiment"), row.text("cell"));
+        let key = (row.text(cols::experiment), row.text(cols::cell));
         let cell = by_key.entry(key.clone()).or_insert_with(|| {
             order.push(key.clone());
             Cell {
                 experiment: key.0.clone(),
                 cell: key.1.clone(),
-                model: row.text("model"),
+                model: row.text(cols::model),
                 factors: FACTORS
                     .iter()
                     .map(|f| (f.to_string(), row.get(f).clone()))
@@ -242,13 +233,13 @@ pub fn cells(rows: &[Row]) -> Vec<Cell> {
                 cache: RefCell::default(),
             }
         });
-        let repetition = row.num("repetition").unwrap_or(0.0) as i64;
+        let repetition = row.num(cols::repetition).unwrap_or(0.0) as i64;
         if row.is_disturbed() {
             // Measured while the machine itself stalled (runner/src/hiccup.rs):
             // shown, never counted; the runner repeated it.
             let note = format!(
                 "r{repetition} set aside: the machine stalled {} ms during it",
-                row.num("stall_ms")
+                row.num(cols::stall_ms)
                     .map_or("?".into(), |ms| format!("{ms:.0}"))
             );
             cell.notes.push(note);
@@ -260,14 +251,17 @@ pub fn cells(rows: &[Row]) -> Vec<Cell> {
                 cell: cell.cell.clone(),
                 model: cell.model.clone(),
                 repetition,
-                error: row.str("error").unwrap_or("(no error message)").to_string(),
+                error: row
+                    .str(cols::error)
+                    .unwrap_or("(no error message)")
+                    .to_string(),
             });
             continue;
         }
         if cell.ok_repetitions == 0 {
             // Prefer an ok row's factors (a failed row may miss some).
             cell.first_row = row.clone();
-            for f in FACTORS {
+            for f in FACTORS.iter() {
                 cell.factors.insert(f.to_string(), row.get(f).clone());
             }
         }
@@ -282,14 +276,14 @@ pub fn cells(rows: &[Row]) -> Vec<Cell> {
                 }
             }
         }
-        if let Some(notes) = row.str("notes") {
+        if let Some(notes) = row.str(cols::notes) {
             for note in notes.split("; ").map(str::trim).filter(|n| !n.is_empty()) {
                 if !cell.notes.iter().any(|n| n == note) {
                     cell.notes.push(note.to_string());
                 }
             }
         }
-        if matches!(row.get("transient"), Value::Bool(true)) {
+        if matches!(row.get(cols::transient), Value::Bool(true)) {
             cell.transient = true;
         }
     }

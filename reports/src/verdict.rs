@@ -13,121 +13,11 @@
 use crate::interval::{geometric_t, ratio_welch, Interval};
 use crate::load::{fmt_num, Value};
 use crate::stats::{Cell, FACTORS};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value as Json;
 use std::collections::BTreeMap;
-
-/// The claims the project reproduces (ids from CLAIMS.md), with a one-line
-/// summary each.
-pub const CLAIMS: &[(&str, &str)] = &[
-    ("H1", "A bounded thread pool saturates under long I/O: requests queue, latency grows, timeouts follow."),
-    ("H2", "A bigger pool relieves the queue but costs memory and context switches."),
-    ("H3", "Handing I/O to a non-blocking client frees the request thread; the pool no longer caps throughput."),
-    ("H4", "C10K: one event loop serves 10,000 waiting requests without 10,000 threads."),
-    ("H5", "CPU-heavy work on the event loop delays every request; offloading it restores responsiveness."),
-    ("H6", "A blocking DB driver inside async code blocks the loop; an async driver fixes it."),
-    ("H7", "A blocking HTTP call inside async code blocks the loop; an async client hands control back."),
-    ("H8", "For CPU-bound work async brings no benefit; threads run CPU work in parallel."),
-    ("H9", "The hybrid model (event loop for I/O, pool for CPU) beats either pure model on mixed work."),
-    ("H10", "Coroutines give scale (throughput), not speed (latency); blocking inside them removes the benefit."),
-];
-
-/// Comparison operator of a rule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Compare {
-    #[serde(rename = ">=")]
-    Ge,
-    #[serde(rename = "<=")]
-    Le,
-    #[serde(rename = ">")]
-    Gt,
-    #[serde(rename = "<")]
-    Lt,
-}
-
-impl Compare {
-    pub fn symbol(self) -> &'static str {
-        match self {
-            Compare::Ge => ">=",
-            Compare::Le => "<=",
-            Compare::Gt => ">",
-            Compare::Lt => "<",
-        }
-    }
-    pub fn holds(self, value: f64, threshold: f64) -> bool {
-        match self {
-            Compare::Ge => value >= threshold,
-            Compare::Le => value <= threshold,
-            Compare::Gt => value > threshold,
-            Compare::Lt => value < threshold,
-        }
-    }
-    /// Whether larger values are better for this comparison.
-    fn wants_large(self) -> bool {
-        matches!(self, Compare::Ge | Compare::Gt)
-    }
-}
-
-/// One `[[verdict]]` rule.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Rule {
-    /// The human sentence.
-    pub text: String,
-    /// A numeric column of `results.parquet` (or a derived one:
-    /// `rss_per_inflight_bytes`, `ctx_per_request`).
-    pub metric: String,
-    /// Column → value or list of values; a string starting with `>=`, `<=`,
-    /// `>` or `<` is a numeric bound.
-    #[serde(default)]
-    pub filter: BTreeMap<String, Json>,
-    /// Selects the baseline cell; the value compared is then the ratio
-    /// median(metric) / median(baseline metric).
-    #[serde(default)]
-    pub baseline: Option<BTreeMap<String, Json>>,
-    pub compare: Compare,
-    pub threshold: f64,
-}
-
-fn fmt_filter(filter: &BTreeMap<String, Json>) -> String {
-    let parts: Vec<String> = filter
-        .iter()
-        .map(|(k, v)| match v {
-            Json::String(s) if bound(s).is_some() => format!("{k}{s}"),
-            Json::String(s) => format!("{k}={s}"),
-            Json::Array(items) => format!(
-                "{k}∈{{{}}}",
-                items
-                    .iter()
-                    .map(|i| match i {
-                        Json::String(s) => s.clone(),
-                        other => other.to_string(),
-                    })
-                    .collect::<Vec<_>>()
-                    .join(",")
-            ),
-            other => format!("{k}={other}"),
-        })
-        .collect();
-    format!("[{}]", parts.join(", "))
-}
-
-impl Rule {
-    /// The rule in one line, e.g.
-    /// `latency_p99_ms[model=tokio] / latency_p99_ms[model=threads] >= 5`.
-    pub fn formal(&self) -> String {
-        let lhs = format!("{}{}", self.metric, fmt_filter(&self.filter));
-        match &self.baseline {
-            Some(b) => format!(
-                "{lhs} / {}{} {} {}",
-                self.metric,
-                fmt_filter(b),
-                self.compare.symbol(),
-                self.threshold
-            ),
-            None => format!("{lhs} {} {}", self.compare.symbol(), self.threshold),
-        }
-    }
-}
+pub use threadloop_vocab::rule::{fmt_filter, Compare, Rule};
+use threadloop_vocab::schema::cols;
 
 /// Outcome of a rule or a claim.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -227,22 +117,6 @@ fn parse_num(s: &str) -> Option<f64> {
     s.trim().parse::<f64>().ok()
 }
 
-/// A numeric bound written as a string: `">=400"` → (Ge, 400).
-fn bound(s: &str) -> Option<(Compare, f64)> {
-    let s = s.trim();
-    for (prefix, cmp) in [
-        (">=", Compare::Ge),
-        ("<=", Compare::Le),
-        (">", Compare::Gt),
-        ("<", Compare::Lt),
-    ] {
-        if let Some(rest) = s.strip_prefix(prefix) {
-            return parse_num(rest).map(|t| (cmp, t));
-        }
-    }
-    None
-}
-
 fn num_eq(a: f64, b: f64) -> bool {
     a == b || (a - b).abs() <= 1e-9 * a.abs().max(b.abs())
 }
@@ -262,7 +136,7 @@ pub fn value_matches(value: &Value, spec: &Json) -> bool {
             }
         }
         Json::String(s) => {
-            if let Some((cmp, t)) = bound(s) {
+            if let Some((cmp, t)) = Compare::bound(s) {
                 return value.as_f64().is_some_and(|x| cmp.holds(x, t));
             }
             match value {
@@ -280,8 +154,8 @@ pub fn value_matches(value: &Value, spec: &Json) -> bool {
 pub fn cell_matches(cell: &Cell, filter: &BTreeMap<String, Json>) -> bool {
     filter.iter().all(|(column, spec)| {
         let value = match column.as_str() {
-            "cell" => Value::Str(cell.cell.clone()),
-            "experiment" => Value::Str(cell.experiment.clone()),
+            cols::cell => Value::Str(cell.cell.clone()),
+            cols::experiment => Value::Str(cell.experiment.clone()),
             _ => cell.factor(column).clone(),
         };
         value_matches(&value, spec)

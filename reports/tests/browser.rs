@@ -17,7 +17,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
-use threadloop_reports::{load, report};
+use threadloop_reports::{analysis, load, render};
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -169,8 +169,8 @@ fn real_run_report_renders_in_chromium() {
     );
 
     // (b) The report, rendered by this crate's library.
-    let analysis = report::analyse(load::load_run(&run_dir).expect("load the run"));
-    let written = report::write_report(&analysis, &root.join("reports")).expect("write report");
+    let analysis = analysis::analyse(load::load_run(&run_dir).expect("load the run"));
+    let written = render::write_report(&analysis, &root.join("reports")).expect("write report");
     let html = std::fs::read_to_string(&written.index).unwrap();
     assert!(html.contains("<svg"), "the report of a real run has charts");
     assert!(!html.to_ascii_lowercase().contains("<script"));

@@ -10,8 +10,8 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use threadloop_reports::compare::{self, Comparison, NotGated};
-use threadloop_reports::fixture::{write_fixture_varied, FixtureOptions, Variation};
-use threadloop_reports::{load, report};
+use threadloop_reports::{analysis, load, render};
+use threadloop_test_support::{write_fixture_varied, FixtureOptions, Variation};
 
 /// CI's threshold (`.ci/run`).
 const PCT: &str = "8";
@@ -133,13 +133,13 @@ fn gate_cmd(base: &Path, new: &Path, pct: Option<&str>, out: &Path) -> Output {
 fn gate(base: &Path, new: &Path, pct: Option<&str>, out: &Path) -> (Output, String) {
     let o = gate_cmd(base, new, pct, out);
     let id = load::load_run(new).unwrap().run_id;
-    let md = std::fs::read_to_string(report::report_dir(out, &id).join("compare.md"))
+    let md = std::fs::read_to_string(render::report_dir(out, &id).join("compare.md"))
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stderr)));
     (o, md)
 }
 
-fn analyse(dir: &Path) -> report::Analysis {
-    report::analyse(load::load_run(dir).unwrap())
+fn analyse(dir: &Path) -> analysis::Analysis {
+    analysis::analyse(load::load_run(dir).unwrap())
 }
 
 fn comparison(base: &Path, new: &Path) -> Comparison {

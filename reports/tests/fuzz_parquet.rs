@@ -94,7 +94,7 @@ fn baseline() -> PathBuf {
 
 fn check(dir: &Path) -> Result<(), TestCaseError> {
     let r = catch_unwind(AssertUnwindSafe(|| {
-        threadloop_reports::load::load_run(dir).map(threadloop_reports::report::analyse)
+        threadloop_reports::load::load_run(dir).map(threadloop_reports::analysis::analyse)
     }));
     match r {
         Err(_) => Err(TestCaseError::fail("the reader panicked")),

@@ -6,8 +6,8 @@ use common::{fixture, tmp};
 use serde_json::Value as Json;
 use std::path::PathBuf;
 use std::process::Command;
-use threadloop_reports::fixture::HOSTILE_TITLE;
-use threadloop_reports::{compare, load, report};
+use threadloop_reports::{analysis, compare, load, render};
+use threadloop_test_support::HOSTILE_TITLE;
 
 /// Rounds every float to 6 significant digits so snapshots do not churn on
 /// the last bits of a bootstrap.
@@ -80,8 +80,8 @@ fn fixture_report_snapshots_and_escaping() {
     let root = tmp("render");
     let run_dir = fixture(&root, "fixture-run", 1.0);
     let out = root.join("out");
-    let analysis = report::analyse(load::load_run(&run_dir).unwrap());
-    let written = report::write_report(&analysis, &out).unwrap();
+    let analysis = analysis::analyse(load::load_run(&run_dir).unwrap());
+    let written = render::write_report(&analysis, &out).unwrap();
     assert_eq!(written.dir, out.join("fixture-run"));
     assert_eq!(
         std::fs::read_link(out.join("latest")).unwrap(),
@@ -144,7 +144,7 @@ fn fixture_report_snapshots_and_escaping() {
     // threshold, one error bar per check with an interval.
     for e in &analysis.experiments {
         for (k, r) in e.rules.iter().enumerate() {
-            let id = format!("id=\"{}-rule-{}\"", report::slug(&e.name), k + 1);
+            let id = format!("id=\"{}-rule-{}\"", render::slug(&e.name), k + 1);
             if r.checks.is_empty() {
                 assert!(!html.contains(&id), "{id}: no checks, no chart");
                 continue;
@@ -164,7 +164,7 @@ fn fixture_report_snapshots_and_escaping() {
                 "{id}"
             );
             // Before the section's generic charts.
-            let section = html.find(&format!("id=\"{}\"", e.anchor())).unwrap();
+            let section = html.find(&format!("id=\"{}\"", render::anchor(e))).unwrap();
             let generic = html[section..]
                 .find("<figure class=\"chart\"")
                 .map(|p| p + section);
@@ -199,7 +199,7 @@ fn a_run_without_manifest_or_spectrum_still_renders() {
     std::fs::remove_file(run_dir.join("manifest.json")).unwrap();
     std::fs::remove_file(run_dir.join("latency.parquet")).unwrap();
     assert_eq!(load::newest_run(&root.join("runs")).unwrap(), run_dir);
-    let analysis = report::analyse(load::load_run(&run_dir).unwrap());
+    let analysis = analysis::analyse(load::load_run(&run_dir).unwrap());
     assert_eq!(analysis.run.run_id, "fixture-bare", "run id from the rows");
     assert_eq!(analysis.experiments.len(), 3, "experiments from the rows");
     let h1 = analysis.claims.iter().find(|c| c.id == "H1").unwrap();
@@ -208,7 +208,7 @@ fn a_run_without_manifest_or_spectrum_still_renders() {
         h1.reason.as_deref(),
         Some("its experiments define no verdict rule")
     );
-    let written = report::write_report(&analysis, &root.join("out")).unwrap();
+    let written = render::write_report(&analysis, &root.join("out")).unwrap();
     let html = std::fs::read_to_string(written.index).unwrap();
     assert!(
         !html.contains("-spectrum\""),
@@ -278,7 +278,7 @@ fn compare_with_itself_has_no_significant_change() {
     assert!(out.join("fixture-self/compare.html").is_file());
     assert!(out.join("fixture-self/compare.md").is_file());
 
-    let a = report::analyse(load::load_run(&run_dir).unwrap());
+    let a = analysis::analyse(load::load_run(&run_dir).unwrap());
     let cmp = compare::compare(&a, &a, Some(20.0));
     assert_eq!(cmp.rows.len(), a.cells.len());
     assert!(cmp.regressions().is_empty());

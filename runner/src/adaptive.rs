@@ -17,7 +17,7 @@
 use crate::manifest::Manifest;
 use crate::plan::{estimate_s, PlannedCell};
 use crate::store::CellRecord;
-use serde::{Deserialize, Serialize};
+
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use threadloop_reports::verdict::Verdict;
@@ -25,17 +25,6 @@ use threadloop_reports::verdict::Verdict;
 /// Budget of an experiment without `budget_s`: this many times its planned
 /// time.
 pub const DEFAULT_BUDGET_FACTOR: f64 = 1.5;
-
-/// One repetition added beyond the plan, and why.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ExtraRepetition {
-    pub experiment: String,
-    pub cell: String,
-    pub repetition: u32,
-    /// The rule that asked, with its interval then:
-    /// `"…" is undecided: 4.7× [3.1, 7.0] (n = 2 vs 2, Welch t on logs (df 1.6))`.
-    pub why: String,
-}
 
 /// A cell an undecided rule wants more of.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,7 +38,7 @@ pub struct Want {
 /// repetitions of (each cell once, with the first rule that asked).
 pub fn wanted(dir: &Path) -> anyhow::Result<Vec<Want>> {
     let run = threadloop_reports::load::load_run(dir)?;
-    let analysis = threadloop_reports::report::analyse(run);
+    let analysis = threadloop_reports::analysis::analyse(run);
     let mut out: Vec<Want> = Vec::new();
     for e in &analysis.experiments {
         for rule in e

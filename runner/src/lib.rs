@@ -10,6 +10,7 @@ pub mod limits;
 pub mod manifest;
 pub mod merge;
 pub mod plan;
+pub mod planned;
 pub mod postgres;
 pub mod progress;
 pub mod reap;

@@ -1,11 +1,10 @@
 //! `manifest.json`: everything needed to know what a run was and to resume it.
 
-use crate::plan::PlannedCell;
-use crate::shard::Shard;
+use crate::planned::PlannedCell;
 use crate::spec::{ExperimentSpec, Verdict};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use threadloop_engine::calibrate::Calibration;
+pub use threadloop_vocab::manifest::{MergeInput, RunInfo, Shard};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ManifestExperiment {
@@ -19,27 +18,16 @@ pub struct ManifestExperiment {
     pub cells: Vec<PlannedCell>,
 }
 
+/// `manifest.json` as the runner writes and `--resume` reads it: the shared
+/// part ([`RunInfo`], which the report reads too) flattened beside what only
+/// the runner needs (each experiment's spec and planned cells, the shard,
+/// the budget).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Manifest {
-    pub run_id: String,
-    pub started_at: String,
-    pub ended_at: Option<String>,
-    pub git_commit: Option<String>,
-    pub git_dirty: Option<bool>,
-    pub rustc: String,
-    /// Versions of the runtimes and measurement crates, from Cargo.lock.
-    pub crates: BTreeMap<String, String>,
-    pub cpu_model: String,
-    pub cores: u32,
-    pub memory_bytes: u64,
-    pub kernel: String,
+    #[serde(flatten)]
+    pub run: RunInfo,
     /// OS limits that bound how many threads a cell can start.
     pub limits: BTreeMap<String, String>,
-    pub profile: Option<String>,
-    pub seed: u64,
-    pub calibration: Calibration,
-    pub cells_total: usize,
-    pub cells_failed: usize,
     pub command: Vec<String>,
     /// `http` runs: what the downstream API counted (requests, delay accuracy, CPU).
     #[serde(default)]
@@ -61,92 +49,22 @@ pub struct Manifest {
     /// Repetitions added beyond the plan because a rule was undecided
     /// (`crate::adaptive`), each with the rule and interval that asked.
     #[serde(default)]
-    pub extra_repetitions: Vec<crate::adaptive::ExtraRepetition>,
+    pub extra_repetitions: Vec<ExtraRepetition>,
     /// The run's time budget in seconds (`runner run --budget`), if any:
     /// adaptive repetitions stop where the next one would overrun it.
     #[serde(default)]
     pub budget_s: Option<f64>,
 }
 
-/// One input of `runner merge`: where a merged run's cells were measured.
-/// Cells from two inputs ran on two machines (or at two times), so the
-/// report does not take a ratio between them.
+/// One repetition added beyond the plan (`crate::adaptive`), and why.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(from = "MergeInputRepr")]
-pub struct MergeInput {
-    /// The input directory as given to `runner merge`.
-    pub dir: String,
-    /// The input's `--shard`, if it was one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shard: Option<Shard>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cpu_model: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cores: Option<u32>,
-    /// The input manifest's `hostname`, when it records one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hostname: Option<String>,
-    /// The cells whose records came from this input, `experiment/cell_id`.
-    #[serde(default)]
-    pub cells: Vec<String>,
-}
-
-impl MergeInput {
-    /// An entry of an older manifest: the directory only.
-    pub fn dir_only(dir: String) -> Self {
-        MergeInput {
-            dir,
-            shard: None,
-            cpu_model: None,
-            cores: None,
-            hostname: None,
-            cells: Vec::new(),
-        }
-    }
-}
-
-/// A `merged_from` entry as written: a directory (manifests from before
-/// cell origins were recorded) or a full entry.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum MergeInputRepr {
-    Dir(String),
-    Full {
-        dir: String,
-        #[serde(default)]
-        shard: Option<Shard>,
-        #[serde(default)]
-        cpu_model: Option<String>,
-        #[serde(default)]
-        cores: Option<u32>,
-        #[serde(default)]
-        hostname: Option<String>,
-        #[serde(default)]
-        cells: Vec<String>,
-    },
-}
-
-impl From<MergeInputRepr> for MergeInput {
-    fn from(r: MergeInputRepr) -> Self {
-        match r {
-            MergeInputRepr::Dir(dir) => MergeInput::dir_only(dir),
-            MergeInputRepr::Full {
-                dir,
-                shard,
-                cpu_model,
-                cores,
-                hostname,
-                cells,
-            } => MergeInput {
-                dir,
-                shard,
-                cpu_model,
-                cores,
-                hostname,
-                cells,
-            },
-        }
-    }
+pub struct ExtraRepetition {
+    pub experiment: String,
+    pub cell: String,
+    pub repetition: u32,
+    /// The rule that asked, with its interval then:
+    /// `"…" is undecided: 4.7× [3.1, 7.0] (n = 2 vs 2, Welch t on logs (df 1.6))`.
+    pub why: String,
 }
 
 const CRATES: &[&str] = &[

@@ -131,8 +131,8 @@ fn origins(
         out.push(MergeInput {
             dir: dir.display().to_string(),
             shard: m.shard,
-            cpu_model: Some(m.cpu_model.clone()),
-            cores: Some(m.cores),
+            cpu_model: Some(m.run.cpu_model.clone()),
+            cores: Some(m.run.cores),
             hostname: host.clone(),
             cells: cells.into_iter().collect(),
         });
@@ -195,8 +195,12 @@ pub fn merge(opts: MergeOptions) -> anyhow::Result<MergeSummary> {
     for (dir, m, _) in &runs[1..] {
         let (a, b) = ((first_dir, first), (*dir, m));
         check_specs(a, b)?;
-        check_same("profile", (a.0, &a.1.profile), (b.0, &b.1.profile))?;
-        if let Err(e) = check_same("git_commit", (a.0, &a.1.git_commit), (b.0, &b.1.git_commit)) {
+        check_same("profile", (a.0, &a.1.run.profile), (b.0, &b.1.run.profile))?;
+        if let Err(e) = check_same(
+            "git_commit",
+            (a.0, &a.1.run.git_commit),
+            (b.0, &b.1.run.git_commit),
+        ) {
             if !opts.force {
                 bail!("{e} (--force merges runs of different commits)");
             }
@@ -204,21 +208,21 @@ pub fn merge(opts: MergeOptions) -> anyhow::Result<MergeSummary> {
             let e = e.trim_start_matches("cannot merge: ");
             warnings.push(format!("{e} (merged anyway: --force)"));
         }
-        check_same("rustc", (a.0, &a.1.rustc), (b.0, &b.1.rustc))?;
-        check_same("crates", (a.0, &a.1.crates), (b.0, &b.1.crates))?;
+        check_same("rustc", (a.0, &a.1.run.rustc), (b.0, &b.1.run.rustc))?;
+        check_same("crates", (a.0, &a.1.run.crates), (b.0, &b.1.run.crates))?;
         if let (Some(sa), Some(sb)) = (a.1.shard, b.1.shard) {
             check_same("shard count", (a.0, &sa.count), (b.0, &sb.count))?;
         }
-        if (a.1.cores, &a.1.cpu_model) != (b.1.cores, &b.1.cpu_model) {
+        if (a.1.run.cores, &a.1.run.cpu_model) != (b.1.run.cores, &b.1.run.cpu_model) {
             warnings.push(format!(
                 "{} ran on {} ({} cores), {} on {} ({} cores): cells whose `workers` or \
                  `pool_threads` default to the cores differ between machines",
                 a.0.display(),
-                a.1.cpu_model,
-                a.1.cores,
+                a.1.run.cpu_model,
+                a.1.run.cores,
                 b.0.display(),
-                b.1.cpu_model,
-                b.1.cores
+                b.1.run.cpu_model,
+                b.1.run.cores
             ));
         }
     }
@@ -297,24 +301,24 @@ pub fn merge(opts: MergeOptions) -> anyhow::Result<MergeSummary> {
     }
     let manifests: Vec<&Manifest> = runs.iter().map(|(_, m, _)| m).collect();
     let mut merged = first.clone();
-    merged.run_id = format!(
+    merged.run.run_id = format!(
         "{}-{:04x}-merged",
         chrono::Utc::now().format("%Y%m%dT%H%M%SZ"),
-        first.seed & 0xffff
+        first.run.seed & 0xffff
     );
-    merged.started_at = manifests
+    merged.run.started_at = manifests
         .iter()
-        .map(|m| m.started_at.clone())
+        .map(|m| m.run.started_at.clone())
         .min()
         .unwrap_or_default();
-    merged.ended_at = manifests
+    merged.run.ended_at = manifests
         .iter()
-        .map(|m| m.ended_at.clone())
+        .map(|m| m.run.ended_at.clone())
         .collect::<Option<Vec<String>>>()
         .and_then(|v| v.into_iter().max());
-    merged.git_dirty = manifests
+    merged.run.git_dirty = manifests
         .iter()
-        .map(|m| m.git_dirty)
+        .map(|m| m.run.git_dirty)
         .reduce(|a, b| match (a, b) {
             (Some(a), Some(b)) => Some(a || b),
             (Some(true), None) | (None, Some(true)) => Some(true),
@@ -324,7 +328,7 @@ pub fn merge(opts: MergeOptions) -> anyhow::Result<MergeSummary> {
     merged.command = std::env::args().collect();
     merged.shard = None;
     merged.merged_from = origins;
-    merged.cells_total = experiments.iter().map(|e| e.cells.len()).sum();
+    merged.run.cells_total = experiments.iter().map(|e| e.cells.len()).sum();
     merged.experiments = experiments;
     drop(manifests);
 
@@ -332,7 +336,7 @@ pub fn merge(opts: MergeOptions) -> anyhow::Result<MergeSummary> {
     records.sort_by(|a, b| {
         (&a.experiment, &a.cell_id, a.repetition).cmp(&(&b.experiment, &b.cell_id, b.repetition))
     });
-    merged.cells_failed = records.iter().filter(|r| r.outcome.is_none()).count();
+    merged.run.cells_failed = records.iter().filter(|r| r.outcome.is_none()).count();
     let planned: usize = merged
         .experiments
         .iter()
@@ -351,14 +355,14 @@ pub fn merge(opts: MergeOptions) -> anyhow::Result<MergeSummary> {
     for r in &records {
         dir.save(r)?;
     }
-    dir.write_parquet(&merged.run_id, &records)?;
+    dir.write_parquet(&merged.run.run_id, &records)?;
     // Last: a directory without a manifest is not a run, so an interrupted
     // merge never looks finished.
     dir.write_manifest(&merged)?;
     Ok(MergeSummary {
         dir: dir.path.clone(),
         records: records.len(),
-        failed: merged.cells_failed,
+        failed: merged.run.cells_failed,
         warnings,
     })
 }

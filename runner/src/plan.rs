@@ -9,29 +9,13 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use threadloop_engine::cell::{Cell, Load, ModelKind};
 
+pub use crate::planned::{PlannedCell, Slot};
+
 /// Machine facts the plan needs to resolve defaults.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub struct Machine {
     pub cores: u32,
     pub cpu_iters_per_ms: f64,
-}
-
-/// One cell of one experiment.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct PlannedCell {
-    pub experiment: String,
-    pub claim: String,
-    pub title: String,
-    pub id: String,
-    pub repetitions: u32,
-    pub cell: Cell,
-}
-
-/// One execution: a cell and a repetition number.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct Slot {
-    pub cell: usize,
-    pub repetition: u32,
 }
 
 /// One point of the matrix, before factors that do not apply are dropped.

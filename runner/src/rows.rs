@@ -3,12 +3,13 @@
 //! run once) and the shards (cells a rule compares stay together) decide
 //! from, with the report's own filter matching.
 
-use crate::plan::PlannedCell;
+use crate::planned::PlannedCell;
 use serde_json::Value as Json;
 use std::collections::BTreeMap;
 use threadloop_engine::Factor as _;
 use threadloop_reports::load::Value;
 use threadloop_reports::verdict::value_matches;
+use threadloop_vocab::schema::cols;
 
 /// The rows a planned cell will have in `results.parquet`: its own and, with
 /// a request mix, one per class (cell id `<cell>~<class>`), each mapping
@@ -24,51 +25,51 @@ pub fn planned_rows(c: &PlannedCell) -> Vec<BTreeMap<&'static str, Value>> {
     let int = |v: Option<u32>| v.map_or(Null, |v| Num(v as f64));
     let name = |v: Option<&'static str>| v.map_or(Null, |s| Str(s.to_string()));
     let mut row: BTreeMap<&'static str, Value> = BTreeMap::new();
-    row.insert("experiment", Str(c.experiment.clone()));
-    row.insert("claim", Str(c.claim.clone()));
-    row.insert("title", Str(c.title.clone()));
-    row.insert("cell", Str(c.id.clone()));
+    row.insert(cols::experiment, Str(c.experiment.clone()));
+    row.insert(cols::claim, Str(c.claim.clone()));
+    row.insert(cols::title, Str(c.title.clone()));
+    row.insert(cols::cell, Str(c.id.clone()));
     row.insert(
-        "class",
+        cols::class,
         if cell.classes.is_empty() {
             Null
         } else {
             Str("all".into())
         },
     );
-    row.insert("model", Str(cell.model.name().to_string()));
-    row.insert("threads", int(cell.threads));
-    row.insert("queue", int(cell.queue));
-    row.insert("workers", int(cell.workers));
-    row.insert("pool_threads", int(cell.pool_threads));
-    row.insert("concurrency", int(cell.concurrency()));
-    row.insert("rate_rps", cell.rate_rps().map_or(Null, Num));
+    row.insert(cols::model, Str(cell.model.name().to_string()));
+    row.insert(cols::threads, int(cell.threads));
+    row.insert(cols::queue, int(cell.queue));
+    row.insert(cols::workers, int(cell.workers));
+    row.insert(cols::pool_threads, int(cell.pool_threads));
+    row.insert(cols::concurrency, int(cell.concurrency()));
+    row.insert(cols::rate_rps, cell.rate_rps().map_or(Null, Num));
     row.insert(
-        "arrival",
+        cols::arrival,
         name(match cell.load {
             threadloop_engine::Load::Open { arrival, .. } => Some(arrival.name()),
             _ => None,
         }),
     );
-    row.insert("io", Str(cell.io.name().to_string()));
-    row.insert("io_latency_ms", Num(cell.io_latency_ms));
-    row.insert("cpu_ms", Num(cell.cpu_ms));
-    row.insert("cpu_ratio", Num(cell.cpu_ratio()));
-    row.insert("offload", name(cell.offload.map(|o| o.name())));
-    row.insert("pinning", name(cell.pinning.map(|p| p.name())));
-    row.insert("stack_kib", int(cell.stack_kib));
-    row.insert("client", name(cell.client.map(|x| x.name())));
-    row.insert("db_query", name(cell.db_query.map(|q| q.name())));
-    row.insert("db_pool", int(cell.db_pool));
-    row.insert("load_mode", Str(cell.load.mode_name().to_string()));
-    row.insert("duration_s", Num(cell.duration_s));
-    row.insert("warmup_s", Num(cell.warmup_s));
-    row.insert("timeout_ms", Num(cell.timeout_ms as f64));
+    row.insert(cols::io, Str(cell.io.name().to_string()));
+    row.insert(cols::io_latency_ms, Num(cell.io_latency_ms));
+    row.insert(cols::cpu_ms, Num(cell.cpu_ms));
+    row.insert(cols::cpu_ratio, Num(cell.cpu_ratio()));
+    row.insert(cols::offload, name(cell.offload.map(|o| o.name())));
+    row.insert(cols::pinning, name(cell.pinning.map(|p| p.name())));
+    row.insert(cols::stack_kib, int(cell.stack_kib));
+    row.insert(cols::client, name(cell.client.map(|x| x.name())));
+    row.insert(cols::db_query, name(cell.db_query.map(|q| q.name())));
+    row.insert(cols::db_pool, int(cell.db_pool));
+    row.insert(cols::load_mode, Str(cell.load.mode_name().to_string()));
+    row.insert(cols::duration_s, Num(cell.duration_s));
+    row.insert(cols::warmup_s, Num(cell.warmup_s));
+    row.insert(cols::timeout_ms, Num(cell.timeout_ms as f64));
     let mut rows = vec![row.clone()];
     for class in &cell.classes {
         let mut r = row.clone();
-        r.insert("cell", Str(format!("{}~{}", c.id, class.name)));
-        r.insert("class", Str(class.name.clone()));
+        r.insert(cols::cell, Str(format!("{}~{}", c.id, class.name)));
+        r.insert(cols::class, Str(class.name.clone()));
         rows.push(r);
     }
     rows

@@ -3,9 +3,11 @@
 //! saving each record as it finishes. A failed cell is recorded and the run
 //! goes on; Ctrl-C stops after saving, and `--resume` finishes the rest.
 
-use crate::adaptive::{ExtraRepetition, Want};
+use crate::adaptive::Want;
 use crate::exec::{ExecError, Executor};
-use crate::manifest::{crate_versions, environment, Manifest, ManifestExperiment};
+use crate::manifest::{
+    crate_versions, environment, ExtraRepetition, Manifest, ManifestExperiment, RunInfo,
+};
 use crate::plan::{self, Machine, PlannedCell, Slot};
 use crate::progress::Progress;
 use crate::spec::{self, ExperimentSpec};
@@ -139,23 +141,25 @@ pub fn run(opts: RunOptions) -> anyhow::Result<RunSummary> {
                 .unwrap_or_else(|| Path::new("data/runs").join(&id));
             let dir = RunDir::create(&path)?;
             let m = Manifest {
-                run_id: id,
-                started_at: chrono::Utc::now().to_rfc3339(),
-                ended_at: None,
-                git_commit: env.git_commit,
-                git_dirty: env.git_dirty,
-                rustc: env!("THREADLOOP_RUSTC").to_string(),
-                crates: crate_versions(),
-                cpu_model: env.cpu_model,
-                cores: env.cores,
-                memory_bytes: env.memory_bytes,
-                kernel: env.kernel,
+                run: RunInfo {
+                    run_id: id,
+                    started_at: chrono::Utc::now().to_rfc3339(),
+                    ended_at: None,
+                    git_commit: env.git_commit,
+                    git_dirty: env.git_dirty,
+                    rustc: env!("THREADLOOP_RUSTC").to_string(),
+                    crates: crate_versions(),
+                    cpu_model: env.cpu_model,
+                    cores: env.cores,
+                    memory_bytes: env.memory_bytes,
+                    kernel: env.kernel,
+                    profile: opts.profile.clone(),
+                    seed,
+                    calibration,
+                    cells_total: experiments.iter().map(|e| e.cells.len()).sum(),
+                    cells_failed: 0,
+                },
                 limits: env.limits,
-                profile: opts.profile.clone(),
-                seed,
-                calibration,
-                cells_total: experiments.iter().map(|e| e.cells.len()).sum(),
-                cells_failed: 0,
                 command: crate::manifest::redacted_command(std::env::args()),
                 downstream: None,
                 postgres: None,
@@ -188,7 +192,7 @@ pub fn run(opts: RunOptions) -> anyhow::Result<RunSummary> {
     let mut pg = None;
     let mut pg_error = None;
     if cells.iter().any(|c| c.cell.uses_postgres()) {
-        match crate::postgres::PgServer::start(&opts.pg, &manifest.run_id) {
+        match crate::postgres::PgServer::start(&opts.pg, &manifest.run.run_id) {
             Ok(server) => {
                 tracing::info!(
                     "PostgreSQL {} ({}: {}) ready in {:.1} s",
@@ -217,7 +221,7 @@ pub fn run(opts: RunOptions) -> anyhow::Result<RunSummary> {
         .iter()
         .map(|r| (r.experiment.clone(), r.cell_id.clone(), r.repetition))
         .collect();
-    let todo: Vec<Slot> = plan::order(&cells, manifest.seed)
+    let todo: Vec<Slot> = plan::order(&cells, manifest.run.seed)
         .into_iter()
         .filter(|s| {
             !done.contains(&(
@@ -299,7 +303,7 @@ pub fn run(opts: RunOptions) -> anyhow::Result<RunSummary> {
         ));
         let mut cell = planned.cell.clone();
         cell.seed = plan::slot_seed(
-            manifest.seed,
+            manifest.run.seed,
             &planned.id,
             &planned.experiment,
             slot.repetition,
@@ -390,7 +394,7 @@ pub fn run(opts: RunOptions) -> anyhow::Result<RunSummary> {
         }
         dir.save(&record)?;
         records.push(record);
-        dir.write_parquet(&manifest.run_id, &records)?;
+        dir.write_parquet(&manifest.run.run_id, &records)?;
         executed += 1;
         bar.inc((plan::estimate_s(&planned.cell) * 1000.0) as u64);
         bar.finished(records.last().expect("just pushed"));
@@ -403,13 +407,13 @@ pub fn run(opts: RunOptions) -> anyhow::Result<RunSummary> {
     records.sort_by(|a, b| {
         (&a.experiment, &a.cell_id, a.repetition).cmp(&(&b.experiment, &b.cell_id, b.repetition))
     });
-    dir.write_parquet(&manifest.run_id, &records)?;
-    manifest.cells_failed = records
+    dir.write_parquet(&manifest.run.run_id, &records)?;
+    manifest.run.cells_failed = records
         .iter()
         .filter(|r| r.outcome.is_none() && !r.skipped)
         .count();
     if !interrupted {
-        manifest.ended_at = Some(chrono::Utc::now().to_rfc3339());
+        manifest.run.ended_at = Some(chrono::Utc::now().to_rfc3339());
     }
     if let Some(d) = &downstream {
         manifest.downstream = d.stats();

@@ -36,46 +36,13 @@
 use crate::plan::{self, PlannedCell};
 pub use crate::rows::{could_match, planned_rows};
 use crate::spec::{ExperimentSpec, Verdict};
-use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
-/// Shard `index` (1-based) of `count`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct Shard {
-    pub index: u32,
-    pub count: u32,
-}
-
-impl std::fmt::Display for Shard {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}", self.index, self.count)
-    }
-}
-
-impl std::str::FromStr for Shard {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        parse(s)
-    }
-}
+pub use threadloop_vocab::manifest::Shard;
 
 /// Parses `I/N` (1 ≤ I ≤ N); the clap value parser of `--shard`.
 pub fn parse(s: &str) -> Result<Shard, String> {
-    let usage = "expected I/N with 1 <= I <= N, e.g. `--shard 2/3`";
-    let (i, n) = s.split_once('/').ok_or_else(|| format!("`{s}`: {usage}"))?;
-    let num = |v: &str, what: &str| {
-        v.trim()
-            .parse::<u32>()
-            .map_err(|_| format!("`{s}`: {what} `{v}` is not a whole number; {usage}"))
-    };
-    let (index, count) = (num(i, "I")?, num(n, "N")?);
-    if count == 0 {
-        return Err(format!("`{s}`: N must be at least 1; {usage}"));
-    }
-    if index == 0 || index > count {
-        return Err(format!("`{s}`: I must be between 1 and {count}; {usage}"));
-    }
-    Ok(Shard { index, count })
+    s.parse()
 }
 
 /// FNV-1a, 64-bit: stable across Rust versions and machines.

@@ -94,6 +94,39 @@ impl Factor for ModelKind {
 }
 
 impl ModelKind {
+    /// Its colour in the report's charts and legends, RGB: Okabe-Ito's eight
+    /// (colour-blind safe; yellow darkened for white paper) and a brown.
+    /// Beside the variant, so a model is added in one place.
+    pub fn colour(self) -> (u8, u8, u8) {
+        match self {
+            ModelKind::Threads => (0x00, 0x72, 0xB2),          // blue
+            ModelKind::ThreadPerRequest => (0x56, 0xB4, 0xE9), // sky blue
+            ModelKind::Tokio => (0xD5, 0x5E, 0x00),            // vermillion
+            ModelKind::TokioCurrent => (0xE6, 0x9F, 0x00),     // orange
+            ModelKind::AsyncStd => (0xCC, 0x79, 0xA7),         // reddish purple
+            ModelKind::Smol => (0x00, 0x9E, 0x73),             // bluish green
+            ModelKind::SmolLocal => (0x00, 0x00, 0x00),        // black
+            ModelKind::Coroutines => (0xB8, 0xA2, 0x00),       // dark yellow
+            ModelKind::ThreadsAsyncIo => (0x8C, 0x56, 0x4B),   // brown
+        }
+    }
+
+    /// A model's place in legends and tables: threads first, then the async
+    /// runtimes, then the hybrids. Exhaustive, like the colour.
+    pub fn display_rank(self) -> usize {
+        match self {
+            ModelKind::Threads => 0,
+            ModelKind::ThreadPerRequest => 1,
+            ModelKind::Tokio => 2,
+            ModelKind::TokioCurrent => 3,
+            ModelKind::AsyncStd => 4,
+            ModelKind::Smol => 5,
+            ModelKind::SmolLocal => 6,
+            ModelKind::Coroutines => 7,
+            ModelKind::ThreadsAsyncIo => 8,
+        }
+    }
+
     /// Uses the `threads` and `queue` factors (a bounded pool).
     pub fn has_pool(self) -> bool {
         matches!(self, ModelKind::Threads | ModelKind::ThreadsAsyncIo)

@@ -5,12 +5,22 @@
 //! - [`factor`]: the closed sets of choices a cell is made of (model, I/O
 //!   kind, client, offload, pinning, query, arrival), each one enum whose
 //!   names, parsing and list of values come from one derive.
+//! - [`calibration`]: the run's calibration of the CPU work (manifest).
+//! - [`claim`]: the claims (H1-H10) a spec may name, with their summaries.
+//! - [`manifest`]: `manifest.json`'s shared part (the run, its machine,
+//!   the inputs of a merged run).
+//! - [`rule`]: a `[[verdict]]` rule and its comparison.
 //! - [`schema`]: every column of `results.parquet`, once: name, type, unit,
 //!   role and a line of doc, and the schema's version.
 
+pub mod calibration;
+pub mod claim;
 pub mod factor;
+pub mod manifest;
+pub mod rule;
 pub mod schema;
 
+pub use calibration::Calibration;
 pub use factor::{
     Arrival, Client, DbQuery, Factor, IoKind, ModelKind, Offload, Pinning, UnknownName,
 };

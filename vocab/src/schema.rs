@@ -7,7 +7,7 @@
 /// The schema's version, `major.minor` (1.0: files from before it was
 /// written; they read as 1.x). A new column is a minor step; a
 /// removed or retyped one, or a changed meaning, is a major one.
-pub const VERSION: &str = "1.1";
+pub const VERSION: &str = "1.2";
 /// The Parquet key-value metadata key that holds [`VERSION`].
 pub const VERSION_KEY: &str = "threadloop.schema_version";
 
@@ -44,7 +44,7 @@ pub struct Column {
     pub doc: &'static str,
 }
 
-const fn col(
+const fn def(
     name: &'static str,
     kind: Kind,
     unit: &'static str,
@@ -63,102 +63,153 @@ const fn col(
 use Kind::{Bool, Float, Int, Str};
 use Role::{Factor, Id, Meta, Metric};
 
-/// Every column, in the order the runner writes them.
-pub const RESULTS: &[Column] = &[
-    col("class", Str, "", Id, "null without a request mix; `all` on the cell's own row, the class on its class rows (`<cell>~<class>`)"),
-    col("run_id", Str, "", Id, "the run"),
-    col("experiment", Str, "", Id, "the spec's name"),
-    col("claim", Str, "", Id, "the claim it tests (H1-H10, calibration)"),
-    col("title", Str, "", Id, "the spec's title"),
-    col("cell", Str, "", Id, "a readable id of the cell's factors"),
-    col("repetition", Int, "", Id, "0-based"),
-    col("model", Str, "", Factor, "the execution model"),
-    col("threads", Int, "count", Factor, "pool size (pool models)"),
-    col("queue", Int, "count", Factor, "accept-queue bound (pool models)"),
-    col("workers", Int, "count", Factor, "runtime or carrier threads"),
-    col("pool_threads", Int, "count", Factor, "the offload worker pool's threads"),
-    col("concurrency", Int, "count", Factor, "closed loop: clients"),
-    col("rate_rps", Float, "rps", Factor, "open loop: offered rate"),
-    col("arrival", Str, "", Factor, "open loop: inter-arrival distribution"),
-    col("io", Str, "", Factor, "where a request's I/O goes"),
-    col("io_latency_ms", Float, "ms", Factor, "the I/O's latency"),
-    col("cpu_ms", Float, "ms", Factor, "the CPU part of a request"),
-    col("cpu_ratio", Float, "ratio", Factor, "cpu_ms / (cpu_ms + io_latency_ms)"),
-    col("offload", Str, "", Factor, "where an async model runs the CPU part"),
-    col("pinning", Str, "", Factor, "coroutines: what the I/O does to the carrier"),
-    col("stack_kib", Int, "KiB", Factor, "coroutines: stack size"),
-    col("client", Str, "", Factor, "the HTTP client or DB driver"),
-    col("db_query", Str, "", Factor, "postgres cells: the query"),
-    col("db_pool", Int, "count", Factor, "postgres cells: connections per cell"),
-    col("load_mode", Str, "", Factor, "closed or open loop"),
-    col("duration_s", Float, "s", Factor, "the measurement window"),
-    col("warmup_s", Float, "s", Factor, "the warm-up before it"),
-    col("timeout_ms", Int, "ms", Factor, "a client gives up after this"),
-    col("completed", Int, "count", Metric, "answered in time inside the window"),
-    col("errors", Int, "count", Metric, "failed requests inside the window"),
-    col("rejected", Int, "count", Metric, "refused by a full accept queue"),
-    col("timeouts", Int, "count", Metric, "given up by their client"),
-    col("late", Int, "count", Metric, "answers after their client gave up"),
-    col("overflow", Int, "count", Metric, "open loop: arrivals not sent (max in flight)"),
-    col("throughput_rps", Float, "rps", Metric, "completed / duration_s"),
-    col("latency_mean_ms", Float, "ms", Metric, "intended send to end, answered in time"),
-    col("latency_p50_ms", Float, "ms", Metric, "latency, 50th percentile"),
-    col("latency_p90_ms", Float, "ms", Metric, "latency, 90th percentile"),
-    col("latency_p99_ms", Float, "ms", Metric, "latency, 99th percentile"),
-    col("latency_p999_ms", Float, "ms", Metric, "latency, 99.9th percentile"),
-    col("latency_max_ms", Float, "ms", Metric, "latency, maximum"),
-    col("queue_wait_mean_ms", Float, "ms", Metric, "intended send to the model starting the request"),
-    col("queue_wait_p99_ms", Float, "ms", Metric, "queue wait, 99th percentile"),
-    col("service_mean_ms", Float, "ms", Metric, "the model starting a request to its end"),
-    col("loop_lag_p50_ms", Float, "ms", Metric, "a 1 ms probe's lateness on the model"),
-    col("loop_lag_p99_ms", Float, "ms", Metric, "probe lateness, 99th percentile"),
-    col("loop_lag_max_ms", Float, "ms", Metric, "probe lateness, maximum"),
-    col("loop_lag_samples", Int, "count", Metric, "probes answered"),
-    col("loop_lag_refused", Int, "count", Metric, "probes a full queue refused"),
-    col("cpu_work_mean_ms", Float, "ms", Metric, "measured thread CPU time of the CPU part"),
-    col("cpu_cost_ratio", Float, "ratio", Metric, "CPU time used / asked by the calibration; the theory prices CPU with it"),
-    col("rss_idle_bytes", Int, "bytes", Metric, "RSS before load"),
-    col("rss_peak_bytes", Int, "bytes", Metric, "the process's peak RSS (VmHWM)"),
-    col("rss_window_peak_bytes", Int, "bytes", Metric, "peak RSS in the window (sampled every 20 ms)"),
-    col("cpu_user_s", Float, "s", Metric, "user CPU over the window"),
-    col("cpu_sys_s", Float, "s", Metric, "system CPU over the window"),
-    col("ctx_voluntary", Int, "count", Metric, "voluntary context switches over the window"),
-    col("ctx_involuntary", Int, "count", Metric, "involuntary context switches over the window"),
-    col("threads_idle", Int, "count", Metric, "OS threads before load"),
-    col("threads_peak", Int, "count", Metric, "OS threads, peak"),
-    col("harness_threads", Int, "count", Metric, "the harness's own threads"),
-    col("harness_cpu_s", Float, "s", Metric, "the harness's own CPU"),
-    col("theory_throughput_rps", Float, "rps", Metric, "Little's-law bound"),
-    col("theory_latency_ms", Float, "ms", Metric, "R = C / X"),
-    col("theory_capacity_rps", Float, "rps", Metric, "the model's capacity"),
-    col("utilisation", Float, "ratio", Metric, "offered load over capacity"),
-    col("theory_queue_wait_ms", Float, "ms", Metric, "M/D/c mean wait in steady state (simulated)"),
-    col("theory_queue_wait_path_ms", Float, "ms", Metric, "the same queue replaying the cell's own arrivals"),
-    col("theory_turnover_s", Float, "s", Metric, "C / T x S: how long the queue takes to turn over"),
-    col("fidelity", Float, "ratio", Metric, "throughput_rps / theory_throughput_rps"),
-    col("littles_law_rps", Float, "rps", Metric, "closed loop: C / measured mean latency"),
-    col("io_calls_ok", Int, "count", Metric, "http cells: responses read"),
-    col("downstream_received", Int, "count", Metric, "http cells: requests the downstream received"),
-    col("downstream_answered", Int, "count", Metric, "http cells: requests the downstream answered"),
-    col("db_verified", Int, "count", Metric, "postgres cells: requests verified before timing"),
-    col("db_queries_ok", Int, "count", Metric, "postgres cells: correct answers counted by the drivers"),
-    col("db_server_statements", Int, "count", Metric, "postgres cells: statements the server executed"),
-    col("db_server_connections", Int, "count", Metric, "postgres cells: the server's connections"),
-    col("db_pool_wait_p50_ms", Float, "ms", Metric, "wait for a pooled connection, median"),
-    col("db_pool_wait_p99_ms", Float, "ms", Metric, "wait for a pooled connection, 99th percentile"),
-    col("transient", Bool, "", Meta, "the queue turns over slower than the warm-up: not a steady state"),
-    col("notes", Str, "", Meta, "caveats, `; `-joined"),
-    col("status", Str, "", Meta, "ok, disturbed, failed or skipped"),
-    col("error", Str, "", Meta, "why not ok"),
-    col("stall_ms", Float, "ms", Meta, "the longest machine stall during the execution"),
-    col("histogram", Str, "", Meta, "the latency histogram (HdrHistogram V2, base64)"),
-    col("started_at", Str, "", Meta, "when the execution started"),
-    col("wall_s", Float, "s", Meta, "how long the execution took"),
-];
+/// Declares a file's columns once, each a line `name: Kind, "unit", Role,
+/// "doc";`, and makes of them both the list (`RESULTS`) and a module with a
+/// constant per column (`cols`), named after the column.
+macro_rules! table {
+    ($(#[$list_doc:meta])* $list:ident, $(#[$mod_doc:meta])* $module:ident {
+        $($name:ident: $kind:ident, $unit:literal, $role:ident, $doc:literal;)*
+    }) => {
+        $(#[$list_doc])*
+        pub const $list: &[Column] = &[
+            $(def(stringify!($name), $kind, $unit, $role, $doc),)*
+        ];
+
+        $(#[$mod_doc])*
+        #[allow(non_upper_case_globals)]
+        pub mod $module {
+            $(#[doc = $doc] pub const $name: &str = stringify!($name);)*
+        }
+    };
+}
+
+table! {
+    /// Every column of `results.parquet`, in the order the runner writes them.
+    RESULTS,
+    /// Each column's name as a constant named after it: code names a column
+    /// as `cols::throughput_rps`, never as a string literal, so a column
+    /// renamed or removed here fails to compile where it is read.
+    cols {
+        class: Str, "", Id, "null without a request mix; `all` on the cell's own row, the class on its class rows (`<cell>~<class>`)";
+        run_id: Str, "", Id, "the run";
+        experiment: Str, "", Id, "the spec's name";
+        claim: Str, "", Id, "the claim it tests (H1-H10, calibration)";
+        title: Str, "", Id, "the spec's title";
+        cell: Str, "", Id, "a readable id of the cell's factors";
+        repetition: Int, "", Id, "0-based";
+        model: Str, "", Factor, "the execution model";
+        threads: Int, "count", Factor, "pool size (pool models)";
+        queue: Int, "count", Factor, "accept-queue bound (pool models)";
+        workers: Int, "count", Factor, "runtime or carrier threads";
+        pool_threads: Int, "count", Factor, "the offload worker pool's threads";
+        concurrency: Int, "count", Factor, "closed loop: clients";
+        rate_rps: Float, "rps", Factor, "open loop: offered rate";
+        arrival: Str, "", Factor, "open loop: inter-arrival distribution";
+        io: Str, "", Factor, "where a request's I/O goes";
+        io_latency_ms: Float, "ms", Factor, "the I/O's latency";
+        cpu_ms: Float, "ms", Factor, "the CPU part of a request";
+        cpu_ratio: Float, "ratio", Factor, "cpu_ms / (cpu_ms + io_latency_ms)";
+        offload: Str, "", Factor, "where an async model runs the CPU part";
+        pinning: Str, "", Factor, "coroutines: what the I/O does to the carrier";
+        stack_kib: Int, "KiB", Factor, "coroutines: stack size";
+        client: Str, "", Factor, "the HTTP client or DB driver";
+        db_query: Str, "", Factor, "postgres cells: the query";
+        db_pool: Int, "count", Factor, "postgres cells: connections per cell";
+        load_mode: Str, "", Factor, "closed or open loop";
+        duration_s: Float, "s", Factor, "the measurement window";
+        warmup_s: Float, "s", Factor, "the warm-up before it";
+        timeout_ms: Int, "ms", Factor, "a client gives up after this";
+        completed: Int, "count", Metric, "answered in time inside the window";
+        errors: Int, "count", Metric, "failed requests inside the window";
+        rejected: Int, "count", Metric, "refused by a full accept queue";
+        timeouts: Int, "count", Metric, "given up by their client";
+        late: Int, "count", Metric, "answers after their client gave up";
+        overflow: Int, "count", Metric, "open loop: arrivals not sent (max in flight)";
+        throughput_rps: Float, "rps", Metric, "completed / duration_s";
+        latency_mean_ms: Float, "ms", Metric, "intended send to end, answered in time";
+        latency_p50_ms: Float, "ms", Metric, "latency, 50th percentile";
+        latency_p90_ms: Float, "ms", Metric, "latency, 90th percentile";
+        latency_p99_ms: Float, "ms", Metric, "latency, 99th percentile";
+        latency_p999_ms: Float, "ms", Metric, "latency, 99.9th percentile";
+        latency_max_ms: Float, "ms", Metric, "latency, maximum";
+        queue_wait_mean_ms: Float, "ms", Metric, "intended send to the model starting the request";
+        queue_wait_p99_ms: Float, "ms", Metric, "queue wait, 99th percentile";
+        service_mean_ms: Float, "ms", Metric, "the model starting a request to its end";
+        loop_lag_p50_ms: Float, "ms", Metric, "a 1 ms probe's lateness on the model";
+        loop_lag_p99_ms: Float, "ms", Metric, "probe lateness, 99th percentile";
+        loop_lag_max_ms: Float, "ms", Metric, "probe lateness, maximum";
+        loop_lag_samples: Int, "count", Metric, "probes answered";
+        loop_lag_refused: Int, "count", Metric, "probes a full queue refused";
+        cpu_work_mean_ms: Float, "ms", Metric, "measured thread CPU time of the CPU part";
+        cpu_cost_ratio: Float, "ratio", Metric, "CPU time used / asked by the calibration; the theory prices CPU with it";
+        rss_idle_bytes: Int, "bytes", Metric, "RSS before load";
+        rss_peak_bytes: Int, "bytes", Metric, "the process's peak RSS (VmHWM)";
+        rss_window_peak_bytes: Int, "bytes", Metric, "peak RSS in the window (sampled every 20 ms)";
+        cpu_user_s: Float, "s", Metric, "user CPU over the window";
+        cpu_sys_s: Float, "s", Metric, "system CPU over the window";
+        ctx_voluntary: Int, "count", Metric, "voluntary context switches over the window";
+        ctx_involuntary: Int, "count", Metric, "involuntary context switches over the window";
+        threads_idle: Int, "count", Metric, "OS threads before load";
+        threads_peak: Int, "count", Metric, "OS threads, peak";
+        harness_threads: Int, "count", Metric, "the harness's own threads";
+        harness_cpu_s: Float, "s", Metric, "the harness's own CPU";
+        theory_throughput_rps: Float, "rps", Metric, "Little's-law bound";
+        theory_latency_ms: Float, "ms", Metric, "R = C / X";
+        theory_capacity_rps: Float, "rps", Metric, "the model's capacity";
+        utilisation: Float, "ratio", Metric, "offered load over capacity";
+        theory_queue_wait_ms: Float, "ms", Metric, "M/D/c mean wait in steady state (simulated)";
+        theory_queue_wait_path_ms: Float, "ms", Metric, "the same queue replaying the cell's own arrivals";
+        theory_turnover_s: Float, "s", Metric, "C / T x S: how long the queue takes to turn over";
+        fidelity: Float, "ratio", Metric, "throughput_rps / theory_throughput_rps";
+        littles_law_rps: Float, "rps", Metric, "closed loop: C / measured mean latency";
+        io_calls_ok: Int, "count", Metric, "http cells: responses read";
+        downstream_received: Int, "count", Metric, "http cells: requests the downstream received";
+        downstream_answered: Int, "count", Metric, "http cells: requests the downstream answered";
+        db_verified: Int, "count", Metric, "postgres cells: requests verified before timing";
+        db_queries_ok: Int, "count", Metric, "postgres cells: correct answers counted by the drivers";
+        db_server_statements: Int, "count", Metric, "postgres cells: statements the server executed";
+        db_server_connections: Int, "count", Metric, "postgres cells: the server's connections";
+        db_pool_wait_p50_ms: Float, "ms", Metric, "wait for a pooled connection, median";
+        db_pool_wait_p99_ms: Float, "ms", Metric, "wait for a pooled connection, 99th percentile";
+        transient: Bool, "", Meta, "the queue turns over slower than the warm-up: not a steady state";
+        notes: Str, "", Meta, "caveats, `; `-joined";
+        status: Str, "", Meta, "ok, disturbed, failed or skipped";
+        error: Str, "", Meta, "why not ok";
+        stall_ms: Float, "ms", Meta, "the longest machine stall during the execution";
+        histogram: Str, "", Meta, "the latency histogram (HdrHistogram V2, base64)";
+        started_at: Str, "", Meta, "when the execution started";
+        wall_s: Float, "s", Meta, "how long the execution took";
+    }
+}
+
+table! {
+    /// Every column of `latency.parquet`: each cell execution's latency at
+    /// fixed percentiles (the spectrum charts).
+    LATENCY,
+    /// The names of [`LATENCY`]'s columns.
+    spectrum_cols {
+        run_id: Str, "", Id, "the run";
+        experiment: Str, "", Id, "the spec's name";
+        cell: Str, "", Id, "a readable id of the cell's factors";
+        repetition: Int, "", Id, "0-based";
+        model: Str, "", Factor, "the execution model";
+        percentile: Float, "%", Id, "the percentile, 0 to 100";
+        latency_ms: Float, "ms", Metric, "the latency at that percentile";
+        count: Int, "count", Metric, "requests between the previous percentile and this one";
+    }
+}
 
 /// The column called `name`.
 pub fn column(name: &str) -> Option<&'static Column> {
     RESULTS.iter().find(|c| c.name == name)
+}
+
+/// The factor columns, in writing order: what was varied or fixed in a cell.
+pub fn factors() -> impl Iterator<Item = &'static str> {
+    RESULTS
+        .iter()
+        .filter(|c| c.role == Role::Factor)
+        .map(|c| c.name)
 }
 
 /// Whether a reader built for [`VERSION`] can read a file written with

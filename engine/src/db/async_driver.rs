@@ -9,7 +9,8 @@
 
 use super::{check, err, param, sql, DbError, Param};
 use crate::cell::DbQuery;
-use crate::models::AsyncRuntime;
+use crate::counters::CellCounters;
+use crate::runtime::AsyncRuntime;
 use hyper_util::rt::TokioIo;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
@@ -26,6 +27,8 @@ pub struct AsyncDb<R: AsyncRuntime> {
     idle_tx: async_channel::Sender<Conn>,
     idle_rx: async_channel::Receiver<Conn>,
     wait_limit: Duration,
+    /// The cell's counters: right answers, the last failure, pool waits.
+    counters: Arc<CellCounters>,
     _rt: std::marker::PhantomData<fn() -> R>,
 }
 
@@ -47,6 +50,7 @@ async fn connect<R: AsyncRuntime>(
     (conninfo, config): (&str, &tokio_postgres::Config),
     addr: SocketAddr,
     query: DbQuery,
+    counters: &CellCounters,
 ) -> Result<Conn, DbError> {
     let failed = |e: &dyn std::fmt::Display| super::connect_error(conninfo, "tokio-postgres", e);
     let tcp = TokioIo::new(R::connect(addr).await.map_err(|e| failed(&e))?);
@@ -57,7 +61,10 @@ async fn connect<R: AsyncRuntime>(
     rt.spawn(async move {
         let _ = connection.await;
     });
-    let statement = client.prepare(sql(query)).await.map_err(err)?;
+    let statement = client
+        .prepare(sql(query))
+        .await
+        .map_err(|e| err(counters, e))?;
     Ok(Conn { client, statement })
 }
 
@@ -70,17 +77,18 @@ impl<R: AsyncRuntime> AsyncDb<R> {
         size: u32,
         query: DbQuery,
         timeout: Duration,
+        counters: Arc<CellCounters>,
     ) -> Result<Self, DbError> {
         let conninfo = super::session_url(url, timeout.as_millis() as u64);
-        let config: tokio_postgres::Config = conninfo.parse().map_err(err)?;
+        let config: tokio_postgres::Config = conninfo.parse().map_err(|e| err(&counters, e))?;
         let addr = server_addr(&config)?;
         let (idle_tx, idle_rx) = async_channel::bounded(size.max(1) as usize);
         let (done_tx, done_rx) = std::sync::mpsc::channel();
-        let (tx, rt2) = (idle_tx.clone(), rt.clone());
+        let (tx, rt2, counters2) = (idle_tx.clone(), rt.clone(), counters.clone());
         rt.spawn(async move {
             let mut result = Ok(());
             for _ in 0..size.max(1) {
-                match connect(rt2.as_ref(), (&conninfo, &config), addr, query).await {
+                match connect(rt2.as_ref(), (&conninfo, &config), addr, query, &counters2).await {
                     Ok(c) => drop(tx.try_send(c)),
                     Err(e) => {
                         result = Err(e);
@@ -104,6 +112,7 @@ impl<R: AsyncRuntime> AsyncDb<R> {
             idle_tx,
             idle_rx,
             wait_limit: timeout,
+            counters,
             _rt: std::marker::PhantomData,
         })
     }
@@ -120,10 +129,17 @@ impl<R: AsyncRuntime> AsyncDb<R> {
                 limit.as_millis()
             )))
         };
-        let conn =
-            futures_lite::future::or(async { self.idle_rx.recv().await.map_err(err) }, deadline)
-                .await?;
-        super::pool_wait::record(t0, t0.elapsed());
+        let conn = futures_lite::future::or(
+            async {
+                self.idle_rx
+                    .recv()
+                    .await
+                    .map_err(|e| err(&self.counters, e))
+            },
+            deadline,
+        )
+        .await?;
+        self.counters.record_pool_wait(t0, t0.elapsed());
         let p = param(self.query, latency);
         let rows = match p {
             Param::Seconds(s) => conn.client.query(&conn.statement, &[&s]).await,
@@ -133,7 +149,7 @@ impl<R: AsyncRuntime> AsyncDb<R> {
         // and each failure is counted, instead of waiting for a connection
         // that no longer exists.
         let _ = self.idle_tx.try_send(conn);
-        let rows = rows.map_err(err)?;
+        let rows = rows.map_err(|e| err(&self.counters, e))?;
         let first: Option<String> = rows.first().and_then(|r| match p {
             Param::Seconds(_) => Some(String::new()),
             Param::Id(_) => match self.query {
@@ -141,6 +157,6 @@ impl<R: AsyncRuntime> AsyncDb<R> {
                 _ => r.try_get::<_, i32>(0).ok().map(|v| v.to_string()),
             },
         });
-        check(self.query, p, rows.len(), first.as_deref())
+        check(&self.counters, self.query, p, rows.len(), first.as_deref())
     }
 }

@@ -6,7 +6,8 @@
 use super::libpq::Conn;
 use super::{check, err, param, sql, DbError, Param};
 use crate::cell::DbQuery;
-use std::sync::{Condvar, Mutex};
+use crate::counters::CellCounters;
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 const STATEMENT: &str = "q";
@@ -17,18 +18,27 @@ pub struct BlockingDb {
     freed: Condvar,
     /// Longest a call waits for a free connection.
     wait_limit: Duration,
+    /// The cell's counters: right answers, the last failure, pool waits.
+    counters: Arc<CellCounters>,
 }
 
 impl BlockingDb {
     /// Opens `size` connections up front (as a pool's minimum size would), so
     /// connection set-up is not inside the measured window.
-    pub fn open(url: &str, size: u32, query: DbQuery, timeout: Duration) -> Result<Self, DbError> {
+    pub fn open(
+        url: &str,
+        size: u32,
+        query: DbQuery,
+        timeout: Duration,
+        counters: Arc<CellCounters>,
+    ) -> Result<Self, DbError> {
         let url = super::session_url(url, timeout.as_millis() as u64);
         let conns = (0..size.max(1))
             .map(|_| {
                 let mut c =
                     Conn::connect(&url).map_err(|e| super::connect_error(&url, "libpq", e))?;
-                c.prepare(STATEMENT, sql(query)).map_err(err)?;
+                c.prepare(STATEMENT, sql(query))
+                    .map_err(|e| err(&counters, e))?;
                 Ok(c)
             })
             .collect::<Result<Vec<_>, DbError>>()?;
@@ -37,6 +47,7 @@ impl BlockingDb {
             idle: Mutex::new(conns),
             freed: Condvar::new(),
             wait_limit: timeout,
+            counters,
         })
     }
 
@@ -54,8 +65,14 @@ impl BlockingDb {
             .unwrap_or_else(|e| e.into_inner())
             .push(conn);
         self.freed.notify_one();
-        let answer = result.map_err(err)?;
-        check(self.query, p, answer.rows, answer.first.as_deref())
+        let answer = result.map_err(|e| err(&self.counters, e))?;
+        check(
+            &self.counters,
+            self.query,
+            p,
+            answer.rows,
+            answer.first.as_deref(),
+        )
     }
 
     fn checkout(&self) -> Result<Conn, DbError> {
@@ -64,7 +81,7 @@ impl BlockingDb {
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
         loop {
             if let Some(c) = idle.pop() {
-                super::pool_wait::record(t0, t0.elapsed());
+                self.counters.record_pool_wait(t0, t0.elapsed());
                 return Ok(c);
             }
             let now = Instant::now();

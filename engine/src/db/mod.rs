@@ -12,14 +12,13 @@ pub mod async_driver;
 pub mod blocking;
 pub mod conninfo;
 mod libpq;
-mod pool_wait;
+pub(crate) mod pool_wait;
 pub mod schema;
 pub mod verify;
 
-pub use pool_wait::{pool_wait_snapshot, set_window};
-
 use crate::cell::DbQuery;
 use crate::cell::Factor as _;
+use crate::counters::CellCounters;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -27,37 +26,20 @@ use std::time::Duration;
 /// (`host=… port=… user=… password=… dbname=…`) or a `postgres://` URL.
 pub const URL_ENV: &str = "THREADLOOP_PG_URL";
 
-/// Queries this process completed with the right answer (warm-up included):
-/// compared after the cell with what the server counted.
-static QUERIES_OK: AtomicU64 = AtomicU64::new(0);
-
-pub fn queries_ok() -> u64 {
-    QUERIES_OK.load(Ordering::Relaxed)
-}
-
-fn count_ok() {
-    QUERIES_OK.fetch_add(1, Ordering::Relaxed);
-}
-
 /// A failed query: connection lost, server error, wrong answer, pool timeout.
 #[derive(Debug, thiserror::Error)]
 #[error("postgres: {0}")]
 pub struct DbError(pub String);
 
-/// The last failure, for a message that says why verification failed.
-static LAST_ERROR: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
-
-pub fn last_error() -> Option<String> {
-    LAST_ERROR.lock().unwrap_or_else(|e| e.into_inner()).clone()
+/// A failure of the cell's driver, remembered in its counters (as
+/// [`check`]'s are) so that verification can say why a request failed.
+pub fn err(counters: &CellCounters, e: impl std::fmt::Display) -> DbError {
+    remember(counters, DbError(e.to_string()))
 }
 
-fn remember(e: DbError) -> DbError {
-    *LAST_ERROR.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.0.clone());
+fn remember(counters: &CellCounters, e: DbError) -> DbError {
+    counters.remember_db_error(&e.0);
     e
-}
-
-pub fn err(e: impl std::fmt::Display) -> DbError {
-    remember(DbError(e.to_string()))
 }
 
 /// The connection string from the environment.
@@ -90,6 +72,9 @@ pub enum Param {
 
 /// Which product a call touches: spread over the table, deterministic per
 /// process (a counter through splitmix64), no shared RNG to contend on.
+/// Process-wide on purpose: it only spreads ids over the table and counts
+/// nothing a cell reports ([`check`] accepts the right row for any id), so
+/// it is not per-cell state and stays out of [`CellCounters`].
 fn next_id() -> i32 {
     static N: AtomicU64 = AtomicU64::new(0);
     let mut z = N
@@ -110,25 +95,33 @@ pub fn param(q: DbQuery, latency: Duration) -> Param {
 
 /// Checks a call's answer: one row, and for a lookup the row that the seeded
 /// schema puts at that id. `first` is the first column of the first row.
-pub fn check(q: DbQuery, p: Param, rows: usize, first: Option<&str>) -> Result<(), DbError> {
+/// A right answer is counted in the cell's `counters`, a wrong one remembered.
+pub fn check(
+    counters: &CellCounters,
+    q: DbQuery,
+    p: Param,
+    rows: usize,
+    first: Option<&str>,
+) -> Result<(), DbError> {
+    let wrong = |e| remember(counters, e);
     if rows != 1 {
-        return Err(remember(DbError(format!(
+        return Err(wrong(DbError(format!(
             "{} returned {rows} rows, expected 1",
             q.name()
         ))));
     }
     match (q, p) {
         (DbQuery::Point, Param::Id(id)) if first != Some(schema::product_name(id).as_str()) => {
-            Err(remember(DbError(format!(
+            Err(wrong(DbError(format!(
                 "products[{id}] is {first:?}, expected {:?}",
                 schema::product_name(id)
             ))))
         }
-        (DbQuery::Update, Param::Id(id)) if first != Some(id.to_string().as_str()) => Err(
-            remember(DbError(format!("update of {id} returned {first:?}"))),
-        ),
+        (DbQuery::Update, Param::Id(id)) if first != Some(id.to_string().as_str()) => {
+            Err(wrong(DbError(format!("update of {id} returned {first:?}"))))
+        }
         _ => {
-            count_ok();
+            counters.count_query_ok();
             Ok(())
         }
     }

@@ -3,15 +3,22 @@
 //! seeded schema; a cell whose driver returns wrong rows never gets measured.
 
 use crate::cell::{Cell, IoKind};
+use crate::counters::CellCounters;
 use crate::server::{Request, Server, Status};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Requests sent through the model before the load.
 const CHECKS: u64 = 3;
 
 /// Sends [`CHECKS`] requests of the first class that queries PostgreSQL and
-/// waits for each; returns how many passed, or why one failed.
-pub fn through_model(cell: &Cell, server: &dyn Server) -> anyhow::Result<u64> {
+/// waits for each; returns how many passed, or why one failed (the last
+/// failure the cell's drivers remembered in `counters`).
+pub fn through_model(
+    cell: &Cell,
+    server: &dyn Server,
+    counters: &Arc<CellCounters>,
+) -> anyhow::Result<u64> {
     let class = cell
         .classes
         .iter()
@@ -26,6 +33,7 @@ pub fn through_model(cell: &Cell, server: &dyn Server) -> anyhow::Result<u64> {
             class,
             Instant::now(),
             tx.clone(),
+            counters.clone(),
         ));
         let done = rx
             .recv_timeout(limit)
@@ -34,7 +42,9 @@ pub fn through_model(cell: &Cell, server: &dyn Server) -> anyhow::Result<u64> {
             anyhow::bail!(
                 "verification through {} failed: {}",
                 cell.model,
-                super::last_error().unwrap_or_else(|| format!("status {:?}", done.status))
+                counters
+                    .last_db_error()
+                    .unwrap_or_else(|| format!("status {:?}", done.status))
             );
         }
     }

@@ -1,18 +1,22 @@
 //! The blocking client: ureq, called on the thread that runs the request (a
 //! pool thread, or — the mistake under study — the event loop itself).
 
-use super::{count_response, delay_path, HttpError, TagCount, Target, TAG_HEADER};
+use super::{delay_path, HttpError, TagCount, Target, TAG_HEADER};
+use crate::counters::CellCounters;
+use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Clone)]
 pub struct BlockingClient {
     agent: ureq::Agent,
     target: Target,
+    /// The cell's counters: each response read completely is counted there.
+    counters: Arc<CellCounters>,
 }
 
 impl BlockingClient {
     /// `timeout` bounds every call (connect, send, wait, read).
-    pub fn new(target: Target, timeout: Duration) -> Self {
+    pub fn new(target: Target, timeout: Duration, counters: Arc<CellCounters>) -> Self {
         let config = ureq::Agent::config_builder()
             .timeout_global(Some(timeout))
             .http_status_as_error(false)
@@ -23,6 +27,7 @@ impl BlockingClient {
         BlockingClient {
             agent: ureq::Agent::new_with_config(config),
             target,
+            counters,
         }
     }
 
@@ -46,7 +51,7 @@ impl BlockingClient {
         if status != 200 {
             return Err(HttpError(format!("status {status}")));
         }
-        count_response();
+        self.counters.count_response();
         Ok(body)
     }
 

@@ -8,22 +8,15 @@ pub mod pool;
 pub mod server;
 
 use serde::{Deserialize, Serialize};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 /// Header that tags every request with its cell execution, so the downstream
 /// can count per execution and the counts can be checked against the cell's.
 pub const TAG_HEADER: &str = "x-threadloop-tag";
 
-/// Responses read completely by this process's clients (warm-up included).
-static RESPONSES_OK: AtomicU64 = AtomicU64::new(0);
-
-pub fn responses_ok() -> u64 {
-    RESPONSES_OK.load(Ordering::Relaxed)
-}
-
-fn count_response() {
-    RESPONSES_OK.fetch_add(1, Ordering::Relaxed);
+/// The tag this execution's HTTP requests carry (unique per execution: the seed).
+pub fn tag(cell: &crate::cell::Cell) -> String {
+    format!("{:016x}", cell.seed)
 }
 
 /// The request path for a delay: microseconds, so sub-millisecond delays work.

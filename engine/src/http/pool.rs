@@ -2,8 +2,9 @@
 //! TcpStream, its connection futures spawned on that same runtime (no hidden
 //! runtime thread), with a pool of idle keep-alive connections.
 
-use super::{count_response, delay_path, HttpError, Target, TAG_HEADER};
-use crate::models::AsyncRuntime;
+use super::{delay_path, HttpError, Target, TAG_HEADER};
+use crate::counters::CellCounters;
+use crate::runtime::AsyncRuntime;
 use http_body_util::{BodyExt, Empty};
 use hyper::body::Bytes;
 use hyper::client::conn::http1::SendRequest;
@@ -17,6 +18,8 @@ pub struct AsyncClient<R: AsyncRuntime> {
     target: Target,
     timeout: Duration,
     idle: Mutex<Vec<SendRequest<Empty<Bytes>>>>,
+    /// The cell's counters: each response read completely is counted there.
+    counters: Arc<CellCounters>,
 }
 
 fn err(e: impl std::fmt::Display) -> HttpError {
@@ -24,7 +27,12 @@ fn err(e: impl std::fmt::Display) -> HttpError {
 }
 
 impl<R: AsyncRuntime> AsyncClient<R> {
-    pub fn new(rt: Arc<R>, target: Target, timeout: Duration) -> Result<Self, HttpError> {
+    pub fn new(
+        rt: Arc<R>,
+        target: Target,
+        timeout: Duration,
+        counters: Arc<CellCounters>,
+    ) -> Result<Self, HttpError> {
         let addr = target
             .addr
             .parse()
@@ -35,6 +43,7 @@ impl<R: AsyncRuntime> AsyncClient<R> {
             target,
             timeout,
             idle: Mutex::new(Vec::new()),
+            counters,
         })
     }
 
@@ -61,7 +70,7 @@ impl<R: AsyncRuntime> AsyncClient<R> {
         if status != hyper::StatusCode::OK {
             return Err(err(format!("status {status}")));
         }
-        count_response();
+        self.counters.count_response();
         self.idle.lock().unwrap().push(sender);
         Ok(())
     }

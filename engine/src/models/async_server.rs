@@ -3,45 +3,14 @@
 //! the loop, or blocking offloaded), finish.
 
 use super::WorkerPool;
-use crate::cell::{Cell, Client, DbQuery, IoKind, Offload};
-use crate::db::async_driver::AsyncDb;
-use crate::http::pool::AsyncClient;
-use crate::http::Target;
+use crate::async_io::AsyncClients;
+use crate::cell::{Cell, Client, IoKind, Offload};
+use crate::counters::CellCounters;
 use crate::measure::LagRecorder;
+use crate::runtime::AsyncRuntime;
 use crate::server::{Job, Request, Server, Status};
-use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-/// What the shared request path needs from a runtime. One implementation per
-/// runtime; adding a runtime is one file and a line in `models::start`.
-pub trait AsyncRuntime: Send + Sync + 'static {
-    /// Spawns a detached task. Called from the load generator's thread, which
-    /// is never one of the runtime's threads.
-    fn spawn<F: Future<Output = ()> + Send + 'static>(&self, fut: F);
-
-    /// The runtime's own timer.
-    fn sleep(d: Duration) -> impl Future<Output = ()> + Send;
-
-    /// The runtime's own TCP stream, as hyper's I/O traits want it.
-    type Tcp: hyper::rt::Read + hyper::rt::Write + Send + Unpin + 'static;
-
-    /// Connects with the runtime's own reactor (no hidden runtime thread).
-    fn connect(
-        addr: std::net::SocketAddr,
-    ) -> impl Future<Output = std::io::Result<Self::Tcp>> + Send;
-
-    /// Runs `f` on the runtime's blocking pool.
-    fn unblock<T: Send + 'static>(
-        f: impl FnOnce() -> T + Send + 'static,
-    ) -> impl Future<Output = T> + Send;
-}
-
-/// The non-blocking clients of a cell (only those its I/O uses).
-struct AsyncClients<R: AsyncRuntime> {
-    http: Option<AsyncClient<R>>,
-    db: Option<AsyncDb<R>>,
-}
 
 pub struct AsyncServer<R: AsyncRuntime> {
     rt: Arc<R>,
@@ -59,30 +28,13 @@ impl<R: AsyncRuntime> AsyncServer<R> {
         job: Job,
         offload: Offload,
         pool: Option<WorkerPool>,
+        counters: &Arc<CellCounters>,
     ) -> anyhow::Result<Self> {
         let rt = Arc::new(rt);
         let client = cell.client.unwrap_or(Client::Async);
-        let timeout = Duration::from_millis(cell.timeout_ms);
-        let http = match (cell.uses_http(), client, &cell.downstream) {
-            (true, Client::Async, Some(addr)) => Some(AsyncClient::new(
-                rt.clone(),
-                Target {
-                    addr: addr.clone(),
-                    tag: crate::run::tag(cell),
-                },
-                timeout,
-            )?),
-            _ => None,
-        };
-        let db = match (cell.uses_postgres(), client) {
-            (true, Client::Async) => Some(AsyncDb::open(
-                rt.clone(),
-                &crate::db::url_from_env()?,
-                cell.db_pool.unwrap_or(crate::db::DEFAULT_POOL),
-                cell.db_query.unwrap_or(DbQuery::Sleep),
-                timeout,
-            )?),
-            _ => None,
+        let clients = match client {
+            Client::Async => AsyncClients::open(&rt, cell, counters)?,
+            Client::Blocking | Client::BlockingOffload => AsyncClients::none(),
         };
         Ok(AsyncServer {
             rt,
@@ -90,7 +42,7 @@ impl<R: AsyncRuntime> AsyncServer<R> {
             offload,
             pool: pool.map(Arc::new),
             client,
-            clients: Arc::new(AsyncClients { http, db }),
+            clients: Arc::new(clients),
         })
     }
 }
@@ -123,20 +75,7 @@ async fn serve<R: AsyncRuntime>(
         (Offload::WorkerPool, None) => return req.finish(Status::Error, Duration::ZERO),
     };
     let io = match (w.io.kind, client) {
-        (IoKind::Timer, _) => {
-            if !w.io.latency.is_zero() {
-                R::sleep(w.io.latency).await
-            }
-            Ok(())
-        }
-        (IoKind::Http, Client::Async) => match &clients.http {
-            Some(c) => c.get(w.io.latency).await.map_err(|e| e.to_string()),
-            None => Err("no downstream address for an http cell".into()),
-        },
-        (IoKind::Postgres, Client::Async) => match &clients.db {
-            Some(db) => db.call(w.io.latency).await.map_err(|e| e.to_string()),
-            None => Err("no async driver opened for a postgres cell".into()),
-        },
+        (kind @ IoKind::Timer, _) | (kind, Client::Async) => clients.call(kind, w.io.latency).await,
         // The mistake under study: a synchronous call on the event loop.
         (IoKind::Http | IoKind::Postgres, Client::Blocking) => w.io.blocking(),
         (IoKind::Http | IoKind::Postgres, Client::BlockingOffload) => {

@@ -3,7 +3,7 @@
 //! process from `ASYNC_STD_THREAD_COUNT`, which is why every cell runs in its
 //! own process.
 
-use super::AsyncRuntime;
+use crate::runtime::AsyncRuntime;
 use std::future::Future;
 use std::time::Duration;
 

@@ -1,6 +1,6 @@
 //! The execution models. Each file starts one model (or one runtime's flavours) and returns it as a
 //! [`Server`]; the async runtimes share the request path in [`async_server`]
-//! and differ only in their [`AsyncRuntime`] implementation.
+//! and differ only in their [`AsyncRuntime`] implementation ([`crate::runtime`]).
 
 mod accept_queue;
 mod async_server;
@@ -13,35 +13,74 @@ mod threads_async_io;
 mod tokio_rt;
 mod worker_pool;
 
-pub use async_server::{AsyncRuntime, AsyncServer};
+pub use async_server::AsyncServer;
 pub use worker_pool::WorkerPool;
 
 use crate::cell::{Cell, ModelKind};
+use crate::counters::CellCounters;
+use crate::runtime::AsyncRuntime;
 use crate::server::{Job, Server};
+use std::sync::Arc;
 
-/// Starts the cell's model. Returns once it can take requests.
-pub fn start(cell: &Cell, job: Job) -> anyhow::Result<Box<dyn Server>> {
+/// A pool model's cell without a pool size. The runner resolves `threads`
+/// (its default included) for every pool model, so the engine keeps no
+/// default of its own that could drift from the runner's.
+#[derive(Debug, thiserror::Error)]
+#[error("the {model} model needs `threads` (the pool size); the runner resolves it")]
+pub struct MissingThreads {
+    pub model: ModelKind,
+}
+
+fn pool_size(cell: &Cell) -> Result<usize, MissingThreads> {
+    cell.threads
+        .map(|t| t as usize)
+        .ok_or(MissingThreads { model: cell.model })
+}
+
+/// Starts the cell's model. Returns once it can take requests. The async
+/// clients and drivers it opens count into the cell's `counters`.
+pub fn start(
+    cell: &Cell,
+    job: Job,
+    counters: &Arc<CellCounters>,
+) -> anyhow::Result<Box<dyn Server>> {
     let workers = cell.workers.unwrap_or(cell.cores).max(1) as usize;
     Ok(match cell.model {
         ModelKind::Threads => Box::new(threads::PoolServer::start(
-            cell.threads.unwrap_or(200) as usize,
+            pool_size(cell)?,
             cell.queue.unwrap_or(0) as usize,
             job,
         )?),
         ModelKind::ThreadsAsyncIo => Box::new(threads_async_io::AsyncIoPoolServer::start(
             cell,
-            cell.threads.unwrap_or(200) as usize,
+            pool_size(cell)?,
             cell.queue.unwrap_or(0) as usize,
             job,
+            counters,
         )?),
         ModelKind::ThreadPerRequest => Box::new(thread_per_request::SpawnServer::new(job)),
-        ModelKind::Tokio => async_model(tokio_rt::TokioRuntime::multi_thread(workers)?, cell, job)?,
-        ModelKind::TokioCurrent => {
-            async_model(tokio_rt::TokioRuntime::current_thread()?, cell, job)?
+        ModelKind::Tokio => async_model(
+            tokio_rt::TokioRuntime::multi_thread(workers)?,
+            cell,
+            job,
+            counters,
+        )?,
+        ModelKind::TokioCurrent => async_model(
+            tokio_rt::TokioRuntime::current_thread()?,
+            cell,
+            job,
+            counters,
+        )?,
+        ModelKind::AsyncStd => {
+            async_model(async_std_rt::AsyncStd::start(workers)?, cell, job, counters)?
         }
-        ModelKind::AsyncStd => async_model(async_std_rt::AsyncStd::start(workers)?, cell, job)?,
-        ModelKind::Smol => async_model(smol_rt::SmolRuntime::multi_thread(workers)?, cell, job)?,
-        ModelKind::SmolLocal => async_model(smol_rt::SmolRuntime::local()?, cell, job)?,
+        ModelKind::Smol => async_model(
+            smol_rt::SmolRuntime::multi_thread(workers)?,
+            cell,
+            job,
+            counters,
+        )?,
+        ModelKind::SmolLocal => async_model(smol_rt::SmolRuntime::local()?, cell, job, counters)?,
         ModelKind::Coroutines => Box::new(coroutines::CoroutineServer::start(
             workers,
             cell.stack_kib.unwrap_or(coroutines::DEFAULT_STACK_KIB),
@@ -53,10 +92,61 @@ pub fn start(cell: &Cell, job: Job) -> anyhow::Result<Box<dyn Server>> {
     })
 }
 
-fn async_model<R: AsyncRuntime>(rt: R, cell: &Cell, job: Job) -> anyhow::Result<Box<dyn Server>> {
+fn async_model<R: AsyncRuntime>(
+    rt: R,
+    cell: &Cell,
+    job: Job,
+    counters: &Arc<CellCounters>,
+) -> anyhow::Result<Box<dyn Server>> {
     let offload = cell.offload.unwrap_or(crate::cell::Offload::Inline);
     let pool = cell
         .pool_threads
         .map(|n| WorkerPool::start(n.max(1) as usize));
-    Ok(Box::new(AsyncServer::new(rt, cell, job, offload, pool)?))
+    Ok(Box::new(AsyncServer::new(
+        rt, cell, job, offload, pool, counters,
+    )?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cell::{IoKind, Load};
+
+    fn pool_cell(threads: Option<u32>) -> Cell {
+        Cell {
+            model: ModelKind::Threads,
+            threads,
+            queue: Some(0),
+            workers: None,
+            pool_threads: None,
+            load: Load::Closed { concurrency: 1 },
+            io: IoKind::Timer,
+            io_latency_ms: 0.0,
+            cpu_ms: 0.0,
+            offload: None,
+            pinning: None,
+            stack_kib: None,
+            client: None,
+            db_query: None,
+            db_pool: None,
+            downstream: None,
+            classes: Vec::new(),
+            timeout_ms: 1000,
+            retry_after_ms: 10,
+            max_in_flight: 1,
+            warmup_s: 0.0,
+            duration_s: 1.0,
+            seed: 1,
+            cpu_iters_per_ms: 1.0,
+            cores: 1,
+        }
+    }
+
+    #[test]
+    fn a_pool_model_takes_its_size_from_the_cell_and_invents_none() {
+        assert_eq!(pool_size(&pool_cell(Some(7))).unwrap(), 7);
+        let e = pool_size(&pool_cell(None)).unwrap_err();
+        assert_eq!(e.model, ModelKind::Threads);
+        assert!(e.to_string().contains("needs `threads`"), "{e}");
+    }
 }

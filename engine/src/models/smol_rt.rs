@@ -3,7 +3,7 @@
 //! set, so an explicit executor gives the same worker count as the other
 //! runtimes) and one `LocalExecutor` on one thread (`smol-local`).
 
-use super::AsyncRuntime;
+use crate::runtime::AsyncRuntime;
 use futures_lite::future::Boxed;
 use smol::{Executor, LocalExecutor};
 use std::future::Future;

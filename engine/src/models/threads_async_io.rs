@@ -7,12 +7,11 @@
 
 use super::accept_queue::AcceptQueue;
 use super::tokio_rt::TokioRuntime;
-use super::AsyncRuntime;
-use crate::cell::{Cell, DbQuery, IoKind};
-use crate::db::async_driver::AsyncDb;
-use crate::http::pool::AsyncClient;
-use crate::http::Target;
+use crate::async_io::AsyncClients;
+use crate::cell::Cell;
+use crate::counters::CellCounters;
 use crate::measure::LagRecorder;
+use crate::runtime::AsyncRuntime;
 use crate::server::{Job, Request, Server, Status};
 use crossbeam_channel::{select, unbounded};
 use std::sync::Arc;
@@ -30,75 +29,49 @@ pub struct AsyncIoPoolServer {
 }
 
 impl AsyncIoPoolServer {
-    pub fn start(cell: &Cell, threads: usize, queue: usize, job: Job) -> anyhow::Result<Self> {
+    pub fn start(
+        cell: &Cell,
+        threads: usize,
+        queue: usize,
+        job: Job,
+        counters: &Arc<CellCounters>,
+    ) -> anyhow::Result<Self> {
         let rt = Arc::new(TokioRuntime::current_thread()?);
-        let http = match (cell.io, &cell.downstream) {
-            (IoKind::Http, Some(addr)) => Some(Arc::new(AsyncClient::new(
-                rt.clone(),
-                Target {
-                    addr: addr.clone(),
-                    tag: crate::run::tag(cell),
-                },
-                Duration::from_millis(cell.timeout_ms),
-            )?)),
-            _ => None,
-        };
-        let db = if cell.uses_postgres() {
-            Some(Arc::new(AsyncDb::open(
-                rt.clone(),
-                &crate::db::url_from_env()?,
-                cell.db_pool.unwrap_or(crate::db::DEFAULT_POOL),
-                cell.db_query.unwrap_or(DbQuery::Sleep),
-                Duration::from_millis(cell.timeout_ms),
-            )?))
-        } else {
-            None
-        };
+        let clients = Arc::new(AsyncClients::open(&rt, cell, counters)?);
         let (accept, rx) = AcceptQueue::new(queue);
         let (done_tx, done_rx) = unbounded::<Continuation>();
         for i in 0..threads {
             let (rx, done_rx, done_tx) = (rx.clone(), done_rx.clone(), done_tx.clone());
-            let (job, rt, http, db) = (job.clone(), rt.clone(), http.clone(), db.clone());
-            std::thread::Builder::new().name(format!("pool-{i}")).spawn(move || loop {
-                // Continuations first: they finish requests already admitted.
-                if let Ok(c) = done_rx.try_recv() {
-                    finish(c);
-                    continue;
-                }
-                select! {
-                    recv(done_rx) -> c => match c {
-                        Ok(c) => finish(c),
-                        Err(_) => return,
-                    },
-                    recv(rx) -> item => match item {
-                        Ok(item) => if let Some(mut req) = item.into_request() {
-                            req.start();
-                            let w = job.of(req.class());
-                            let cpu = w.cpu.run();
-                            let (io, http, db, done_tx) = ((w.io.kind, w.io.latency), http.clone(), db.clone(), done_tx.clone());
-                            rt.spawn(async move {
-                                let (kind, latency) = io;
-                                let result = match (kind, &http) {
-                                    (IoKind::Timer, _) => {
-                                        if !latency.is_zero() {
-                                            tokio::time::sleep(latency).await;
-                                        }
-                                        Ok(())
-                                    }
-                                    (IoKind::Http, Some(c)) => c.get(latency).await.map_err(|e| e.to_string()),
-                                    (IoKind::Http, None) => Err("no downstream address for an http cell".into()),
-                                    (IoKind::Postgres, _) => match &db {
-                                        Some(db) => db.call(latency).await.map_err(|e| e.to_string()),
-                                        None => Err("no async driver opened for a postgres cell".into()),
-                                    },
-                                };
-                                let _ = done_tx.send(Continuation { req, cpu, io: result });
-                            });
-                        }
-                        Err(_) => return,
-                    },
-                }
-            })?;
+            let (job, rt, clients) = (job.clone(), rt.clone(), clients.clone());
+            std::thread::Builder::new()
+                .name(format!("pool-{i}"))
+                .spawn(move || loop {
+                    // Continuations first: they finish requests already admitted.
+                    if let Ok(c) = done_rx.try_recv() {
+                        finish(c);
+                        continue;
+                    }
+                    select! {
+                        recv(done_rx) -> c => match c {
+                            Ok(c) => finish(c),
+                            Err(_) => return,
+                        },
+                        recv(rx) -> item => match item {
+                            Ok(item) => if let Some(mut req) = item.into_request() {
+                                req.start();
+                                let w = job.of(req.class());
+                                let cpu = w.cpu.run();
+                                let (kind, latency) = (w.io.kind, w.io.latency);
+                                let (clients, done_tx) = (clients.clone(), done_tx.clone());
+                                rt.spawn(async move {
+                                    let result = clients.call(kind, latency).await;
+                                    let _ = done_tx.send(Continuation { req, cpu, io: result });
+                                });
+                            }
+                            Err(_) => return,
+                        },
+                    }
+                })?;
         }
         Ok(AsyncIoPoolServer { queue: accept })
     }

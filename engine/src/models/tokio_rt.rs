@@ -3,7 +3,7 @@
 //! (`tokio-current`). Requests are spawned through the runtime's handle from
 //! the load generator's thread.
 
-use super::AsyncRuntime;
+use crate::runtime::AsyncRuntime;
 use std::future::Future;
 use std::time::Duration;
 

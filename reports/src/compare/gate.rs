@@ -40,10 +40,11 @@
 //! Everything else is reported with the reason and never fails. p99 and
 //! absolute throughput are reported only.
 
-use crate::report::Analysis;
+use crate::analysis::Analysis;
 use crate::stats::{Cell, FACTORS};
 use serde::Serialize;
 use std::collections::BTreeMap;
+use threadloop_vocab::schema::cols;
 
 /// The gate's threshold when `--fail-on-regression` is not given (the
 /// table is still classified with it; nothing fails). CI passes the same
@@ -56,15 +57,15 @@ pub const DEFAULT_PCT: f64 = 8.0;
 /// the *load point*: cells of one experiment with the same load point are
 /// one another's reference.
 pub const MODEL_FACTORS: &[&str] = &[
-    "model",
-    "threads",
-    "queue",
-    "workers",
-    "pool_threads",
-    "offload",
-    "pinning",
-    "stack_kib",
-    "client",
+    cols::model,
+    cols::threads,
+    cols::queue,
+    cols::workers,
+    cols::pool_threads,
+    cols::offload,
+    cols::pinning,
+    cols::stack_kib,
+    cols::client,
 ];
 
 /// Standard deviations between the threshold and unchanged code: a ratio
@@ -220,11 +221,11 @@ impl Quantity {
     pub fn values(self, cell: &Cell) -> Vec<(i64, f64)> {
         let col = |name: &str| cell.values.get(name).cloned().unwrap_or_default();
         let v = match self {
-            Quantity::P50 => col("latency_p50_ms"),
+            Quantity::P50 => col(cols::latency_p50_ms),
             Quantity::Throughput => {
-                let fidelity = col("fidelity");
-                let theory = col("theory_throughput_rps");
-                col("throughput_rps")
+                let fidelity = col(cols::fidelity);
+                let theory = col(cols::theory_throughput_rps);
+                col(cols::throughput_rps)
                     .into_iter()
                     .map(|(rep, x)| {
                         let f = fidelity.iter().find(|p| p.0 == rep).map(|p| p.1);
@@ -485,7 +486,8 @@ impl Repetitions {
     fn of(cell: &Cell) -> Repetitions {
         // A cell is skipped as a whole (the runner decides per cell, before
         // starting it); then its first row is a skipped one.
-        let skipped = cell.ok_repetitions == 0 && cell.first_row.str("status") == Some("skipped");
+        let skipped =
+            cell.ok_repetitions == 0 && cell.first_row.str(cols::status) == Some("skipped");
         Repetitions {
             ok: cell.ok_repetitions,
             failed: if skipped { 0 } else { cell.failures.len() },
@@ -615,12 +617,12 @@ pub fn load_point(cell: &Cell) -> String {
 /// The cell's fidelity in its run (median over repetitions); a request
 /// class's row (`<cell>~<class>`, fidelity null) takes its cell's.
 fn fidelity(cell: &Cell, run: &[Cell]) -> Option<f64> {
-    median(&cell.raw("fidelity")).or_else(|| {
+    median(&cell.raw(cols::fidelity)).or_else(|| {
         let (parent, _) = cell.cell.split_once('~')?;
         let p = run
             .iter()
             .find(|c| c.experiment == cell.experiment && c.cell == parent)?;
-        median(&p.raw("fidelity"))
+        median(&p.raw(cols::fidelity))
     })
 }
 
@@ -638,9 +640,9 @@ pub fn structural(
 ) -> Option<NotGated> {
     let tol = t.fail_pct / 100.0;
     let completed = base
-        .raw("completed")
+        .raw(cols::completed)
         .into_iter()
-        .chain(new.raw("completed"))
+        .chain(new.raw(cols::completed))
         .fold(f64::INFINITY, f64::min);
     if completed.is_finite() && completed < t.min_completed() {
         return Some(NotGated::FewRequests { completed });
@@ -651,9 +653,9 @@ pub fn structural(
         Some(_) => {}
     }
     if q == Quantity::P50 {
-        let service_ms = base.factor_num("io_latency_ms").unwrap_or(0.0)
-            + base.factor_num("cpu_ms").unwrap_or(0.0);
-        let p50_ms = median(&base.raw("latency_p50_ms"))?;
+        let service_ms = base.factor_num(cols::io_latency_ms).unwrap_or(0.0)
+            + base.factor_num(cols::cpu_ms).unwrap_or(0.0);
+        let p50_ms = median(&base.raw(cols::latency_p50_ms))?;
         if p50_ms > service_ms * (1.0 + tol) {
             return Some(NotGated::Queueing { p50_ms, service_ms });
         }
@@ -785,9 +787,9 @@ pub fn compare(base: &Analysis, new: &Analysis, fail_on_regression_pct: Option<f
                 let base_rounds = side(|p| &p.0);
                 let new_rounds = side(|p| &p.1);
                 let completed = b
-                    .raw("completed")
+                    .raw(cols::completed)
                     .into_iter()
-                    .chain(n.raw("completed"))
+                    .chain(n.raw(cols::completed))
                     .fold(f64::INFINITY, f64::min);
                 let mut check = Check::judge(
                     q,
@@ -814,9 +816,9 @@ pub fn compare(base: &Analysis, new: &Analysis, fail_on_regression_pct: Option<f
                 model: n.model.clone(),
                 throughput,
                 p50,
-                fidelity: Info::of(b, n, "fidelity"),
-                throughput_rps: Info::of(b, n, "throughput_rps"),
-                p99_ms: Info::of(b, n, "latency_p99_ms"),
+                fidelity: Info::of(b, n, cols::fidelity),
+                throughput_rps: Info::of(b, n, cols::throughput_rps),
+                p99_ms: Info::of(b, n, cols::latency_p99_ms),
                 base_repetitions,
                 new_repetitions,
                 newly_failed,

@@ -2,11 +2,11 @@
 //! `compare.md`) and `compare.html`, next to NEW's report.
 
 use super::gate::{Check, CompareRow, Comparison, Info, NotGated, Ratio};
-use crate::charts::model_hex;
 use crate::error::{ReportError, Result};
-use crate::html::render_page;
 use crate::load::fmt_num;
-use crate::report::{report_dir, write};
+use crate::render::charts::model_hex;
+use crate::render::html::render_page;
+use crate::render::{report_dir, write};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 

@@ -1,7 +1,7 @@
 //! Helpers shared by the reports crate's integration tests.
 
 use std::path::{Path, PathBuf};
-use threadloop_reports::fixture::{write_fixture, FixtureOptions};
+use threadloop_test_support::{write_fixture, FixtureOptions};
 
 /// A fresh, empty temporary directory for one test.
 pub fn tmp(name: &str) -> PathBuf {

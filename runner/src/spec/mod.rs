@@ -150,23 +150,9 @@ struct RawVerdict {
     threshold: f64,
 }
 
-/// A rule the report evaluates to give the claim a verdict (see reports/README.md).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Verdict {
-    /// The rule in words, shown next to the verdict.
-    pub text: String,
-    /// A numeric column of `results.parquet`.
-    pub metric: String,
-    /// Column → value, list of values, or a bound such as ">=400".
-    #[serde(default)]
-    pub filter: BTreeMap<String, serde_json::Value>,
-    /// When given, the metric is compared as a ratio to these cells.
-    #[serde(default)]
-    pub baseline: Option<BTreeMap<String, serde_json::Value>>,
-    pub compare: String,
-    pub threshold: f64,
-}
+/// A rule the report evaluates to give the claim a verdict: the
+/// vocabulary's rule type, shared with the report.
+pub use threadloop_vocab::rule::Rule as Verdict;
 
 /// How the CPU part of a request is given.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -260,21 +246,6 @@ pub struct ExperimentSpec {
 pub const DEFAULT_QUEUE: u32 = 8192 + 100;
 /// Tomcat's default maxThreads.
 pub const DEFAULT_THREADS: u32 = 200;
-
-/// Claim ids a spec may name (CLAIMS.md), plus the suite's own calibration.
-pub const CLAIMS: &[&str] = &[
-    "H1",
-    "H2",
-    "H3",
-    "H4",
-    "H5",
-    "H6",
-    "H7",
-    "H8",
-    "H9",
-    "H10",
-    "calibration",
-];
 
 /// Reads and validates a spec file. `profile` applies `[profiles.NAME]`;
 /// a spec that lacks the profile runs its defaults when `profile_optional`.
@@ -520,13 +491,13 @@ fn build(cx: &mut Ctx, raw: RawSpec, profile: Option<String>) -> ExperimentSpec 
             "must be non-empty lowercase letters, digits and '-' (it names directories)",
         );
     }
-    if !CLAIMS.contains(&raw.claim.get_ref().as_str()) {
+    if !threadloop_vocab::claim::known(raw.claim.get_ref()) {
         cx.err(
             raw.claim.span(),
             format!(
                 "unknown claim `{}`, expected one of: {}",
                 raw.claim.get_ref(),
-                CLAIMS.join(", ")
+                threadloop_vocab::claim::ids().join(", ")
             ),
         );
     }
@@ -751,7 +722,8 @@ fn build(cx: &mut Ctx, raw: RawSpec, profile: Option<String>) -> ExperimentSpec 
     }
     let mut verdict = Vec::new();
     for v in raw.verdict {
-        if !["<", "<=", ">", ">="].contains(&v.compare.get_ref().as_str()) {
+        let compare = threadloop_vocab::rule::Compare::parse_symbol(v.compare.get_ref());
+        if compare.is_none() {
             cx.err(
                 v.compare.span(),
                 format!("verdict `{}`: compare must be one of <, <=, >, >=", v.text),
@@ -788,12 +760,14 @@ fn build(cx: &mut Ctx, raw: RawSpec, profile: Option<String>) -> ExperimentSpec 
                 }
             }
         }
+        // A bad operator is already an error above; the spec is not returned.
+        let Some(compare) = compare else { continue };
         verdict.push(Verdict {
             text: v.text,
             metric: v.metric.into_inner(),
             filter: v.filter.map(Spanned::into_inner).unwrap_or_default(),
             baseline: v.baseline.map(Spanned::into_inner),
-            compare: v.compare.into_inner(),
+            compare,
             threshold: v.threshold,
         });
     }

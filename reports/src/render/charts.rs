@@ -7,13 +7,15 @@
 //! the whole report; the legend sits right of the plot so it never hides
 //! data.
 
+use crate::analysis::{Analysis, Experiment};
 use crate::error::{ReportError, Result};
 use crate::load::fmt_num;
-use crate::report::{slug, Analysis, Experiment};
-use crate::stats::{median, Cell, FACTORS};
+use crate::render::slug;
+use crate::stats::{median, model_rank, Cell, FACTORS};
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
 use plotters::prelude::*;
 use std::collections::BTreeMap;
+use threadloop_vocab::schema::cols;
 use threadloop_vocab::{Factor, ModelKind};
 
 pub mod headline;
@@ -22,48 +24,18 @@ pub mod headline;
 pub const SIZE: (u32, u32) = (760, 400);
 const LEGEND_W: u32 = 210;
 
-/// Each model's colour (Okabe-Ito's eight, yellow darkened for white paper,
-/// and a brown): an exhaustive match, so a new model without its own colour
-/// does not compile.
+/// Each model's colour in every chart and legend: the vocabulary declares
+/// it beside the model (`ModelKind::colour`, an exhaustive match), so a new
+/// model without its own colour does not compile.
 pub fn palette(model: ModelKind) -> RGBColor {
-    match model {
-        ModelKind::Threads => RGBColor(0x00, 0x72, 0xB2), // blue
-        ModelKind::ThreadPerRequest => RGBColor(0x56, 0xB4, 0xE9), // sky blue
-        ModelKind::Tokio => RGBColor(0xD5, 0x5E, 0x00),   // vermillion
-        ModelKind::TokioCurrent => RGBColor(0xE6, 0x9F, 0x00), // orange
-        ModelKind::AsyncStd => RGBColor(0xCC, 0x79, 0xA7), // reddish purple
-        ModelKind::Smol => RGBColor(0x00, 0x9E, 0x73),    // bluish green
-        ModelKind::SmolLocal => RGBColor(0x00, 0x00, 0x00), // black
-        ModelKind::Coroutines => RGBColor(0xB8, 0xA2, 0x00), // dark yellow
-        ModelKind::ThreadsAsyncIo => RGBColor(0x8C, 0x56, 0x4B), // brown
-    }
-}
-
-/// A model's place in legends and tables: threads first, then the async
-/// runtimes, then the hybrids. Exhaustive, like the palette.
-fn rank(model: ModelKind) -> usize {
-    match model {
-        ModelKind::Threads => 0,
-        ModelKind::ThreadPerRequest => 1,
-        ModelKind::Tokio => 2,
-        ModelKind::TokioCurrent => 3,
-        ModelKind::AsyncStd => 4,
-        ModelKind::Smol => 5,
-        ModelKind::SmolLocal => 6,
-        ModelKind::Coroutines => 7,
-        ModelKind::ThreadsAsyncIo => 8,
-    }
-}
-
-/// The display rank of a model by name (after every known model if unknown).
-pub fn model_rank(model: &str) -> usize {
-    ModelKind::parse_name(model).map_or(usize::MAX, rank)
+    let (r, g, b) = model.colour();
+    RGBColor(r, g, b)
 }
 
 /// Every model's name in display order.
 pub fn models_in_order() -> Vec<&'static str> {
     let mut all = ModelKind::all();
-    all.sort_by_key(|m| rank(*m));
+    all.sort_by_key(|m| m.display_rank());
     all.into_iter().map(Factor::name).collect()
 }
 
@@ -592,11 +564,11 @@ pub struct ChartOut {
 fn load_axis(cells: &[&Cell]) -> (&'static str, &'static str) {
     let open = cells
         .iter()
-        .all(|c| c.factor("load_mode").as_str() == Some("open"));
+        .all(|c| c.factor(cols::load_mode).as_str() == Some("open"));
     if open {
-        ("rate_rps", "offered rate (req/s)")
+        (cols::rate_rps, "offered rate (req/s)")
     } else {
-        ("concurrency", "concurrency (requests in flight)")
+        (cols::concurrency, "concurrency (requests in flight)")
     }
 }
 
@@ -618,7 +590,7 @@ fn label_factors(cells: &[&Cell], skip: &[&str]) -> Vec<&'static str> {
     FACTORS
         .iter()
         .copied()
-        .filter(|f| *f != "model" && !skip.contains(f))
+        .filter(|f| *f != cols::model && !skip.contains(f))
         .filter(|f| {
             let mut seen: Vec<String> = cells
                 .iter()
@@ -645,8 +617,8 @@ struct Group<'a> {
 fn groups<'a>(cells: &[&'a Cell], x: &str, skip: &[&str]) -> Vec<Group<'a>> {
     let mut skip_all = vec![x];
     skip_all.extend_from_slice(skip);
-    if skip_all.contains(&"cpu_ms") || label_factors(cells, &skip_all).contains(&"cpu_ms") {
-        skip_all.push("cpu_ratio");
+    if skip_all.contains(&cols::cpu_ms) || label_factors(cells, &skip_all).contains(&cols::cpu_ms) {
+        skip_all.push(cols::cpu_ratio);
     }
     let mut out: Vec<Group<'a>> = Vec::new();
     for &c in cells {
@@ -778,17 +750,17 @@ pub fn experiment_charts(analysis: &Analysis, exp: &Experiment) -> Result<Vec<Ch
         .experiment_cells(exp)
         .into_iter()
         .filter(|c| c.is_ok())
-        .filter(|c| matches!(c.first_row.str("class"), None | Some("all")))
+        .filter(|c| matches!(c.first_row.str(cols::class), None | Some("all")))
         .collect();
     let mut out = Vec::new();
     if cells.len() < 2 {
         return Ok(out);
     }
     let (x, x_label) = load_axis(&cells);
-    let x_name = if x == "rate_rps" {
+    let x_name = if x == cols::rate_rps {
         "offered rate"
     } else {
-        "concurrency"
+        cols::concurrency
     };
     let load_cells: Vec<&Cell> = cells
         .iter()
@@ -806,7 +778,7 @@ pub fn experiment_charts(analysis: &Analysis, exp: &Experiment) -> Result<Vec<Ch
             series.push(metric_series(
                 g,
                 x,
-                "throughput_rps",
+                cols::throughput_rps,
                 1.0,
                 g.label.clone(),
                 false,
@@ -817,7 +789,7 @@ pub fn experiment_charts(analysis: &Analysis, exp: &Experiment) -> Result<Vec<Ch
             let s = metric_series(
                 g,
                 x,
-                "theory_throughput_rps",
+                cols::theory_throughput_rps,
                 1.0,
                 format!("{} bound", g.label),
                 true,
@@ -855,7 +827,7 @@ pub fn experiment_charts(analysis: &Analysis, exp: &Experiment) -> Result<Vec<Ch
             series.push(metric_series(
                 g,
                 x,
-                "latency_p99_ms",
+                cols::latency_p99_ms,
                 1.0,
                 format!("{} p99", g.label),
                 false,
@@ -864,7 +836,7 @@ pub fn experiment_charts(analysis: &Analysis, exp: &Experiment) -> Result<Vec<Ch
             series.push(metric_series(
                 g,
                 x,
-                "latency_p50_ms",
+                cols::latency_p50_ms,
                 1.0,
                 format!("{} p50", g.label),
                 true,
@@ -937,7 +909,7 @@ pub fn experiment_charts(analysis: &Analysis, exp: &Experiment) -> Result<Vec<Ch
             .map(|v| {
                 format!(
                     " @ {}={}",
-                    if x == "rate_rps" { "rate" } else { "c" },
+                    if x == cols::rate_rps { "rate" } else { "c" },
                     fmt_num(v)
                 )
             })
@@ -970,10 +942,10 @@ pub fn experiment_charts(analysis: &Analysis, exp: &Experiment) -> Result<Vec<Ch
     }
 
     // Loop lag vs CPU ratio (or CPU per request when no ratio is recorded).
-    let (lag_x, lag_label) = if distinct(&cells, "cpu_ratio").len() >= 2 {
-        ("cpu_ratio", "CPU ratio (CPU time / service time)")
+    let (lag_x, lag_label) = if distinct(&cells, cols::cpu_ratio).len() >= 2 {
+        (cols::cpu_ratio, "CPU ratio (CPU time / service time)")
     } else {
-        ("cpu_ms", "CPU work per request (ms)")
+        (cols::cpu_ms, "CPU work per request (ms)")
     };
     if distinct(&cells, lag_x).len() >= 2 {
         let lag_cells: Vec<&Cell> = cells
@@ -981,14 +953,14 @@ pub fn experiment_charts(analysis: &Analysis, exp: &Experiment) -> Result<Vec<Ch
             .copied()
             .filter(|c| c.factor_num(lag_x).is_some())
             .collect();
-        let gs = groups(&lag_cells, lag_x, &["cpu_ms", "cpu_ratio"]);
+        let gs = groups(&lag_cells, lag_x, &[cols::cpu_ms, cols::cpu_ratio]);
         let series: Vec<Series> = gs
             .iter()
             .map(|g| {
                 metric_series(
                     g,
                     lag_x,
-                    "loop_lag_p99_ms",
+                    cols::loop_lag_p99_ms,
                     1.0,
                     g.label.clone(),
                     false,
@@ -1004,7 +976,7 @@ pub fn experiment_charts(analysis: &Analysis, exp: &Experiment) -> Result<Vec<Ch
             ChartSpec {
                 title: format!(
                     "Loop lag p99 vs {}",
-                    if lag_x == "cpu_ratio" {
+                    if lag_x == cols::cpu_ratio {
                         "CPU ratio"
                     } else {
                         "CPU per request"
@@ -1029,12 +1001,12 @@ pub fn experiment_charts(analysis: &Analysis, exp: &Experiment) -> Result<Vec<Ch
     let conc_cells: Vec<&Cell> = cells
         .iter()
         .copied()
-        .filter(|c| c.factor_num("concurrency").is_some())
+        .filter(|c| c.factor_num(cols::concurrency).is_some())
         .collect();
-    let concs = distinct(&conc_cells, "concurrency");
+    let concs = distinct(&conc_cells, cols::concurrency);
     if concs.len() >= 2 {
         let cx = scale_for(&concs);
-        let gs = groups(&conc_cells, "concurrency", &[]);
+        let gs = groups(&conc_cells, cols::concurrency, &[]);
         for (kind, metric, scale, title, unit) in [
             (
                 "rss",
@@ -1056,7 +1028,7 @@ pub fn experiment_charts(analysis: &Analysis, exp: &Experiment) -> Result<Vec<Ch
                 .map(|g| {
                     metric_series(
                         g,
-                        "concurrency",
+                        cols::concurrency,
                         metric,
                         scale,
                         g.label.clone(),
@@ -1101,7 +1073,7 @@ mod tests {
         colours.sort_by_key(|RGBColor(r, g, b)| (*r, *g, *b));
         colours.dedup();
         assert_eq!(colours.len(), all.len(), "two models share a colour");
-        let mut ranks: Vec<_> = all.iter().map(|m| rank(*m)).collect();
+        let mut ranks: Vec<_> = all.iter().map(|m| m.display_rank()).collect();
         ranks.sort();
         ranks.dedup();
         assert_eq!(ranks.len(), all.len());

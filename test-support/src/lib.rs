@@ -1,5 +1,11 @@
-//! A small synthetic run directory in the runner's format, for tests and
-//! demos (and a worked example of writing Parquet with polars 0.55).
+//! A small synthetic run directory in the runner's format, for the reports'
+//! tests (and a worked example of writing Parquet with polars 0.55).
+//!
+//! Its `results.parquet` is built from the schema (`threadloop_vocab::schema`):
+//! every declared column is written, in the runner's order, with the values
+//! below where the fixture has an opinion and nulls of the column's type
+//! elsewhere; a value for a column the schema does not declare is an error.
+//! A new column therefore reaches every test without touching this file.
 //!
 //! Three experiments: `h1-pool` (threads / tokio / smol × concurrency 10,
 //! 100, 1000 × 3 repetitions, one failed repetition, a title with markup),
@@ -9,6 +15,7 @@ use polars::prelude::*;
 use serde_json::json;
 use std::fs::File;
 use std::path::Path;
+use threadloop_vocab::schema::{self, cols, spectrum_cols, Kind};
 
 /// Knobs of the fixture.
 #[derive(Debug, Clone)]
@@ -296,34 +303,37 @@ pub fn write_fixture_varied(
     let fl = |f: &dyn Fn(&R) -> Option<f64>| rs.iter().map(f).collect::<Vec<_>>();
     let ctx = |r: &R| r.throughput * 10.0 * if r.model == "threads" { 2.0 } else { 0.1 };
     let columns = vec![
-        string("run_id", s(&|_| opts.run_id.clone())),
-        string("experiment", s(&|r| r.experiment.to_string())),
-        string("claim", s(&|r| r.claim.to_string())),
-        string("title", s(&|r| r.title.to_string())),
-        string("cell", s(&|r| r.cell.clone())),
-        int("repetition", i(&|r| Some(r.repetition))),
-        string("model", s(&|r| r.model.to_string())),
-        int("threads", i(&|r| r.threads)),
-        int("queue", i(&|r| r.threads.map(|_| 10_000))),
-        int("workers", i(&|r| r.workers)),
-        int("pool_threads", i(&|r| (r.offload == "pool").then_some(4))),
-        int("concurrency", i(&|r| Some(r.concurrency))),
-        float("rate_rps", fl(&|_| None)),
-        string("arrival", vec![None; n]),
-        string("io", s(&|_| "timer".into())),
-        float("io_latency_ms", fl(&|r| Some(r.io_latency_ms))),
-        float("cpu_ms", fl(&|r| Some(r.cpu_ms))),
+        string(cols::run_id, s(&|_| opts.run_id.clone())),
+        string(cols::experiment, s(&|r| r.experiment.to_string())),
+        string(cols::claim, s(&|r| r.claim.to_string())),
+        string(cols::title, s(&|r| r.title.to_string())),
+        string(cols::cell, s(&|r| r.cell.clone())),
+        int(cols::repetition, i(&|r| Some(r.repetition))),
+        string(cols::model, s(&|r| r.model.to_string())),
+        int(cols::threads, i(&|r| r.threads)),
+        int(cols::queue, i(&|r| r.threads.map(|_| 10_000))),
+        int(cols::workers, i(&|r| r.workers)),
+        int(
+            cols::pool_threads,
+            i(&|r| (r.offload == "pool").then_some(4)),
+        ),
+        int(cols::concurrency, i(&|r| Some(r.concurrency))),
+        float(cols::rate_rps, fl(&|_| None)),
+        string(cols::arrival, vec![None; n]),
+        string(cols::io, s(&|_| "timer".into())),
+        float(cols::io_latency_ms, fl(&|r| Some(r.io_latency_ms))),
+        float(cols::cpu_ms, fl(&|r| Some(r.cpu_ms))),
         float(
-            "cpu_ratio",
+            cols::cpu_ratio,
             fl(&|r| Some(r.cpu_ms / (r.cpu_ms + r.io_latency_ms))),
         ),
-        string("offload", s(&|r| r.offload.to_string())),
-        string("load_mode", s(&|_| "closed".into())),
-        float("duration_s", fl(&|_| Some(5.0))),
-        float("warmup_s", fl(&|_| Some(1.0))),
-        int("timeout_ms", i(&|_| Some(10_000))),
+        string(cols::offload, s(&|r| r.offload.to_string())),
+        string(cols::load_mode, s(&|_| "closed".into())),
+        float(cols::duration_s, fl(&|_| Some(5.0))),
+        float(cols::warmup_s, fl(&|_| Some(1.0))),
+        int(cols::timeout_ms, i(&|_| Some(10_000))),
         int(
-            "completed",
+            cols::completed,
             i(&|r| {
                 Some(if r.failed {
                     0
@@ -332,78 +342,93 @@ pub fn write_fixture_varied(
                 })
             }),
         ),
-        int("errors", i(&|_| Some(0))),
-        int("rejected", i(&|_| Some(0))),
-        int("timeouts", i(&|_| Some(0))),
-        int("late", i(&|_| Some(0))),
-        int("overflow", i(&|_| Some(0))),
-        float("throughput_rps", okf(&|r| r.throughput)),
-        float("latency_mean_ms", okf(&|r| r.p50 * 1.02 + r.latency_add_ms)),
-        float("latency_p50_ms", okf(&|r| r.p50 + r.latency_add_ms)),
+        int(cols::errors, i(&|_| Some(0))),
+        int(cols::rejected, i(&|_| Some(0))),
+        int(cols::timeouts, i(&|_| Some(0))),
+        int(cols::late, i(&|_| Some(0))),
+        int(cols::overflow, i(&|_| Some(0))),
+        float(cols::throughput_rps, okf(&|r| r.throughput)),
         float(
-            "latency_p90_ms",
+            cols::latency_mean_ms,
+            okf(&|r| r.p50 * 1.02 + r.latency_add_ms),
+        ),
+        float(cols::latency_p50_ms, okf(&|r| r.p50 + r.latency_add_ms)),
+        float(
+            cols::latency_p90_ms,
             okf(&|r| (r.p50 + r.p99) / 2.0 + r.latency_add_ms),
         ),
-        float("latency_p99_ms", okf(&|r| r.p99 + r.latency_add_ms)),
-        float("latency_p999_ms", okf(&|r| r.p99 * 1.1 + r.latency_add_ms)),
-        float("latency_max_ms", okf(&|r| r.p99 * 1.3 + r.latency_add_ms)),
+        float(cols::latency_p99_ms, okf(&|r| r.p99 + r.latency_add_ms)),
         float(
-            "queue_wait_mean_ms",
+            cols::latency_p999_ms,
+            okf(&|r| r.p99 * 1.1 + r.latency_add_ms),
+        ),
+        float(
+            cols::latency_max_ms,
+            okf(&|r| r.p99 * 1.3 + r.latency_add_ms),
+        ),
+        float(
+            cols::queue_wait_mean_ms,
             okf(&|r| (r.p50 + r.latency_add_ms - r.io_latency_ms).max(0.0)),
         ),
         float(
-            "queue_wait_p99_ms",
+            cols::queue_wait_p99_ms,
             okf(&|r| (r.p99 + r.latency_add_ms - r.io_latency_ms).max(0.0)),
         ),
-        float("loop_lag_p50_ms", okf(&|r| r.lag_p99 / 3.0)),
-        float("loop_lag_p99_ms", okf(&|r| r.lag_p99)),
-        float("loop_lag_max_ms", okf(&|r| r.lag_p99 * 2.0)),
-        float("cpu_work_mean_ms", okf(&|r| r.cpu_ms)),
-        float("cpu_cost_ratio", fl(&|r| (r.cpu_ms > 0.0).then_some(1.0))),
-        int("rss_idle_bytes", i(&|_| Some(4 << 20))),
+        float(cols::loop_lag_p50_ms, okf(&|r| r.lag_p99 / 3.0)),
+        float(cols::loop_lag_p99_ms, okf(&|r| r.lag_p99)),
+        float(cols::loop_lag_max_ms, okf(&|r| r.lag_p99 * 2.0)),
+        float(cols::cpu_work_mean_ms, okf(&|r| r.cpu_ms)),
+        float(
+            cols::cpu_cost_ratio,
+            fl(&|r| (r.cpu_ms > 0.0).then_some(1.0)),
+        ),
+        int(cols::rss_idle_bytes, i(&|_| Some(4 << 20))),
         int(
-            "rss_peak_bytes",
+            cols::rss_peak_bytes,
             i(&|r| Some((4 << 20) + r.concurrency * per_request_bytes(r) + (1 << 20))),
         ),
         int(
-            "rss_window_peak_bytes",
+            cols::rss_window_peak_bytes,
             i(&|r| Some((4 << 20) + r.concurrency * per_request_bytes(r))),
         ),
         float(
-            "cpu_user_s",
+            cols::cpu_user_s,
             okf(&|r| r.throughput * 5.0 * (r.cpu_ms + 0.02) / 1000.0),
         ),
-        float("cpu_sys_s", okf(&|r| r.throughput * 5.0 * 0.01 / 1000.0)),
-        int("ctx_voluntary", i(&|r| Some(ctx(r) as i64))),
-        int("ctx_involuntary", i(&|r| Some((ctx(r) / 10.0) as i64))),
-        int("threads_idle", i(&|r| Some(r.threads.unwrap_or(2) + 3))),
-        int("threads_peak", i(&|r| Some(r.threads.unwrap_or(2) + 3))),
-        int("harness_threads", i(&|_| Some(3))),
-        float("harness_cpu_s", fl(&|_| Some(0.05))),
-        float("theory_throughput_rps", fl(&|r| Some(r.theory))),
         float(
-            "theory_latency_ms",
+            cols::cpu_sys_s,
+            okf(&|r| r.throughput * 5.0 * 0.01 / 1000.0),
+        ),
+        int(cols::ctx_voluntary, i(&|r| Some(ctx(r) as i64))),
+        int(cols::ctx_involuntary, i(&|r| Some((ctx(r) / 10.0) as i64))),
+        int(cols::threads_idle, i(&|r| Some(r.threads.unwrap_or(2) + 3))),
+        int(cols::threads_peak, i(&|r| Some(r.threads.unwrap_or(2) + 3))),
+        int(cols::harness_threads, i(&|_| Some(3))),
+        float(cols::harness_cpu_s, fl(&|_| Some(0.05))),
+        float(cols::theory_throughput_rps, fl(&|r| Some(r.theory))),
+        float(
+            cols::theory_latency_ms,
             fl(&|r| Some(r.io_latency_ms + r.cpu_ms)),
         ),
-        float("theory_capacity_rps", fl(&|r| Some(r.theory))),
-        float("utilisation", fl(&|_| None)),
-        float("theory_queue_wait_ms", fl(&|_| None)),
-        float("fidelity", okf(&|r| r.throughput / r.theory)),
+        float(cols::theory_capacity_rps, fl(&|r| Some(r.theory))),
+        float(cols::utilisation, fl(&|_| None)),
+        float(cols::theory_queue_wait_ms, fl(&|_| None)),
+        float(cols::fidelity, okf(&|r| r.throughput / r.theory)),
         float(
-            "littles_law_rps",
+            cols::littles_law_rps,
             okf(&|r| r.concurrency as f64 / (r.p50 * 1.02 / 1000.0)),
         ),
         Column::new(
-            "transient".into(),
+            cols::transient.into(),
             rs.iter().map(|_| Some(false)).collect::<Vec<_>>(),
         ),
-        string("notes", s(&|r| r.notes.to_string())),
+        string(cols::notes, s(&|r| r.notes.to_string())),
         string(
-            "status",
+            cols::status,
             s(&|r| if r.failed { "failed" } else { "ok" }.into()),
         ),
         string(
-            "error",
+            cols::error,
             rs.iter()
                 .map(|r| {
                     r.failed
@@ -411,15 +436,21 @@ pub fn write_fixture_varied(
                 })
                 .collect(),
         ),
-        string("histogram", s(&|_| String::new())),
+        string(cols::histogram, s(&|_| String::new())),
         string(
-            "started_at",
+            cols::started_at,
             s(&|r| format!("2026-01-01T00:{:02}:00Z", r.repetition)),
         ),
-        float("wall_s", fl(&|_| Some(6.2))),
+        float(cols::wall_s, fl(&|_| Some(6.2))),
     ];
-    let mut df = DataFrame::new(n, columns)?;
-    ParquetWriter::new(File::create(dir.join("results.parquet"))?).finish(&mut df)?;
+    let mut df = DataFrame::new(n, in_schema_order(columns, n)?)?;
+    let version = polars::io::parquet::write::KeyValueMetadata::from_static(vec![(
+        schema::VERSION_KEY.to_string(),
+        schema::VERSION.to_string(),
+    )]);
+    ParquetWriter::new(File::create(dir.join("results.parquet"))?)
+        .with_key_value_metadata(Some(version))
+        .finish(&mut df)?;
 
     // Percentile spectrum per cell × repetition.
     let mut sp: (
@@ -454,14 +485,14 @@ pub fn write_fixture_varied(
     let mut lat = DataFrame::new(
         m,
         vec![
-            Column::new("run_id".into(), vec![opts.run_id.clone(); m]),
-            Column::new("experiment".into(), sp.0),
-            Column::new("cell".into(), sp.1),
-            Column::new("repetition".into(), sp.2),
-            Column::new("model".into(), sp.3),
-            Column::new("percentile".into(), sp.4),
-            Column::new("latency_ms".into(), sp.5),
-            Column::new("count".into(), sp.6),
+            Column::new(spectrum_cols::run_id.into(), vec![opts.run_id.clone(); m]),
+            Column::new(spectrum_cols::experiment.into(), sp.0),
+            Column::new(spectrum_cols::cell.into(), sp.1),
+            Column::new(spectrum_cols::repetition.into(), sp.2),
+            Column::new(spectrum_cols::model.into(), sp.3),
+            Column::new(spectrum_cols::percentile.into(), sp.4),
+            Column::new(spectrum_cols::latency_ms.into(), sp.5),
+            Column::new(spectrum_cols::count.into(), sp.6),
         ],
     )?;
     ParquetWriter::new(File::create(dir.join("latency.parquet"))?).finish(&mut lat)?;
@@ -535,10 +566,67 @@ pub fn write_fixture_varied(
     Ok(())
 }
 
+/// Every column of the schema in its order: the fixture's own where it has
+/// one, a null column of the declared type elsewhere. A fixture column the
+/// schema does not declare is an error, so the two cannot drift.
+fn in_schema_order(mut given: Vec<Column>, n: usize) -> anyhow::Result<Vec<Column>> {
+    let out = schema::RESULTS
+        .iter()
+        .map(
+            |def| match given.iter().position(|c| c.name().as_str() == def.name) {
+                Some(i) => given.swap_remove(i),
+                None => Column::full_null(def.name.into(), n, &dtype(def.kind)),
+            },
+        )
+        .collect();
+    if let Some(extra) = given.first() {
+        anyhow::bail!(
+            "the fixture writes `{}`, which the results schema does not declare",
+            extra.name()
+        );
+    }
+    Ok(out)
+}
+
+/// The Parquet type of a schema column.
+fn dtype(kind: Kind) -> DataType {
+    match kind {
+        Kind::Str => DataType::String,
+        Kind::Int => DataType::Int64,
+        Kind::Float => DataType::Float64,
+        Kind::Bool => DataType::Boolean,
+    }
+}
+
 fn per_request_bytes(r: &R) -> i64 {
     if r.model == "threads" {
         64 * 1024
     } else {
         2 * 1024
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fixture_writes_every_schema_column_in_order() {
+        let dir = std::env::temp_dir().join(format!("threadloop-fixture-{}", std::process::id()));
+        write_fixture(&dir, &FixtureOptions::default()).unwrap();
+        let df = ParquetReader::new(File::open(dir.join("results.parquet")).unwrap())
+            .finish()
+            .unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        let written: Vec<&str> = df.get_column_names().iter().map(|n| n.as_str()).collect();
+        let declared: Vec<&str> = schema::RESULTS.iter().map(|c| c.name).collect();
+        assert_eq!(written, declared);
+    }
+
+    #[test]
+    fn a_column_the_schema_does_not_declare_is_refused() {
+        let e =
+            in_schema_order(vec![Column::new("thruput_rps".into(), vec![1.0f64])], 1).unwrap_err();
+        assert!(e.to_string().contains("`thruput_rps`"), "{e}");
     }
 }

@@ -21,6 +21,7 @@ use crate::load::{fmt_num, Value};
 use crate::stats::{Cell, FACTORS};
 use crate::verdict::{Check, Compare, Rule, RuleOutcome};
 use std::fmt::Write as _;
+use threadloop_vocab::schema::cols;
 
 /// The page's verdict colours (`.verdict.*` in base.html).
 pub const CLEAR_HEX: &str = "#009E73";
@@ -109,20 +110,20 @@ pub struct Headline {
 /// A metric's name and unit for the y axis.
 pub fn metric_unit(metric: &str) -> (String, &'static str) {
     let (name, unit) = match metric {
-        "throughput_rps" => ("throughput", "req/s"),
-        "fidelity" => ("fidelity", "measured / bound"),
-        "latency_p50_ms" => ("latency p50", "ms"),
-        "latency_p90_ms" => ("latency p90", "ms"),
-        "latency_p99_ms" => ("latency p99", "ms"),
-        "latency_p999_ms" => ("latency p99.9", "ms"),
-        "latency_mean_ms" => ("mean latency", "ms"),
-        "loop_lag_p99_ms" => ("loop lag p99", "ms"),
-        "queue_wait_p99_ms" => ("queue wait p99", "ms"),
+        cols::throughput_rps => ("throughput", "req/s"),
+        cols::fidelity => (cols::fidelity, "measured / bound"),
+        cols::latency_p50_ms => ("latency p50", "ms"),
+        cols::latency_p90_ms => ("latency p90", "ms"),
+        cols::latency_p99_ms => ("latency p99", "ms"),
+        cols::latency_p999_ms => ("latency p99.9", "ms"),
+        cols::latency_mean_ms => ("mean latency", "ms"),
+        cols::loop_lag_p99_ms => ("loop lag p99", "ms"),
+        cols::queue_wait_p99_ms => ("queue wait p99", "ms"),
         "rss_per_inflight_bytes" => ("RSS per in-flight request", "bytes"),
         "ctx_per_request" => ("context switches per request", ""),
-        "threads_peak" => ("OS threads (peak)", ""),
-        "timeouts" => ("timeouts", "requests"),
-        "errors" => ("errors", "requests"),
+        cols::threads_peak => ("OS threads (peak)", ""),
+        cols::timeouts => (cols::timeouts, "requests"),
+        cols::errors => (cols::errors, "requests"),
         other => return (other.to_string(), ""),
     };
     (name.to_string(), unit)
@@ -153,11 +154,11 @@ pub fn fmt_value(v: f64, ratio: bool) -> String {
 /// A factor's value in a label: the model bare, `c=1000`, `client=async`.
 fn token(factor: &str, v: &Value) -> String {
     match factor {
-        "model" => v.display(),
-        "concurrency" => format!("c={}", v.display()),
-        "rate_rps" => format!("{} req/s", v.display()),
-        "io_latency_ms" => format!("io={}ms", v.display()),
-        "cpu_ms" => format!("cpu={}ms", v.display()),
+        cols::model => v.display(),
+        cols::concurrency => format!("c={}", v.display()),
+        cols::rate_rps => format!("{} req/s", v.display()),
+        cols::io_latency_ms => format!("io={}ms", v.display()),
+        cols::cpu_ms => format!("cpu={}ms", v.display()),
         f => format!("{f}={}", v.display()),
     }
 }
@@ -218,9 +219,9 @@ pub fn check_tokens(checks: &[Check], cells: &[&Cell]) -> Vec<(Vec<String>, Opti
             let shown = |f: &str| {
                 (vary.iter().chain(&against).any(|v| *v == f)) && !cell.factor(f).is_null()
             };
-            for f in FACTORS.iter().copied().filter(|f| *f != "model") {
+            for f in FACTORS.iter().copied().filter(|f| *f != cols::model) {
                 // The CPU ratio follows the CPU time: one of them is enough.
-                if f == "cpu_ratio" && shown("cpu_ms") {
+                if f == cols::cpu_ratio && shown(cols::cpu_ms) {
                     continue;
                 }
                 if shown(f) {

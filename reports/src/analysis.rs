@@ -1,11 +1,12 @@
-//! Wires the stages together: analyse a loaded run (cells, rules, claims)
-//! and write its report directory.
+//! The analysis stage: a loaded run becomes cells, evaluated rules and
+//! claim verdicts. It knows nothing of HTML or Markdown; [`crate::render`]
+//! turns an [`Analysis`] into files.
 
-use crate::error::{ReportError, Result};
 use crate::load::{Manifest, Run};
 use crate::stats::{cells, Cell, Failure};
-use crate::verdict::{combine, evaluate_raw, RuleOutcome, Verdict, CLAIMS};
-use std::path::{Path, PathBuf};
+use crate::verdict::{combine, evaluate_raw, RuleOutcome, Verdict};
+use threadloop_vocab::claim::CLAIMS;
+use threadloop_vocab::schema::cols;
 
 /// One experiment of the run with its evaluated rules.
 #[derive(Debug, Clone)]
@@ -18,13 +19,6 @@ pub struct Experiment {
     pub rules: Vec<RuleOutcome>,
     /// Indices into [`Analysis::cells`].
     pub cells: Vec<usize>,
-}
-
-impl Experiment {
-    /// HTML anchor of the experiment's section.
-    pub fn anchor(&self) -> String {
-        format!("exp-{}", slug(&self.name))
-    }
 }
 
 /// A claim's verdict over all its experiments' rules.
@@ -59,19 +53,6 @@ impl Analysis {
     }
 }
 
-/// Lowercase ASCII slug for anchors.
-pub fn slug(s: &str) -> String {
-    let mut out = String::new();
-    for ch in s.chars() {
-        if ch.is_ascii_alphanumeric() {
-            out.push(ch.to_ascii_lowercase());
-        } else if !out.ends_with('-') {
-            out.push('-');
-        }
-    }
-    out.trim_matches('-').to_string()
-}
-
 /// Aggregates cells, evaluates every experiment's rules and every claim.
 pub fn analyse(run: Run) -> Analysis {
     let cells = cells(&run.rows);
@@ -97,9 +78,9 @@ pub fn analyse(run: Run) -> Analysis {
                 let row = &cell.first_row;
                 experiments.push(Experiment {
                     name: cell.experiment.clone(),
-                    claim: row.str("claim").map(str::to_string),
+                    claim: row.str(cols::claim).map(str::to_string),
                     title: row
-                        .str("title")
+                        .str(cols::title)
                         .map(str::to_string)
                         .unwrap_or_else(|| cell.experiment.clone()),
                     description: None,
@@ -126,14 +107,14 @@ pub fn analyse(run: Run) -> Analysis {
     across_machines(&mut experiments, &run.manifest);
     let mut claim_ids: Vec<(String, String)> = CLAIMS
         .iter()
-        .map(|(id, s)| (id.to_string(), s.to_string()))
+        .map(|c| (c.id.to_string(), c.summary.to_string()))
         .collect();
     for e in &experiments {
         if let Some(c) = &e.claim {
             // A claim outside H1..H10 (e.g. "calibration") is described by
             // its experiments' titles.
             match claim_ids.iter_mut().find(|(id, _)| id == c) {
-                Some((_, summary)) if summary.is_empty() || !CLAIMS.iter().any(|(h, _)| h == c) => {
+                Some((_, summary)) if summary.is_empty() || !CLAIMS.iter().any(|h| h.id == c) => {
                     if !summary.is_empty() {
                         summary.push_str("; ");
                     }
@@ -204,11 +185,11 @@ fn across_machines(experiments: &mut [Experiment], manifest: &Manifest) {
 /// (numbers numerically), then cell id.
 fn cell_order(a: &Cell, b: &Cell) -> std::cmp::Ordering {
     use crate::load::Value;
-    let rank = crate::charts::model_rank;
+    let rank = crate::stats::model_rank;
     let mut ord = rank(&a.model)
         .cmp(&rank(&b.model))
         .then(a.model.cmp(&b.model));
-    for f in crate::stats::FACTORS {
+    for f in crate::stats::FACTORS.iter() {
         ord = ord.then_with(|| match (a.factor(f), b.factor(f)) {
             (Value::Num(x), Value::Num(y)) => x.total_cmp(y),
             (x, y) => x.display().cmp(&y.display()),
@@ -261,78 +242,12 @@ fn claim(id: &str, summary: String, experiments: &[Experiment]) -> Claim {
     }
 }
 
-/// Paths written by [`write_report`].
-#[derive(Debug, Clone)]
-pub struct Written {
-    pub dir: PathBuf,
-    pub index: PathBuf,
-    pub summary_md: PathBuf,
-    pub summary_json: PathBuf,
-}
-
-/// The report directory of a run under `out_root`.
-pub fn report_dir(out_root: &Path, run_id: &str) -> PathBuf {
-    out_root.join(slug_path(run_id))
-}
-
-fn slug_path(run_id: &str) -> String {
-    run_id
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
-}
-
-pub(crate) fn write(path: &Path, contents: &str) -> Result<()> {
-    std::fs::write(path, contents).map_err(|e| ReportError::io(path, e))
-}
-
-/// Writes `index.html`, `summary.md` and `summary.json` into
-/// `out_root/<run-id>/` and points `out_root/latest` at that directory.
-pub fn write_report(analysis: &Analysis, out_root: &Path) -> Result<Written> {
-    let dir = report_dir(out_root, &analysis.run.run_id);
-    std::fs::create_dir_all(&dir).map_err(|e| ReportError::io(&dir, e))?;
-    let html = crate::html::render_index(analysis)?;
-    let written = Written {
-        index: dir.join("index.html"),
-        summary_md: dir.join("summary.md"),
-        summary_json: dir.join("summary.json"),
-        dir: dir.clone(),
-    };
-    write(&written.index, &html)?;
-    write(&written.summary_md, &crate::summary::markdown(analysis))?;
-    let json = serde_json::to_string_pretty(&crate::summary::summary(analysis))
-        .expect("summary serialises");
-    write(&written.summary_json, &(json + "\n"))?;
-    link_latest(out_root, &dir)?;
-    Ok(written)
-}
-
-/// Makes `out_root/latest` a relative symlink to `dir`.
-fn link_latest(out_root: &Path, dir: &Path) -> Result<()> {
-    let latest = out_root.join("latest");
-    if latest.symlink_metadata().is_ok() {
-        std::fs::remove_file(&latest).map_err(|e| ReportError::io(&latest, e))?;
-    }
-    let target = dir
-        .file_name()
-        .map(PathBuf::from)
-        .unwrap_or(dir.to_path_buf());
-    #[cfg(unix)]
-    std::os::unix::fs::symlink(&target, &latest).map_err(|e| ReportError::io(&latest, e))?;
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fixture::{write_fixture, FixtureOptions};
-    use crate::load::{load_run, MergedInput, ShardOf};
+    use crate::load::load_run;
+    use threadloop_test_support::{write_fixture, FixtureOptions};
+    use threadloop_vocab::manifest::{MergeInput, Shard};
 
     fn fixture_run(tag: &str) -> Run {
         let dir =
@@ -344,10 +259,10 @@ mod tests {
         run
     }
 
-    fn shard(index: u32, cpu: &str, cells: Vec<String>) -> MergedInput {
-        MergedInput {
+    fn shard(index: u32, cpu: &str, cells: Vec<String>) -> MergeInput {
+        MergeInput {
             dir: format!("shards/{index}"),
-            shard: Some(ShardOf { index, count: 2 }),
+            shard: Some(Shard { index, count: 2 }),
             cpu_model: Some(cpu.into()),
             cells,
             ..Default::default()

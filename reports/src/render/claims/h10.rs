@@ -1,17 +1,10 @@
 //! The essay's coroutines-vs-virtual-threads table (H10), with a measured
 //! column from the run beside each row where a number fits.
 
+use super::ComparisonRow;
 use crate::load::fmt_num;
 use crate::stats::Cell;
-use serde::Serialize;
-
-#[derive(Debug, Serialize)]
-pub struct ComparisonRow {
-    pub aspect: &'static str,
-    pub stackless: &'static str,
-    pub stackful: &'static str,
-    pub measured: String,
-}
+use threadloop_vocab::schema::cols;
 
 /// The median of `metric` in the cell of `model` (and `pinning`, when given)
 /// at concurrency `c`.
@@ -24,11 +17,11 @@ fn median(
 ) -> Option<f64> {
     cells
         .iter()
-        .filter(|x| x.first_row.str("class").is_none_or(|k| k == "all"))
+        .filter(|x| x.first_row.str(cols::class).is_none_or(|k| k == "all"))
         .find(|x| {
             x.model == model
-                && x.factor_num("concurrency") == Some(c)
-                && pinning.is_none_or(|p| x.first_row.str("pinning") == Some(p))
+                && x.factor_num(cols::concurrency) == Some(c)
+                && pinning.is_none_or(|p| x.first_row.str(cols::pinning) == Some(p))
         })
         .and_then(|x| x.estimate(metric))
         .map(|e| e.median)
@@ -63,7 +56,7 @@ pub fn comparison(cells: &[&Cell]) -> Vec<ComparisonRow> {
     }
     let concurrencies: Vec<f64> = cells
         .iter()
-        .filter_map(|c| c.factor_num("concurrency"))
+        .filter_map(|c| c.factor_num(cols::concurrency))
         .collect();
     let (lo, hi) = concurrencies
         .iter()
@@ -74,11 +67,11 @@ pub fn comparison(cells: &[&Cell]) -> Vec<ComparisonRow> {
         ("coroutines", Some("none")),
         ("tokio", None),
         ("smol", None),
-        ("threads", None),
+        (cols::threads, None),
     ];
     let stack = cells
         .iter()
-        .find_map(|c| c.factor_num("stack_kib"))
+        .find_map(|c| c.factor_num(cols::stack_kib))
         .map_or("–".to_string(), |k| format!("{} KiB", fmt_num(k)));
     vec![
         ComparisonRow {
@@ -120,7 +113,7 @@ pub fn comparison(cells: &[&Cell]) -> Vec<ComparisonRow> {
             measured: format!(
                 "throughput at {} waits: {}",
                 fmt_num(hi),
-                list(cells, &yielding, hi, "throughput_rps", 1.0, " req/s")
+                list(cells, &yielding, hi, cols::throughput_rps, 1.0, " req/s")
             ),
         },
         ComparisonRow {
@@ -130,7 +123,7 @@ pub fn comparison(cells: &[&Cell]) -> Vec<ComparisonRow> {
             measured: format!(
                 "unloaded latency ({} client): {}",
                 fmt_num(lo),
-                list(cells, &yielding, lo, "latency_mean_ms", 1.0, " ms")
+                list(cells, &yielding, lo, cols::latency_mean_ms, 1.0, " ms")
             ),
         },
         ComparisonRow {
@@ -148,7 +141,7 @@ pub fn comparison(cells: &[&Cell]) -> Vec<ComparisonRow> {
                         ("coroutines", Some("mutex"))
                     ],
                     hi,
-                    "throughput_rps",
+                    cols::throughput_rps,
                     1.0,
                     " req/s"
                 )

@@ -1,32 +1,33 @@
 //! `summary.json` (one object per claim and per cell, stable field names)
 //! and `summary.md` (the verdict table for CI logs and PR comments).
 
-use crate::html::fmt_effect;
+use crate::analysis::Analysis;
 use crate::load::Value;
-use crate::report::Analysis;
+use crate::render::html::fmt_effect;
 use crate::stats::{Cell, Estimate, Failure};
 use crate::verdict::{RuleOutcome, Verdict};
 use serde::Serialize;
 use std::collections::BTreeMap;
+use threadloop_vocab::schema::cols;
 
 /// Version of the `summary.json` layout; bump on a breaking change.
 pub const SCHEMA_VERSION: u32 = 2;
 
 /// Metrics summarised per cell in `summary.json`.
 pub const SUMMARY_METRICS: &[&str] = &[
-    "throughput_rps",
-    "latency_p50_ms",
-    "latency_p90_ms",
-    "latency_p99_ms",
-    "latency_p999_ms",
-    "queue_wait_p99_ms",
-    "loop_lag_p99_ms",
+    cols::throughput_rps,
+    cols::latency_p50_ms,
+    cols::latency_p90_ms,
+    cols::latency_p99_ms,
+    cols::latency_p999_ms,
+    cols::queue_wait_p99_ms,
+    cols::loop_lag_p99_ms,
     "rss_per_inflight_bytes",
     "ctx_per_request",
-    "theory_throughput_rps",
-    "fidelity",
-    "errors",
-    "timeouts",
+    cols::theory_throughput_rps,
+    cols::fidelity,
+    cols::errors,
+    cols::timeouts,
 ];
 
 #[derive(Debug, Serialize)]
@@ -84,7 +85,7 @@ fn cell_summary(c: &Cell) -> CellSummary {
         factors: c
             .factors
             .iter()
-            .filter(|(k, _)| k.as_str() != "model")
+            .filter(|(k, _)| k.as_str() != cols::model)
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
         metrics: SUMMARY_METRICS
@@ -101,7 +102,7 @@ pub fn summary(analysis: &Analysis) -> Summary {
     Summary {
         schema_version: SCHEMA_VERSION,
         run_id: analysis.run.run_id.clone(),
-        git_commit: analysis.manifest().git_commit.clone(),
+        git_commit: analysis.manifest().run.git_commit.clone(),
         claims: analysis
             .claims
             .iter()

@@ -2,15 +2,19 @@
 //! registered in one `add_raw_templates` call (so `extends` resolves in any
 //! order). Autoescape is on for `.html`; only generated SVG is `| safe`.
 
-use crate::charts::headline::{check_tokens, fmt_value, headline, render_headline, CheckState};
-use crate::charts::{experiment_charts, model_hex, models_in_order, ChartOut};
+use crate::analysis::{Analysis, Experiment};
 use crate::error::Result;
 use crate::load::fmt_num;
-use crate::report::{slug, Analysis, Experiment};
+use crate::render::charts::headline::{
+    check_tokens, fmt_value, headline, render_headline, CheckState,
+};
+use crate::render::charts::{experiment_charts, model_hex, models_in_order, ChartOut};
+use crate::render::{anchor, slug};
 use crate::stats::{Cell, Estimate, Failure, FACTORS};
 use crate::verdict::{Rule, RuleOutcome};
 use serde::Serialize;
 use tera::{Context, Tera};
+use threadloop_vocab::schema::cols;
 
 const TEMPLATES: &[(&str, &str)] = &[
     ("base.html", include_str!("templates/base.html")),
@@ -174,7 +178,7 @@ struct ExperimentView {
     rows: Vec<CellRow>,
     notes: Vec<Note>,
     /// H10: the essay's coroutines-vs-virtual-threads table, measured.
-    comparison: Vec<crate::h10::ComparisonRow>,
+    comparison: Vec<crate::render::claims::ComparisonRow>,
 }
 
 #[derive(Serialize)]
@@ -200,7 +204,7 @@ pub fn varying_factors(cells: &[&Cell]) -> Vec<&'static str> {
     FACTORS
         .iter()
         .copied()
-        .filter(|f| *f != "model")
+        .filter(|f| *f != cols::model)
         .filter(|f| {
             let mut v: Vec<String> = cells.iter().map(|c| c.factor(f).display()).collect();
             v.sort();
@@ -213,9 +217,9 @@ pub fn varying_factors(cells: &[&Cell]) -> Vec<&'static str> {
 fn outlier_text(cell: &Cell) -> String {
     let mut parts = Vec::new();
     for (metric, label) in [
-        ("throughput_rps", "throughput"),
-        ("latency_p50_ms", "p50"),
-        ("latency_p99_ms", "p99"),
+        (cols::throughput_rps, "throughput"),
+        (cols::latency_p50_ms, "p50"),
+        (cols::latency_p99_ms, "p99"),
     ] {
         if let Some(e) = cell.estimate(metric) {
             if !e.outliers.is_empty() {
@@ -236,8 +240,8 @@ pub fn fmt_fidelity(e: Option<&Estimate>) -> String {
 }
 
 fn cell_row(cell: &Cell, factors: &[&str]) -> CellRow {
-    let thr = cell.estimate("throughput_rps");
-    let p99 = cell.estimate("latency_p99_ms");
+    let thr = cell.estimate(cols::throughput_rps);
+    let p99 = cell.estimate(cols::latency_p99_ms);
     CellRow {
         cell: cell.cell.clone(),
         model: cell.model.clone(),
@@ -247,16 +251,16 @@ fn cell_row(cell: &Cell, factors: &[&str]) -> CellRow {
         failed_reps: cell.failures.len(),
         throughput: fmt_estimate(thr.as_ref(), 1.0),
         throughput_cv: fmt_pct(thr.as_ref().and_then(|e| e.cv)),
-        p50: fmt_estimate(cell.estimate("latency_p50_ms").as_ref(), 1.0),
+        p50: fmt_estimate(cell.estimate(cols::latency_p50_ms).as_ref(), 1.0),
         p99: fmt_estimate(p99.as_ref(), 1.0),
         p99_cv: fmt_pct(p99.as_ref().and_then(|e| e.cv)),
-        fidelity: fmt_fidelity(cell.estimate("fidelity").as_ref()),
+        fidelity: fmt_fidelity(cell.estimate(cols::fidelity).as_ref()),
         outliers: outlier_text(cell),
     }
 }
 
 /// The spec rules of an experiment, parsed from the manifest, in the order
-/// [`crate::report::analyse`] evaluated them; a rule that does not parse,
+/// [`crate::analysis::analyse`] evaluated them; a rule that does not parse,
 /// or an experiment missing from the manifest, gives `None`.
 fn spec_rules(analysis: &Analysis, e: &Experiment) -> Vec<Option<Rule>> {
     let raw = analysis
@@ -366,7 +370,7 @@ fn experiment_view(analysis: &Analysis, e: &Experiment) -> Result<ExperimentView
         })
         .collect();
     Ok(ExperimentView {
-        anchor: e.anchor(),
+        anchor: anchor(e),
         name: e.name.clone(),
         title: e.title.clone(),
         claim: e.claim.clone(),
@@ -387,20 +391,19 @@ fn experiment_view(analysis: &Analysis, e: &Experiment) -> Result<ExperimentView
         factor_headers: factors.iter().map(|f| f.to_string()).collect(),
         rows: cells.iter().map(|c| cell_row(c, &factors)).collect(),
         notes,
-        comparison: if e.claim.as_deref() == Some("H10") {
-            crate::h10::comparison(&cells)
-        } else {
-            Vec::new()
-        },
+        comparison: crate::render::claims::comparison(e.claim.as_deref(), &cells),
     })
 }
 
 fn environment(analysis: &Analysis) -> Vec<KeyValue> {
-    let m = analysis.manifest();
-    let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "–".into());
+    let m = &analysis.manifest().run;
+    let dash = || "–".to_string();
+    let text = |v: &str| if v.is_empty() { dash() } else { v.to_string() };
+    let opt = |v: &Option<String>| v.clone().unwrap_or_else(dash);
+    let count = |n: u64| if n == 0 { dash() } else { n.to_string() };
     let mut env = vec![
         kv("run", analysis.run.run_id.clone()),
-        kv("started", opt(&m.started_at)),
+        kv("started", text(&m.started_at)),
         kv("ended", opt(&m.ended_at)),
         kv(
             "cell time",
@@ -411,66 +414,61 @@ fn environment(analysis: &Analysis) -> Vec<KeyValue> {
                         .run
                         .rows
                         .iter()
-                        .filter_map(|r| r.num("wall_s"))
+                        .filter_map(|r| r.num(cols::wall_s))
                         .sum::<f64>()
                 )
             ),
         ),
-        kv("CPU", opt(&m.cpu_model)),
-        kv(
-            "cores",
-            m.cores.map(|c| c.to_string()).unwrap_or_else(|| "–".into()),
-        ),
+        kv("CPU", text(&m.cpu_model)),
+        kv("cores", count(m.cores.into())),
         kv(
             "memory",
-            m.memory_bytes
-                .map(|b| format!("{:.1} GiB", b as f64 / (1u64 << 30) as f64))
-                .unwrap_or_else(|| "–".into()),
+            match m.memory_bytes {
+                0 => dash(),
+                b => format!("{:.1} GiB", b as f64 / (1u64 << 30) as f64),
+            },
         ),
-        kv("kernel", opt(&m.kernel)),
-        kv("rustc", opt(&m.rustc)),
+        kv("kernel", text(&m.kernel)),
+        kv("rustc", text(&m.rustc)),
         kv("profile", opt(&m.profile)),
         kv(
             "git commit",
             match (&m.git_commit, m.git_dirty) {
                 (Some(c), Some(true)) => format!("{c} (dirty)"),
                 (Some(c), _) => c.clone(),
-                _ => "–".into(),
+                _ => dash(),
             },
         ),
-        kv(
-            "seed",
-            m.seed
-                .as_ref()
-                .map(|s| s.to_string())
-                .unwrap_or_else(|| "–".into()),
-        ),
+        kv("seed", m.seed.to_string()),
         kv(
             "calibration",
-            m.calibration
-                .as_ref()
-                .and_then(|c| c.iters_per_ms)
-                .map(|i| format!("{} iterations/ms", fmt_num(i)))
-                .unwrap_or_else(|| "–".into()),
+            match m.calibration.iters_per_ms {
+                i if i > 0.0 => format!("{} iterations/ms", fmt_num(i)),
+                _ => dash(),
+            },
         ),
         kv(
             "cells",
             format!(
                 "{} total, {} failed",
-                m.cells_total
-                    .map(|c| c.to_string())
-                    .unwrap_or_else(|| analysis.cells.len().to_string()),
-                m.cells_failed.map(|c| c.to_string()).unwrap_or_else(|| {
+                match m.cells_total {
+                    0 => analysis.cells.len(),
+                    n => n,
+                },
+                // A manifest records its failures; an older one may not.
+                if m.cells_total > 0 {
+                    m.cells_failed
+                } else {
                     analysis
                         .cells
                         .iter()
                         .filter(|c| !c.failures.is_empty())
                         .count()
-                        .to_string()
-                })
+                }
             ),
         ),
     ];
+    let m = analysis.manifest();
     for (k, v) in &m.extra {
         env.push(kv(k, json_text(v)));
     }
@@ -518,7 +516,7 @@ pub fn render_index(analysis: &Analysis) -> Result<String> {
                 .iter()
                 .filter(|e| e.claim.as_deref() == Some(c.id.as_str()))
                 .map(|e| Link {
-                    anchor: e.anchor(),
+                    anchor: anchor(e),
                     name: e.name.clone(),
                 })
                 .collect(),
@@ -535,6 +533,7 @@ pub fn render_index(analysis: &Analysis) -> Result<String> {
         env: environment(analysis),
         crates: analysis
             .manifest()
+            .run
             .crates
             .iter()
             .map(|(k, v)| kv(k, v.clone()))
