@@ -85,7 +85,7 @@ fn harness_tokio_noop(b: divan::Bencher) {
         let mut hist = new_histogram();
         let t0 = Instant::now();
         for id in 0..N as u64 {
-            server.submit(Request::new(id, 0, t0, tx.clone(), counters.clone()));
+            server.submit(Request::new(id, 0, t0, tx.clone()));
         }
         for _ in 0..N {
             let d = rx

@@ -1,18 +1,19 @@
-//! The counts one cell keeps about itself while it runs: requests still in
-//! the model, HTTP responses read, correct DB answers, the last DB failure
-//! and the waits for a pooled connection.
+//! The counts one cell keeps about itself while it runs: HTTP responses
+//! read, correct DB answers, the last DB failure and the waits for a pooled
+//! connection. (Requests still in the model are the generator's to count: it
+//! knows which answers it has not read.)
 //!
 //! They used to be process-wide statics, which was only right because the
 //! cell binary runs one cell per process. Here they belong to the cell:
 //! [`crate::run::run_cell`] creates one [`CellCounters`] and hands an `Arc`
-//! of it to everything that updates it (the requests, the HTTP clients, the
-//! DB pools), then reads its own copy. Two cells in one process (a test, a
-//! benchmark) therefore never see each other's counts.
+//! of it to everything that updates it (the HTTP clients, the DB pools),
+//! then reads its own copy. Two cells in one process (a test, a benchmark)
+//! therefore never see each other's counts.
 
 use crate::db::pool_wait::PoolWaits;
 use crate::measure::Window;
 use hdrhistogram::Histogram;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -20,8 +21,6 @@ use std::time::{Duration, Instant};
 /// the counts are read after the drain, and none orders other memory.
 #[derive(Default)]
 pub struct CellCounters {
-    /// Requests handed to the model and not yet finished, abandoned ones included.
-    outstanding: AtomicI64,
     /// HTTP responses read completely by the cell's clients (warm-up included).
     responses_ok: AtomicU64,
     /// Queries completed with the right answer (warm-up included): compared
@@ -36,21 +35,6 @@ pub struct CellCounters {
 impl CellCounters {
     pub fn new() -> Self {
         Self::default()
-    }
-
-    /// A request was handed to the model.
-    pub(crate) fn request_opened(&self) {
-        self.outstanding.fetch_add(1, Ordering::Relaxed);
-    }
-
-    /// A request reported its end (finished, failed or dropped).
-    pub(crate) fn request_closed(&self) {
-        self.outstanding.fetch_sub(1, Ordering::Relaxed);
-    }
-
-    /// How many requests the model still holds (for draining at the end of a cell).
-    pub fn outstanding(&self) -> i64 {
-        self.outstanding.load(Ordering::Relaxed)
     }
 
     pub(crate) fn count_response(&self) {
@@ -103,16 +87,11 @@ mod tests {
     #[test]
     fn two_cells_keep_separate_counts() {
         let (a, b) = (CellCounters::new(), CellCounters::new());
-        a.request_opened();
-        a.request_opened();
-        b.request_opened();
-        a.request_closed();
         a.count_response();
         b.count_query_ok();
         b.count_query_ok();
         a.remember_db_error("a's failure");
 
-        assert_eq!((a.outstanding(), b.outstanding()), (1, 1));
         assert_eq!((a.responses_ok(), b.responses_ok()), (1, 0));
         assert_eq!((a.queries_ok(), b.queries_ok()), (0, 2));
         assert_eq!(a.last_db_error().as_deref(), Some("a's failure"));

@@ -4,7 +4,6 @@
 //! the counters; the model only reports starts and ends through a channel.
 
 use crate::cell::{Cell, Load};
-use crate::counters::CellCounters;
 use crate::measure::{new_histogram, record, ProcStatus, Usage, Window};
 use crate::server::{Done, Request, Server, Status};
 use crate::theory::inter_arrival;
@@ -13,7 +12,6 @@ use hdrhistogram::Histogram;
 use rand::rngs::SmallRng;
 use rand::SeedableRng;
 use std::collections::{HashMap, VecDeque};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// How often the generator samples thread count and RSS.
@@ -89,8 +87,8 @@ pub struct Generator<'a> {
     server: &'a dyn Server,
     tx: Sender<Done>,
     rx: Receiver<Done>,
-    /// The cell's counters, handed to every request it sends.
-    counters: Arc<CellCounters>,
+    /// Answers read, late ones included: `sent - answered` are still in the model.
+    answered: u64,
     window: Window,
     timeout: Duration,
     retry_after: Duration,
@@ -121,19 +119,14 @@ pub struct Generator<'a> {
 }
 
 impl<'a> Generator<'a> {
-    pub fn new(
-        cell: &'a Cell,
-        server: &'a dyn Server,
-        window: Window,
-        counters: Arc<CellCounters>,
-    ) -> Self {
+    pub fn new(cell: &'a Cell, server: &'a dyn Server, window: Window) -> Self {
         let (tx, rx) = unbounded();
         Generator {
             cell,
             server,
             tx,
             rx,
-            counters,
+            answered: 0,
             window,
             timeout: Duration::from_millis(cell.timeout_ms),
             retry_after: Duration::from_millis(cell.retry_after_ms),
@@ -206,13 +199,8 @@ impl<'a> Generator<'a> {
             let live = &self.in_flight;
             self.deadlines.retain(|(_, id)| live.contains_key(id));
         }
-        self.server.submit(Request::new(
-            id,
-            class,
-            intended,
-            self.tx.clone(),
-            self.counters.clone(),
-        ));
+        self.server
+            .submit(Request::new(id, class, intended, self.tx.clone()));
     }
 
     /// A closed-loop client whose request ended sends its next one; after a
@@ -231,6 +219,7 @@ impl<'a> Generator<'a> {
     }
 
     fn on_done(&mut self, d: Done, now: Instant) {
+        self.answered += 1;
         let Some(f) = self.in_flight.remove(&d.id) else {
             if self.window.contains(d.ended) {
                 self.t.late += 1;
@@ -309,8 +298,9 @@ impl<'a> Generator<'a> {
         self.rss_peak = self.rss_peak.max(s.rss_bytes);
     }
 
-    /// Runs the load until the end of the window and returns what it measured.
-    pub fn run(mut self) -> LoadResult {
+    /// Runs the load until the end of the window and returns what it
+    /// measured, and the requests still in the model, to be drained.
+    pub fn run(mut self) -> (LoadResult, Unanswered) {
         let start = Instant::now();
         let mut rng = SmallRng::seed_from_u64(self.cell.seed);
         let mut next_arrival = match self.cell.load {
@@ -403,7 +393,11 @@ impl<'a> Generator<'a> {
                 }
             }
         }
-        LoadResult {
+        let unanswered = Unanswered {
+            rx: self.rx,
+            left: self.t.sent - self.answered,
+        };
+        let result = LoadResult {
             classes: self.classes,
             tallies: self.t,
             latency: self.latency,
@@ -418,6 +412,53 @@ impl<'a> Generator<'a> {
             threads_peak: self.threads_peak.max(end_status.threads),
             rss_peak_in_window: self.rss_peak.max(end_status.rss_bytes),
             rss_at_window_end: end_status.rss_bytes,
+        };
+        (result, unanswered)
+    }
+}
+
+/// The requests a generator sent whose answers it had not read when its
+/// window closed (the model still holds them).
+pub struct Unanswered {
+    rx: Receiver<Done>,
+    left: u64,
+}
+
+impl Unanswered {
+    /// Waits, until `deadline` at the latest, for the model to answer them
+    /// all; true when it did. A request the model dropped answers too (as an
+    /// error), so only one still running keeps this waiting.
+    pub fn drain(&mut self, deadline: Instant) -> bool {
+        while self.left > 0 {
+            match self.rx.recv_deadline(deadline) {
+                Ok(_) => self.left -= 1,
+                Err(_) => return false,
+            }
         }
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn draining_waits_for_every_unanswered_request_and_no_longer() {
+        let (tx, rx) = unbounded();
+        let (a, b) = (
+            Request::new(1, 0, Instant::now(), tx.clone()),
+            Request::new(2, 0, Instant::now(), tx.clone()),
+        );
+        let mut left = Unanswered { rx, left: 2 };
+        a.finish(Status::Ok, Duration::ZERO);
+        // One is still in the model: the drain gives up at its deadline.
+        assert!(!left.drain(Instant::now() + Duration::from_millis(20)));
+        // A request the model drops answers too (as an error).
+        drop(b);
+        assert!(left.drain(Instant::now() + Duration::from_secs(5)));
+        // Drained stays drained; the senders may be gone by then.
+        drop(tx);
+        assert!(left.drain(Instant::now()));
     }
 }

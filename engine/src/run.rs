@@ -7,7 +7,7 @@ use crate::counters::CellCounters;
 use crate::http::blocking::BlockingClient;
 use crate::http::Target;
 use crate::io::{BlockingClients, Io};
-use crate::load::Generator;
+use crate::load::{Generator, Unanswered};
 use crate::measure::{LagRecorder, ProcStatus, Window};
 use crate::outcome::{CellOutcome, ClassOutcome, DbOutcome, Percentiles, SpectrumPoint};
 use crate::server::{Job, Work};
@@ -78,15 +78,8 @@ fn http_target(cell: &Cell) -> anyhow::Result<Option<Target>> {
 
 /// After the window, lets requests still in the model finish (bounded), so
 /// the downstream's count can be compared with the cell's exactly.
-fn drain(cell: &Cell, counters: &CellCounters) -> bool {
-    let deadline = Instant::now() + Duration::from_millis(cell.timeout_ms.min(10_000) + 1_000);
-    while counters.outstanding() > 0 {
-        if Instant::now() >= deadline {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    true
+fn drain(cell: &Cell, unanswered: &mut Unanswered) -> bool {
+    unanswered.drain(Instant::now() + Duration::from_millis(cell.timeout_ms.min(10_000) + 1_000))
 }
 
 /// Does this cell's model call the DB driver synchronously? Thread models
@@ -161,7 +154,7 @@ pub fn run_cell(cell: &Cell) -> anyhow::Result<CellOutcome> {
     counters.set_window(window);
     let lag = Arc::new(LagRecorder::new(window));
     server.start_probe(lag.clone());
-    let r = Generator::new(cell, server.as_ref(), window, counters.clone()).run();
+    let (r, mut unanswered) = Generator::new(cell, server.as_ref(), window).run();
     let (lag_hist, lag_refused) = lag.snapshot();
     let end_status = ProcStatus::read();
     // A downstream that cannot be asked (it refused every call) leaves the
@@ -170,14 +163,14 @@ pub fn run_cell(cell: &Cell) -> anyhow::Result<CellOutcome> {
     let db = db_url.as_deref().map(|url| DbOutcome {
         verified,
         server_connections: crate::db::verify::server_connections(url),
-        drained: drain(cell, &counters),
+        drained: drain(cell, &mut unanswered),
         queries_ok: counters.queries_ok(),
         server_statements: None,
         pool_wait: percentiles(&counters.pool_waits()),
     });
     let downstream_check = match &clients.http {
         Some(client) => {
-            let drained = drain(cell, &counters);
+            let drained = drain(cell, &mut unanswered);
             match client.tag_count() {
                 Ok(count) => Some((drained, count)),
                 Err(e) => {
@@ -227,10 +220,11 @@ pub fn run_cell(cell: &Cell) -> anyhow::Result<CellOutcome> {
         }
         _ => None,
     };
+    // The exact sum over the requests, not the histogram's bucketed mean.
     let cpu_work_mean_ms = if r.cpu.is_empty() {
         0.0
     } else {
-        r.cpu.mean() / 1e3
+        r.cpu_used.as_secs_f64() * 1e3 / r.cpu.len() as f64
     };
     let harness_threads = 1 + server.harness_threads();
     let mut out = CellOutcome {

@@ -6,7 +6,6 @@
 //! A model only stamps when the request starts and ends; it never decides what
 //! is measured.
 
-use crate::counters::CellCounters;
 use crate::measure::LagRecorder;
 use crossbeam_channel::Sender;
 use std::sync::Arc;
@@ -38,33 +37,27 @@ pub struct Done {
 
 /// One request in flight. Dropping it without [`Request::finish`] reports an
 /// error, so a request lost inside a model is counted, never silently missing.
+///
+/// It carries nothing shared but its reply channel: whoever sends requests
+/// knows which are still out by the answers it has not yet read, so no
+/// counter is touched by both the generator's thread and the model's (each
+/// such counter is a cache line that moves between cores on every request).
 pub struct Request {
     id: u64,
     class: u16,
     intended: Instant,
     started: Option<Instant>,
     done: Option<Sender<Done>>,
-    /// The cell's counters: the request is outstanding there from its
-    /// creation until it reports, so the cell can drain its model.
-    counters: Arc<CellCounters>,
 }
 
 impl Request {
-    pub fn new(
-        id: u64,
-        class: u16,
-        intended: Instant,
-        done: Sender<Done>,
-        counters: Arc<CellCounters>,
-    ) -> Self {
-        counters.request_opened();
+    pub fn new(id: u64, class: u16, intended: Instant, done: Sender<Done>) -> Self {
         Request {
             id,
             class,
             intended,
             started: None,
             done: Some(done),
-            counters,
         }
     }
 
@@ -89,7 +82,6 @@ impl Request {
 
     fn send(&mut self, status: Status, cpu: Duration) {
         if let Some(tx) = self.done.take() {
-            self.counters.request_closed();
             // The generator may have stopped listening at the end of the
             // window; a send error then is expected and harmless.
             let _ = tx.send(Done {
@@ -163,19 +155,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_request_is_outstanding_in_its_own_cell_only() {
-        let (a, b) = (Arc::new(CellCounters::new()), Arc::new(CellCounters::new()));
+    fn every_request_reports_once_even_when_dropped() {
         let (tx, rx) = crossbeam_channel::unbounded();
-        let r1 = Request::new(1, 0, Instant::now(), tx.clone(), a.clone());
-        let r2 = Request::new(2, 0, Instant::now(), tx.clone(), a.clone());
-        let r3 = Request::new(3, 0, Instant::now(), tx, b.clone());
-        assert_eq!((a.outstanding(), b.outstanding()), (2, 1));
+        let r1 = Request::new(1, 0, Instant::now(), tx.clone());
+        let r2 = Request::new(2, 0, Instant::now(), tx.clone());
+        let r3 = Request::new(3, 0, Instant::now(), tx);
         r1.finish(Status::Ok, Duration::ZERO);
-        // A request lost inside a model reports an error, and is no longer held.
+        // A request lost inside a model reports an error.
         drop(r2);
-        assert_eq!((a.outstanding(), b.outstanding()), (0, 1));
         drop(r3);
-        assert_eq!(b.outstanding(), 0);
         let reported: Vec<_> = rx.try_iter().map(|d| (d.id, d.status)).collect();
         assert_eq!(
             reported,

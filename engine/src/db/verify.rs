@@ -33,7 +33,6 @@ pub fn through_model(
             class,
             Instant::now(),
             tx.clone(),
-            counters.clone(),
         ));
         let done = rx
             .recv_timeout(limit)
