@@ -27,31 +27,9 @@ fn main() {
 
 fn noop_cell() -> Cell {
     Cell {
-        model: ModelKind::Tokio,
-        threads: None,
-        queue: None,
         workers: Some(2),
-        pool_threads: None,
-        load: Load::Closed { concurrency: 1 },
-        io: IoKind::Timer,
-        io_latency_ms: 0.0,
-        cpu_ms: 0.0,
         offload: Some(Offload::Inline),
-        pinning: None,
-        stack_kib: None,
-        client: None,
-        db_query: None,
-        db_pool: None,
-        downstream: None,
-        classes: Vec::new(),
-        timeout_ms: 1000,
-        retry_after_ms: 10,
-        max_in_flight: 1_000_000,
-        warmup_s: 0.0,
-        duration_s: 1.0,
-        seed: 1,
-        cpu_iters_per_ms: 1.0,
-        cores: 2,
+        ..Cell::timer(ModelKind::Tokio, Load::Closed { concurrency: 1 }, 0.0)
     }
 }
 

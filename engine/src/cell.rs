@@ -99,6 +99,42 @@ pub struct Cell {
 }
 
 impl Cell {
+    /// A cell of `model` under `load` whose requests only wait `io_latency_ms`
+    /// on the model's own timer: no CPU work, no mix, no clients, no factor a
+    /// model would need (a pool's size, a runtime's workers), a 1 s window
+    /// without warm-up. The base of tests and benchmarks, which set what they
+    /// study with `Cell { threads: Some(20), ..Cell::timer(..) }`; cells of a
+    /// spec are resolved by the runner, never from this.
+    pub fn timer(model: ModelKind, load: Load, io_latency_ms: f64) -> Cell {
+        Cell {
+            model,
+            threads: None,
+            queue: None,
+            workers: None,
+            pool_threads: None,
+            load,
+            io: IoKind::Timer,
+            io_latency_ms,
+            cpu_ms: 0.0,
+            offload: None,
+            pinning: None,
+            stack_kib: None,
+            client: None,
+            db_query: None,
+            db_pool: None,
+            downstream: None,
+            classes: Vec::new(),
+            timeout_ms: 1000,
+            retry_after_ms: 10,
+            max_in_flight: 1_000_000,
+            warmup_s: 0.0,
+            duration_s: 1.0,
+            seed: 1,
+            cpu_iters_per_ms: 1.0,
+            cores: 2,
+        }
+    }
+
     /// A readable, unique id of the cell within its experiment.
     pub fn id(&self) -> String {
         let mut parts = vec![self.model.name().to_string()];

@@ -293,31 +293,16 @@ mod tests {
 
     fn cell(model: ModelKind, load: Load) -> Cell {
         Cell {
-            model,
             threads: Some(20),
             queue: Some(10_000),
             workers: Some(2),
-            pool_threads: None,
-            load,
-            io: IoKind::Timer,
-            io_latency_ms: 50.0,
-            cpu_ms: 0.0,
             offload: Some(Offload::Inline),
-            pinning: None,
-            stack_kib: None,
-            client: None,
-            db_query: None,
-            db_pool: None,
-            downstream: None,
-            classes: Vec::new(),
             timeout_ms: 2000,
-            retry_after_ms: 10,
             max_in_flight: 100_000,
             warmup_s: 1.0,
             duration_s: 5.0,
-            seed: 1,
             cpu_iters_per_ms: 1e5,
-            cores: 2,
+            ..Cell::timer(model, load, 50.0)
         }
     }
 

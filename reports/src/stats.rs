@@ -137,6 +137,26 @@ pub static FACTORS: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock
         .collect()
 });
 
+/// The factors (model first) that take at least two distinct values among
+/// `cells`, ignoring cells where a factor does not apply: what tells the
+/// cells apart, so what their labels must show.
+pub fn varying_factors(cells: &[&Cell]) -> Vec<&'static str> {
+    FACTORS
+        .iter()
+        .copied()
+        .filter(|f| {
+            let mut seen: Vec<String> = cells
+                .iter()
+                .filter(|c| !c.factor(f).is_null())
+                .map(|c| c.factor(f).display())
+                .collect();
+            seen.sort();
+            seen.dedup();
+            seen.len() > 1
+        })
+        .collect()
+}
+
 /// The display rank of a model by name (after every known model if
 /// unknown): the order of legends and of table rows.
 pub fn model_rank(model: &str) -> usize {

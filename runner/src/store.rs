@@ -483,12 +483,7 @@ mod schema_tests {
         table
             .iter()
             .map(|c| {
-                let t = match c.kind {
-                    schema::Kind::Str => DataType::String,
-                    schema::Kind::Int => DataType::Int64,
-                    schema::Kind::Float => DataType::Float64,
-                    schema::Kind::Bool => DataType::Boolean,
-                };
+                let t = threadloop_test_support::dtype(c.kind);
                 (c.name.to_string(), format!("{t:?}"))
             })
             .collect()

@@ -588,8 +588,8 @@ fn in_schema_order(mut given: Vec<Column>, n: usize) -> anyhow::Result<Vec<Colum
     Ok(out)
 }
 
-/// The Parquet type of a schema column.
-fn dtype(kind: Kind) -> DataType {
+/// The Parquet type of a schema column (as the runner's writer stores it).
+pub fn dtype(kind: Kind) -> DataType {
     match kind {
         Kind::Str => DataType::String,
         Kind::Int => DataType::Int64,

@@ -110,35 +110,13 @@ fn async_model<R: AsyncRuntime>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cell::{IoKind, Load};
+    use crate::cell::Load;
 
     fn pool_cell(threads: Option<u32>) -> Cell {
         Cell {
-            model: ModelKind::Threads,
             threads,
             queue: Some(0),
-            workers: None,
-            pool_threads: None,
-            load: Load::Closed { concurrency: 1 },
-            io: IoKind::Timer,
-            io_latency_ms: 0.0,
-            cpu_ms: 0.0,
-            offload: None,
-            pinning: None,
-            stack_kib: None,
-            client: None,
-            db_query: None,
-            db_pool: None,
-            downstream: None,
-            classes: Vec::new(),
-            timeout_ms: 1000,
-            retry_after_ms: 10,
-            max_in_flight: 1,
-            warmup_s: 0.0,
-            duration_s: 1.0,
-            seed: 1,
-            cpu_iters_per_ms: 1.0,
-            cores: 1,
+            ..Cell::timer(ModelKind::Threads, Load::Closed { concurrency: 1 }, 0.0)
         }
     }
 

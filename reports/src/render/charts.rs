@@ -11,7 +11,7 @@ use crate::analysis::{Analysis, Experiment};
 use crate::error::{ReportError, Result};
 use crate::load::fmt_num;
 use crate::render::slug;
-use crate::stats::{median, model_rank, Cell, FACTORS};
+use crate::stats::{median, model_rank, varying_factors, Cell};
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
 use plotters::prelude::*;
 use std::collections::BTreeMap;
@@ -587,20 +587,9 @@ fn spans_decades(values: &[f64]) -> bool {
 
 /// Factors with at least two distinct non-null values among `cells`.
 fn label_factors(cells: &[&Cell], skip: &[&str]) -> Vec<&'static str> {
-    FACTORS
-        .iter()
-        .copied()
+    varying_factors(cells)
+        .into_iter()
         .filter(|f| *f != cols::model && !skip.contains(f))
-        .filter(|f| {
-            let mut seen: Vec<String> = cells
-                .iter()
-                .filter(|c| !c.factor(f).is_null())
-                .map(|c| c.factor(f).display())
-                .collect();
-            seen.sort();
-            seen.dedup();
-            seen.len() > 1
-        })
         .collect()
 }
 

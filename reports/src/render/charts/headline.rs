@@ -18,7 +18,7 @@
 
 use super::{fmt_tick, Scale};
 use crate::load::{fmt_num, Value};
-use crate::stats::{Cell, FACTORS};
+use crate::stats::{varying_factors, Cell, FACTORS};
 use crate::verdict::{Check, Compare, Rule, RuleOutcome};
 use std::fmt::Write as _;
 use threadloop_vocab::schema::cols;
@@ -163,24 +163,6 @@ fn token(factor: &str, v: &Value) -> String {
     }
 }
 
-/// Factors (model first) with at least two distinct non-null values.
-fn varying<'a>(cells: impl Iterator<Item = &'a Cell> + Clone) -> Vec<&'static str> {
-    FACTORS
-        .iter()
-        .copied()
-        .filter(|f| {
-            let mut seen: Vec<String> = cells
-                .clone()
-                .filter(|c| !c.factor(f).is_null())
-                .map(|c| c.factor(f).display())
-                .collect();
-            seen.sort();
-            seen.dedup();
-            seen.len() > 1
-        })
-        .collect()
-}
-
 /// Factors on which two cells differ, both having a value.
 fn differing(a: &Cell, b: &Cell) -> Vec<&'static str> {
     FACTORS
@@ -200,7 +182,7 @@ fn differing(a: &Cell, b: &Cell) -> Vec<&'static str> {
 pub fn check_tokens(checks: &[Check], cells: &[&Cell]) -> Vec<(Vec<String>, Option<Vec<String>>)> {
     let find = |id: &str| cells.iter().copied().find(|c| c.cell == id);
     let own: Vec<&Cell> = checks.iter().filter_map(|c| find(&c.cell)).collect();
-    let vary = varying(own.iter().copied());
+    let vary = varying_factors(&own);
     checks
         .iter()
         .map(|check| {
