@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 pub use threadloop_vocab::factor::{
-    Arrival, Client, DbQuery, Factor, IoKind, ModelKind, Offload, Pinning, UnknownName,
+    Arrival, Client, DbQuery, Factor, IoKind, ModelKind, Offload, Pinning, Transport, UnknownName,
 };
 
 /// One class of a request mix (e.g. 90% light, 10% heavy), resolved: every
@@ -45,6 +45,9 @@ impl Load {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Cell {
     pub model: ModelKind,
+    /// How requests reach the model (older results: in-process).
+    #[serde(default)]
+    pub transport: Transport,
     /// Pool size (`threads` model only).
     pub threads: Option<u32>,
     /// Accept-queue capacity (`threads` model only); a full queue rejects.
@@ -108,6 +111,7 @@ impl Cell {
     pub fn timer(model: ModelKind, load: Load, io_latency_ms: f64) -> Cell {
         Cell {
             model,
+            transport: Transport::InProcess,
             threads: None,
             queue: None,
             workers: None,
@@ -138,6 +142,10 @@ impl Cell {
     /// A readable, unique id of the cell within its experiment.
     pub fn id(&self) -> String {
         let mut parts = vec![self.model.name().to_string()];
+        // In-process ids stay as they were before the transport existed.
+        if self.transport == Transport::Http {
+            parts.push("http".to_string());
+        }
         if let Some(t) = self.threads {
             parts.push(format!("t{t}"));
         }

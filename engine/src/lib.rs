@@ -29,9 +29,11 @@ pub mod run;
 pub mod runtime;
 pub mod server;
 pub mod theory;
+pub mod wire;
 pub mod work;
 
 pub use cell::{
-    Arrival, Cell, Client, DbQuery, Factor, IoKind, Load, ModelKind, Offload, Pinning, RequestClass,
+    Arrival, Cell, Client, DbQuery, Factor, IoKind, Load, ModelKind, Offload, Pinning,
+    RequestClass, Transport,
 };
 pub use outcome::CellOutcome;

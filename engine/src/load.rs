@@ -20,7 +20,7 @@ const SAMPLE_EVERY: Duration = Duration::from_millis(20);
 const BATCH: usize = 1024;
 
 /// Counters of the measured window.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Tallies {
     /// Requests sent (all, including warm-up).
     pub sent: u64,
@@ -42,6 +42,21 @@ pub struct ClassTally {
     pub rejected: u64,
     pub timeouts: u64,
     pub latency: Histogram<u64>,
+}
+
+impl ClassTally {
+    /// Empty tallies, one per class of a mix of `classes`.
+    pub fn per_class(classes: usize) -> Vec<ClassTally> {
+        (0..classes)
+            .map(|_| ClassTally {
+                completed: 0,
+                errors: 0,
+                rejected: 0,
+                timeouts: 0,
+                latency: new_histogram(),
+            })
+            .collect()
+    }
 }
 
 /// Everything the generator measured.
@@ -144,15 +159,7 @@ impl<'a> Generator<'a> {
             service: new_histogram(),
             threads_peak: 0,
             rss_peak: 0,
-            classes: (0..cell.classes.len().max(1))
-                .map(|_| ClassTally {
-                    completed: 0,
-                    errors: 0,
-                    rejected: 0,
-                    timeouts: 0,
-                    latency: new_histogram(),
-                })
-                .collect(),
+            classes: ClassTally::per_class(cell.classes.len().max(1)),
             cumulative: cell
                 .classes
                 .iter()
@@ -425,6 +432,13 @@ pub struct Unanswered {
 }
 
 impl Unanswered {
+    /// Nothing to wait for (an HTTP cell: the requests were the generator
+    /// process's, and it has ended).
+    pub fn none() -> Self {
+        let (_, rx) = unbounded();
+        Unanswered { rx, left: 0 }
+    }
+
     /// Waits, until `deadline` at the latest, for the model to answer them
     /// all; true when it did. A request the model dropped answers too (as an
     /// error), so only one still running keeps this waiting.

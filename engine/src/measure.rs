@@ -103,7 +103,7 @@ impl LagRecorder {
 }
 
 /// Resource counters of the process or of one thread, from `getrusage`.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, serde::Serialize, serde::Deserialize)]
 pub struct Usage {
     pub user_s: f64,
     pub sys_s: f64,

@@ -2,7 +2,7 @@
 //! offer the load, summarise. The cell binary calls this once and exits, so
 //! nothing of one cell (threads, memory, runtime state) leaks into the next.
 
-use crate::cell::{Cell, Client, DbQuery, IoKind, Load, ModelKind};
+use crate::cell::{Cell, Client, DbQuery, IoKind, Load, ModelKind, Transport};
 use crate::counters::CellCounters;
 use crate::http::blocking::BlockingClient;
 use crate::http::Target;
@@ -10,7 +10,7 @@ use crate::io::{BlockingClients, Io};
 use crate::load::{Generator, Unanswered};
 use crate::measure::{LagRecorder, ProcStatus, Window};
 use crate::outcome::{CellOutcome, ClassOutcome, DbOutcome, Percentiles, SpectrumPoint};
-use crate::server::{Job, Work};
+use crate::server::{Job, Model, Work};
 use crate::theory::theory;
 use crate::work::CpuWork;
 use base64::Engine as _;
@@ -93,6 +93,65 @@ fn blocking_db(cell: &Cell) -> bool {
     }
 }
 
+/// Threads of the cell process that are not the model's over HTTP: the main
+/// thread (which samples the server's process) and the two that read the
+/// generator's output.
+const HTTP_HARNESS_THREADS: u32 = 3;
+
+/// What driving the load measured, whichever the transport.
+struct Measured {
+    result: crate::load::LoadResult,
+    unanswered: Unanswered,
+    lag: Arc<LagRecorder>,
+    idle: ProcStatus,
+    /// Requests checked through the model (and the DB) before the load.
+    verified: u64,
+    model: Box<dyn Model>,
+    /// OS threads of the cell process that the harness added.
+    harness_threads: u32,
+    /// What the transport noticed (the generator's first failure, its load).
+    notes: Vec<String>,
+}
+
+/// The in-process transport: the generator on this thread hands requests
+/// to the model through its `submit`.
+fn in_process(
+    cell: &Cell,
+    job: Job,
+    counters: &Arc<CellCounters>,
+    uses_db: bool,
+) -> anyhow::Result<Measured> {
+    let server = crate::models::start(cell, job, counters)?;
+    let verified = if uses_db {
+        crate::db::verify::through_model(cell, server.as_ref(), counters)?
+    } else {
+        0
+    };
+    // Let the model's threads come up before taking the idle reading.
+    std::thread::sleep(Duration::from_millis(20));
+    let idle = ProcStatus::read();
+
+    let start = Instant::now();
+    let window = Window {
+        start: start + Duration::from_secs_f64(cell.warmup_s),
+        end: start + Duration::from_secs_f64(cell.warmup_s + cell.duration_s),
+    };
+    counters.set_window(window);
+    let lag = Arc::new(LagRecorder::new(window));
+    server.start_probe(lag.clone());
+    let (result, unanswered) = Generator::new(cell, server.as_ref(), window).run();
+    Ok(Measured {
+        result,
+        unanswered,
+        lag,
+        idle,
+        verified,
+        harness_threads: 1 + server.harness_threads(),
+        model: server,
+        notes: Vec::new(),
+    })
+}
+
 pub fn run_cell(cell: &Cell) -> anyhow::Result<CellOutcome> {
     // This cell's own counts: everything that updates them gets this Arc
     // explicitly, and the outcome reads them from here.
@@ -137,24 +196,38 @@ pub fn run_cell(cell: &Cell) -> anyhow::Result<CellOutcome> {
                 .collect(),
         )
     };
-    let server = crate::models::start(cell, job, &counters)?;
-    let verified = match db_url {
-        Some(_) => crate::db::verify::through_model(cell, server.as_ref(), &counters)?,
-        None => 0,
+    let Measured {
+        result: r,
+        mut unanswered,
+        lag,
+        idle,
+        verified,
+        // Kept to the end of the cell, as the model's runtime must be.
+        model: _model,
+        harness_threads,
+        notes: transport_notes,
+    } = match cell.transport {
+        Transport::InProcess => in_process(cell, job, &counters, db_url.is_some())?,
+        Transport::Http => {
+            let d = crate::wire::drive::run(cell, job, &counters)?;
+            Measured {
+                result: d.result,
+                unanswered: Unanswered::none(),
+                lag: d.lag,
+                idle: d.idle,
+                // The generator checked one request of each class against
+                // the contract (the DB's answer included) before the load.
+                verified: if db_url.is_some() {
+                    cell.classes.len().max(1) as u64
+                } else {
+                    0
+                },
+                harness_threads: HTTP_HARNESS_THREADS + d.model.harness_threads(),
+                model: d.model,
+                notes: d.notes,
+            }
+        }
     };
-    // Let the model's threads come up before taking the idle reading.
-    std::thread::sleep(Duration::from_millis(20));
-    let idle = ProcStatus::read();
-
-    let start = Instant::now();
-    let window = Window {
-        start: start + Duration::from_secs_f64(cell.warmup_s),
-        end: start + Duration::from_secs_f64(cell.warmup_s + cell.duration_s),
-    };
-    counters.set_window(window);
-    let lag = Arc::new(LagRecorder::new(window));
-    server.start_probe(lag.clone());
-    let (r, mut unanswered) = Generator::new(cell, server.as_ref(), window).run();
     let (lag_hist, lag_refused) = lag.snapshot();
     let end_status = ProcStatus::read();
     // A downstream that cannot be asked (it refused every call) leaves the
@@ -226,7 +299,6 @@ pub fn run_cell(cell: &Cell) -> anyhow::Result<CellOutcome> {
     } else {
         r.cpu_used.as_secs_f64() * 1e3 / r.cpu.len() as f64
     };
-    let harness_threads = 1 + server.harness_threads();
     let mut out = CellOutcome {
         cell: cell.clone(),
         completed: r.tallies.completed,
@@ -287,6 +359,7 @@ pub fn run_cell(cell: &Cell) -> anyhow::Result<CellOutcome> {
     };
     out.notes = notes(&out, r.window);
     out.notes.extend(count_error);
+    out.notes.extend(transport_notes);
     if out.drained == Some(false) {
         out.notes.push("requests were still in flight when the downstream was asked for its count: the counts may differ".into());
     }

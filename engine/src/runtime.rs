@@ -23,6 +23,18 @@ pub trait AsyncRuntime: Send + Sync + 'static {
         addr: std::net::SocketAddr,
     ) -> impl Future<Output = std::io::Result<Self::Tcp>> + Send;
 
+    /// The runtime's own listening socket (the HTTP transport's server side).
+    type Listener: Send + Sync + 'static;
+
+    /// Registers a bound, listening std socket with the runtime's reactor.
+    /// Called on one of the runtime's own threads (tokio needs its context).
+    fn listener(l: std::net::TcpListener) -> std::io::Result<Self::Listener>;
+
+    /// Accepts one connection with the runtime's own reactor.
+    fn accept<'a>(
+        l: &'a Self::Listener,
+    ) -> impl Future<Output = std::io::Result<Self::Tcp>> + Send + 'a;
+
     /// Runs `f` on the runtime's blocking pool.
     fn unblock<T: Send + 'static>(
         f: impl FnOnce() -> T + Send + 'static,

@@ -134,12 +134,10 @@ impl Job {
     }
 }
 
-/// An execution model, started and ready for requests.
-pub trait Server: Send + Sync {
-    /// Hands one request to the model. Must return promptly: the caller is the
-    /// load generator, and a model that blocks here would slow the arrivals.
-    fn submit(&self, req: Request);
-
+/// An execution model, started, however its requests reach it (in-process
+/// through [`Server::submit`], or over HTTP through its own sockets): what
+/// the cell asks of it besides requests.
+pub trait Model: Send + Sync {
     /// Starts the loop-lag probe, which records into `lag` until the process ends.
     fn start_probe(&self, lag: Arc<LagRecorder>);
 
@@ -148,6 +146,13 @@ pub trait Server: Send + Sync {
     fn harness_threads(&self) -> u32 {
         0
     }
+}
+
+/// A model that takes requests in-process, from the load generator's thread.
+pub trait Server: Model {
+    /// Hands one request to the model. Must return promptly: the caller is the
+    /// load generator, and a model that blocks here would slow the arrivals.
+    fn submit(&self, req: Request);
 }
 
 #[cfg(test)]

@@ -22,6 +22,7 @@ pub struct Machine {
 #[derive(Clone, Copy)]
 struct Factors {
     model: ModelKind,
+    transport: threadloop_engine::Transport,
     threads: u32,
     queue: u32,
     workers: Option<u32>,
@@ -84,6 +85,7 @@ pub fn expand(spec: &ExperimentSpec, machine: Machine) -> Vec<PlannedCell> {
         .iter()
         .map(|&model| Factors {
             model,
+            transport: threadloop_engine::Transport::InProcess,
             threads: 0,
             queue: 0,
             workers: None,
@@ -100,6 +102,7 @@ pub fn expand(spec: &ExperimentSpec, machine: Machine) -> Vec<PlannedCell> {
             db_pool: threadloop_engine::db::DEFAULT_POOL,
         })
         .collect();
+    cells = vary(cells, &m.transport, |f, v| f.transport = v);
     cells = vary(cells, &m.threads, |f, v| f.threads = v);
     cells = vary(cells, &m.queue, |f, v| f.queue = v);
     cells = vary(cells, &m.workers, |f, v| f.workers = v);
@@ -127,6 +130,7 @@ pub fn expand(spec: &ExperimentSpec, machine: Machine) -> Vec<PlannedCell> {
         };
         let cell = Cell {
             model: f.model,
+            transport: f.transport,
             threads: f.model.has_pool().then_some(f.threads),
             queue: f.model.has_pool().then_some(f.queue),
             workers: f

@@ -51,6 +51,7 @@ pub fn planned_rows(c: &PlannedCell) -> Vec<BTreeMap<&'static str, Value>> {
             _ => None,
         }),
     );
+    row.insert(cols::transport, Str(cell.transport.name().to_string()));
     row.insert(cols::io, Str(cell.io.name().to_string()));
     row.insert(cols::io_latency_ms, Num(cell.io_latency_ms));
     row.insert(cols::cpu_ms, Num(cell.cpu_ms));

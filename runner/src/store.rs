@@ -269,6 +269,7 @@ pub fn results_frame(run_id: &str, records: &[CellRecord]) -> anyhow::Result<Dat
         .str(cols::cell, |r| r.cell_id.clone())
         .int(cols::repetition, |r| Some(r.repetition as i64))
         .str(cols::model, |r| r.cell.model.name().to_string())
+        .str(cols::transport, |r| r.cell.transport.name().to_string())
         .int(cols::threads, |r| r.cell.threads.map(i64::from))
         .int(cols::queue, |r| r.cell.queue.map(i64::from))
         .int(cols::workers, |r| r.cell.workers.map(i64::from))

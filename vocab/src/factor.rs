@@ -155,6 +155,19 @@ impl ModelKind {
     pub fn is_stackful(self) -> bool {
         self == ModelKind::Coroutines
     }
+
+    /// Has an HTTP server of its own (`transport = "http"`).
+    pub fn serves_http(self) -> bool {
+        matches!(
+            self,
+            ModelKind::Threads
+                | ModelKind::Tokio
+                | ModelKind::TokioCurrent
+                | ModelKind::AsyncStd
+                | ModelKind::Smol
+                | ModelKind::SmolLocal
+        )
+    }
 }
 
 /// Where the I/O of a request goes. `http` and `postgres` go through a
@@ -359,6 +372,39 @@ impl Factor for Arrival {
     const WHAT: &'static str = "arrival";
 }
 
+/// How a request reaches the model: handed over in the cell's own process
+/// (a channel, no socket), or over HTTP on loopback from a load generator
+/// in a process of its own, into the model's own server.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    EnumString,
+    IntoStaticStr,
+    EnumIter,
+    VariantNames,
+    Display,
+)]
+#[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
+pub enum Transport {
+    #[default]
+    InProcess,
+    Http,
+}
+
+impl Factor for Transport {
+    const WHAT: &'static str = "transport";
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -387,6 +433,7 @@ mod tests {
         round_trips::<Pinning>();
         round_trips::<Client>();
         round_trips::<Arrival>();
+        round_trips::<Transport>();
         assert_eq!(ModelKind::ThreadsAsyncIo.name(), "threads-async-io");
         assert_eq!(Offload::SpawnBlocking.to_string(), "spawn-blocking");
     }

@@ -3,7 +3,7 @@
 //! so each word has one definition and adding a value touches one place.
 //!
 //! - [`factor`]: the closed sets of choices a cell is made of (model, I/O
-//!   kind, client, offload, pinning, query, arrival), each one enum whose
+//!   kind, client, offload, pinning, query, arrival, transport), each one enum whose
 //!   names, parsing and list of values come from one derive.
 //! - [`calibration`]: the run's calibration of the CPU work (manifest).
 //! - [`claim`]: the claims (H1-H10) a spec may name, with their summaries.
@@ -22,5 +22,5 @@ pub mod schema;
 
 pub use calibration::Calibration;
 pub use factor::{
-    Arrival, Client, DbQuery, Factor, IoKind, ModelKind, Offload, Pinning, UnknownName,
+    Arrival, Client, DbQuery, Factor, IoKind, ModelKind, Offload, Pinning, Transport, UnknownName,
 };

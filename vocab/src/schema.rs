@@ -7,7 +7,7 @@
 /// The schema's version, `major.minor` (1.0: files from before it was
 /// written; they read as 1.x). A new column is a minor step; a
 /// removed or retyped one, or a changed meaning, is a major one.
-pub const VERSION: &str = "1.2";
+pub const VERSION: &str = "1.3";
 /// The Parquet key-value metadata key that holds [`VERSION`].
 pub const VERSION_KEY: &str = "threadloop.schema_version";
 
@@ -98,6 +98,7 @@ table! {
         cell: Str, "", Id, "a readable id of the cell's factors";
         repetition: Int, "", Id, "0-based";
         model: Str, "", Factor, "the execution model";
+        transport: Str, "", Factor, "in-process (a channel) or http (loopback, into the model's own server)";
         threads: Int, "count", Factor, "pool size (pool models)";
         queue: Int, "count", Factor, "accept-queue bound (pool models)";
         workers: Int, "count", Factor, "runtime or carrier threads";

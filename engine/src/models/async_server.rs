@@ -8,7 +8,9 @@ use crate::cell::{Cell, Client, IoKind, Offload};
 use crate::counters::CellCounters;
 use crate::measure::LagRecorder;
 use crate::runtime::AsyncRuntime;
-use crate::server::{Job, Request, Server, Status};
+use crate::server::{Job, Model, Request, Server, Status, Work};
+use crate::wire::contract::Order;
+use crate::work::CpuWork;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -26,6 +28,8 @@ struct RequestPath<R: AsyncRuntime> {
     pool: Option<WorkerPool>,
     client: Client,
     clients: AsyncClients<R>,
+    /// The cell's calibration, for orders that arrive over HTTP.
+    iters_per_ms: f64,
 }
 
 impl<R: AsyncRuntime> AsyncServer<R> {
@@ -51,6 +55,7 @@ impl<R: AsyncRuntime> AsyncServer<R> {
                 pool,
                 client,
                 clients,
+                iters_per_ms: cell.cpu_iters_per_ms,
             }),
         })
     }
@@ -58,7 +63,17 @@ impl<R: AsyncRuntime> AsyncServer<R> {
 
 async fn serve<R: AsyncRuntime>(mut req: Request, path: Arc<RequestPath<R>>) {
     req.start();
-    let w = path.job.of(req.class());
+    let (io, cpu) = perform(&path, path.job.of(req.class())).await;
+    req.finish(io.map_or(Status::Error, |()| Status::Ok), cpu);
+}
+
+/// One request's work on the model: the CPU part (inline or offloaded),
+/// then the I/O. Returns how it ended (the failure's reason) and the CPU
+/// time of its CPU part.
+async fn perform<R: AsyncRuntime>(
+    path: &RequestPath<R>,
+    w: &Work,
+) -> (Result<(), String>, Duration) {
     let cpu = w.cpu;
     // A request with no CPU part (a mix's light class) has nothing to
     // offload: run_in_executor is called for the heavy work only.
@@ -72,9 +87,14 @@ async fn serve<R: AsyncRuntime>(mut req: Request, path: Arc<RequestPath<R>>) {
         (Offload::SpawnBlocking, _) => R::unblock(move || cpu.run()).await,
         (Offload::WorkerPool, Some(pool)) => match pool.run(move || cpu.run()).await {
             Some(t) => t,
-            None => return req.finish(Status::Error, Duration::ZERO),
+            None => return (Err("the worker pool is gone".into()), Duration::ZERO),
         },
-        (Offload::WorkerPool, None) => return req.finish(Status::Error, Duration::ZERO),
+        (Offload::WorkerPool, None) => {
+            return (
+                Err("offload = worker-pool without a pool".into()),
+                Duration::ZERO,
+            )
+        }
     };
     let io = match (w.io.kind, path.client) {
         (kind @ IoKind::Timer, _) | (kind, Client::Async) => {
@@ -87,14 +107,44 @@ async fn serve<R: AsyncRuntime>(mut req: Request, path: Arc<RequestPath<R>>) {
             R::unblock(move || io.blocking()).await
         }
     };
-    req.finish(io.map_or(Status::Error, |()| Status::Ok), cpu_time);
+    (io, cpu_time)
+}
+
+impl<R: AsyncRuntime> AsyncServer<R> {
+    /// Serves the request contract on `listener` with the runtime's own
+    /// sockets: each order runs the same request path as an in-process
+    /// request, its work read from the order (CPU at the cell's calibration,
+    /// the I/O through the cell's clients).
+    pub fn serve_http(&self, listener: std::net::TcpListener) {
+        let path = self.path.clone();
+        crate::wire::async_http::serve(self.rt.clone(), listener, move |order: Order| {
+            let path = path.clone();
+            async move {
+                let w = path.work_of(&order);
+                perform(&path, &w).await.0
+            }
+        });
+    }
+}
+
+impl<R: AsyncRuntime> RequestPath<R> {
+    /// The work an order asks for, with the cell's calibration and clients.
+    fn work_of(&self, order: &Order) -> Work {
+        let base = self.job.of(order.class as usize);
+        Work {
+            cpu: CpuWork::new(order.cpu_ms, self.iters_per_ms),
+            io: crate::io::Io::new(order.io, order.io_ms, base.io.clients.clone()),
+        }
+    }
 }
 
 impl<R: AsyncRuntime> Server for AsyncServer<R> {
     fn submit(&self, req: Request) {
         self.rt.spawn(serve::<R>(req, self.path.clone()));
     }
+}
 
+impl<R: AsyncRuntime> Model for AsyncServer<R> {
     fn start_probe(&self, lag: Arc<LagRecorder>) {
         self.rt.spawn(async move {
             let tick = Duration::from_millis(1);
@@ -113,8 +163,6 @@ mod tests {
     use super::*;
     use crate::io::Io;
     use crate::models::{async_std_rt::AsyncStd, smol_rt::SmolRuntime, tokio_rt::TokioRuntime};
-    use crate::server::Work;
-    use crate::work::CpuWork;
 
     /// The size of one request's task on runtime `R` (the future `submit` spawns).
     fn task_size<R: AsyncRuntime>() -> usize {
@@ -127,6 +175,7 @@ mod tests {
             pool: None,
             client: Client::Async,
             clients: AsyncClients::none(),
+            iters_per_ms: 1.0,
         });
         let (tx, _rx) = crossbeam_channel::unbounded();
         let task = serve::<R>(Request::new(0, 0, Instant::now(), tx), path);

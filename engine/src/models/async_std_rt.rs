@@ -34,6 +34,19 @@ impl AsyncRuntime for AsyncStd {
         Ok(smol_hyper::rt::FuturesIo::new(s))
     }
 
+    type Listener = async_std::net::TcpListener;
+
+    fn listener(l: std::net::TcpListener) -> std::io::Result<Self::Listener> {
+        l.set_nonblocking(true)?;
+        Ok(async_std::net::TcpListener::from(l))
+    }
+
+    async fn accept(l: &Self::Listener) -> std::io::Result<Self::Tcp> {
+        let (s, _) = l.accept().await?;
+        s.set_nodelay(true)?;
+        Ok(smol_hyper::rt::FuturesIo::new(s))
+    }
+
     fn sleep(d: Duration) -> impl Future<Output = ()> + Send {
         async_std::task::sleep(d)
     }

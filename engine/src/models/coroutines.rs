@@ -12,7 +12,7 @@
 
 use crate::cell::Pinning;
 use crate::measure::LagRecorder;
-use crate::server::{Job, Request, Server, Status};
+use crate::server::{Job, Model, Request, Server, Status};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -96,7 +96,9 @@ impl Server for CoroutineServer {
             req.finish(io.map_or(Status::Error, |()| Status::Ok), cpu);
         });
     }
+}
 
+impl Model for CoroutineServer {
     fn start_probe(&self, lag: Arc<LagRecorder>) {
         let _ = self.spawn(move || {
             let tick = Duration::from_millis(1);

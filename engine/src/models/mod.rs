@@ -19,8 +19,9 @@ pub use worker_pool::WorkerPool;
 use crate::cell::{Cell, ModelKind};
 use crate::counters::CellCounters;
 use crate::runtime::AsyncRuntime;
-use crate::server::{Job, Server};
+use crate::server::{Job, Model, Server};
 use std::sync::Arc;
+use threadloop_vocab::Factor as _;
 
 /// A pool model's cell without a pool size. The runner resolves `threads`
 /// (its default included) for every pool model, so the engine keeps no
@@ -98,13 +99,112 @@ fn async_model<R: AsyncRuntime>(
     job: Job,
     counters: &Arc<CellCounters>,
 ) -> anyhow::Result<Box<dyn Server>> {
+    Ok(Box::new(async_server(rt, cell, job, counters)?))
+}
+
+fn async_server<R: AsyncRuntime>(
+    rt: R,
+    cell: &Cell,
+    job: Job,
+    counters: &Arc<CellCounters>,
+) -> anyhow::Result<AsyncServer<R>> {
     let offload = cell.offload.unwrap_or(crate::cell::Offload::Inline);
     let pool = cell
         .pool_threads
         .map(|n| WorkerPool::start(n.max(1) as usize));
-    Ok(Box::new(AsyncServer::new(
-        rt, cell, job, offload, pool, counters,
-    )?))
+    AsyncServer::new(rt, cell, job, offload, pool, counters)
+}
+
+/// Tomcat's acceptCount: the listen backlog of the `threads` model's HTTP
+/// connector. Its `queue` (maxConnections + acceptCount in-process) leaves
+/// maxConnections = `queue` - this.
+pub const ACCEPT_COUNT: u32 = 100;
+
+/// The listen backlog other models get (tokio's and Go's default is 1,024;
+/// Linux caps it at `net.core.somaxconn`).
+const BACKLOG: u32 = 1024;
+
+/// Starts the cell's model as an HTTP server on a free loopback port,
+/// serving the request contract (`crate::wire::contract`) with the model's
+/// own sockets. Returns it and its address once it accepts connections.
+pub fn start_http(
+    cell: &Cell,
+    job: Job,
+    counters: &Arc<CellCounters>,
+) -> anyhow::Result<(Box<dyn Model>, std::net::SocketAddr)> {
+    let workers = cell.workers.unwrap_or(cell.cores).max(1) as usize;
+    let backlog = match cell.model {
+        ModelKind::Threads => ACCEPT_COUNT,
+        _ => BACKLOG,
+    };
+    let listener = crate::wire::listen(backlog)?;
+    let addr = listener.local_addr()?;
+    fn served<R: AsyncRuntime>(
+        s: AsyncServer<R>,
+        listener: std::net::TcpListener,
+    ) -> Box<dyn Model> {
+        s.serve_http(listener);
+        Box::new(s)
+    }
+    let model: Box<dyn Model> = match cell.model {
+        ModelKind::Threads => {
+            let queue = cell.queue.unwrap_or(ACCEPT_COUNT + 1);
+            Box::new(threads::PoolHttpServer::start(
+                pool_size(cell)?,
+                queue.saturating_sub(ACCEPT_COUNT).max(1) as usize,
+                job,
+                cell.cpu_iters_per_ms,
+                listener,
+            )?)
+        }
+        ModelKind::Tokio => served(
+            async_server(
+                tokio_rt::TokioRuntime::multi_thread(workers)?,
+                cell,
+                job,
+                counters,
+            )?,
+            listener,
+        ),
+        ModelKind::TokioCurrent => served(
+            async_server(
+                tokio_rt::TokioRuntime::current_thread()?,
+                cell,
+                job,
+                counters,
+            )?,
+            listener,
+        ),
+        ModelKind::AsyncStd => served(
+            async_server(async_std_rt::AsyncStd::start(workers)?, cell, job, counters)?,
+            listener,
+        ),
+        ModelKind::Smol => served(
+            async_server(
+                smol_rt::SmolRuntime::multi_thread(workers)?,
+                cell,
+                job,
+                counters,
+            )?,
+            listener,
+        ),
+        ModelKind::SmolLocal => served(
+            async_server(smol_rt::SmolRuntime::local()?, cell, job, counters)?,
+            listener,
+        ),
+        m @ (ModelKind::ThreadsAsyncIo | ModelKind::ThreadPerRequest | ModelKind::Coroutines) => {
+            anyhow::bail!(
+                "the {m} model has no HTTP server yet: transport = \"http\" runs {}",
+                crate::cell::ModelKind::all()
+                    .into_iter()
+                    .filter(|m| m.serves_http())
+                    .map(|m| m.name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
+    };
+    Ok((model, addr))
 }
 
 #[cfg(test)]

@@ -71,6 +71,18 @@ impl AsyncRuntime for SmolRuntime {
         Ok(smol_hyper::rt::FuturesIo::new(s))
     }
 
+    type Listener = smol::net::TcpListener;
+
+    fn listener(l: std::net::TcpListener) -> std::io::Result<Self::Listener> {
+        smol::net::TcpListener::try_from(l)
+    }
+
+    async fn accept(l: &Self::Listener) -> std::io::Result<Self::Tcp> {
+        let (s, _) = l.accept().await?;
+        s.set_nodelay(true)?;
+        Ok(smol_hyper::rt::FuturesIo::new(s))
+    }
+
     fn sleep(d: Duration) -> impl Future<Output = ()> + Send {
         async move {
             smol::Timer::after(d).await;

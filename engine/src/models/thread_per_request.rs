@@ -3,7 +3,7 @@
 //! part of what is measured; a failed spawn is a counted error.
 
 use crate::measure::LagRecorder;
-use crate::server::{Job, Request, Server, Status};
+use crate::server::{Job, Model, Request, Server, Status};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -36,7 +36,9 @@ impl Server for SpawnServer {
         // which reports the request as an error.
         drop(spawned);
     }
+}
 
+impl Model for SpawnServer {
     fn start_probe(&self, lag: Arc<LagRecorder>) {
         // The lag of this model is the time from spawn to the new thread running.
         std::thread::Builder::new()

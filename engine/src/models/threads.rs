@@ -5,7 +5,7 @@
 
 use super::accept_queue::AcceptQueue;
 use crate::measure::LagRecorder;
-use crate::server::{Job, Request, Server, Status};
+use crate::server::{Job, Model, Request, Server, Status};
 use std::sync::Arc;
 
 pub struct PoolServer {
@@ -38,7 +38,9 @@ impl Server for PoolServer {
     fn submit(&self, req: Request) {
         self.queue.submit(req);
     }
+}
 
+impl Model for PoolServer {
     fn start_probe(&self, lag: Arc<LagRecorder>) {
         self.queue.start_probe(lag);
     }
@@ -46,4 +48,36 @@ impl Server for PoolServer {
     fn harness_threads(&self) -> u32 {
         1
     }
+}
+
+/// The same pool serving the request contract over HTTP, as Tomcat's NIO
+/// connector does (`crate::wire::pool_http`): `threads` workers (maxThreads),
+/// at most `max_connections` open connections (maxConnections), the rest in
+/// the listener's backlog (acceptCount, set when it was bound).
+pub struct PoolHttpServer;
+
+impl PoolHttpServer {
+    pub fn start(
+        threads: usize,
+        max_connections: usize,
+        job: Job,
+        iters_per_ms: f64,
+        listener: std::net::TcpListener,
+    ) -> anyhow::Result<Self> {
+        let handler: crate::wire::pool_http::Handler = Arc::new(move |order| {
+            let base = job.of(order.class as usize);
+            let cpu = crate::work::CpuWork::new(order.cpu_ms, iters_per_ms);
+            let io = crate::io::Io::new(order.io, order.io_ms, base.io.clients.clone());
+            cpu.run();
+            io.blocking()
+        });
+        crate::wire::pool_http::serve(listener, threads, max_connections, handler)?;
+        Ok(PoolHttpServer)
+    }
+}
+
+impl Model for PoolHttpServer {
+    /// No loop-lag probe: a pool has no loop, and over HTTP its queue holds
+    /// connections, not the probe's tasks (the lag columns stay empty).
+    fn start_probe(&self, _lag: Arc<LagRecorder>) {}
 }

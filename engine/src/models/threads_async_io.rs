@@ -12,7 +12,7 @@ use crate::cell::Cell;
 use crate::counters::CellCounters;
 use crate::measure::LagRecorder;
 use crate::runtime::AsyncRuntime;
-use crate::server::{Job, Request, Server, Status};
+use crate::server::{Job, Model, Request, Server, Status};
 use crossbeam_channel::{select, unbounded};
 use std::sync::Arc;
 use std::time::Duration;
@@ -86,7 +86,9 @@ impl Server for AsyncIoPoolServer {
     fn submit(&self, req: Request) {
         self.queue.submit(req);
     }
+}
 
+impl Model for AsyncIoPoolServer {
     fn start_probe(&self, lag: Arc<LagRecorder>) {
         self.queue.start_probe(lag);
     }

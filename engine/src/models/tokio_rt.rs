@@ -55,6 +55,19 @@ impl AsyncRuntime for TokioRuntime {
         Ok(hyper_util::rt::TokioIo::new(s))
     }
 
+    type Listener = tokio::net::TcpListener;
+
+    fn listener(l: std::net::TcpListener) -> std::io::Result<Self::Listener> {
+        l.set_nonblocking(true)?;
+        tokio::net::TcpListener::from_std(l)
+    }
+
+    async fn accept(l: &Self::Listener) -> std::io::Result<Self::Tcp> {
+        let (s, _) = l.accept().await?;
+        s.set_nodelay(true)?;
+        Ok(hyper_util::rt::TokioIo::new(s))
+    }
+
     fn sleep(d: Duration) -> impl Future<Output = ()> + Send {
         tokio::time::sleep(d)
     }

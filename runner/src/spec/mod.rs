@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use threadloop_engine::cell::{
-    fmt_num, Arrival, Client, DbQuery, IoKind, ModelKind, Offload, Pinning,
+    fmt_num, Arrival, Client, DbQuery, IoKind, ModelKind, Offload, Pinning, Transport,
 };
 use toml::de::{DeTable, DeValue};
 use toml::Spanned;
@@ -115,6 +115,7 @@ type List<T> = Option<Spanned<Vec<Spanned<T>>>>;
 #[serde(deny_unknown_fields)]
 struct RawMatrix {
     model: Spanned<Vec<Spanned<String>>>,
+    transport: List<String>,
     threads: List<i64>,
     queue: List<i64>,
     workers: List<i64>,
@@ -168,6 +169,8 @@ pub enum CpuSize {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Matrix {
     pub model: Vec<ModelKind>,
+    /// How requests reach the model: in-process, or over HTTP.
+    pub transport: Vec<Transport>,
     pub threads: Vec<u32>,
     pub queue: Vec<u32>,
     /// `None`: the machine's cores.
@@ -644,6 +647,9 @@ fn build(cx: &mut Ctx, raw: RawSpec, profile: Option<String>) -> ExperimentSpec 
     }
     let matrix = Matrix {
         model,
+        transport: cx.list(&m.transport, vec![Transport::InProcess], |cx, v| {
+            cx.named(v, Transport::InProcess)
+        }),
         threads: cx.list(&m.threads, vec![DEFAULT_THREADS], |cx, v| {
             cx.int(v, 1, 100_000)
         }),
@@ -680,6 +686,30 @@ fn build(cx: &mut Ctx, raw: RawSpec, profile: Option<String>) -> ExperimentSpec 
             |cx, v| cx.int(v, 1, 10_000),
         ),
     };
+    if let (true, Some(t)) = (matrix.transport.contains(&Transport::Http), &m.transport) {
+        let without: Vec<String> = matrix
+            .model
+            .iter()
+            .filter(|m| !m.serves_http())
+            .map(|m| m.to_string())
+            .collect();
+        if !without.is_empty() {
+            cx.err(
+                t.span(),
+                format!(
+                    "transport = \"http\" needs a model with an HTTP server; {} has none yet \
+                     (threads, tokio, tokio-current, async-std, smol and smol-local have)",
+                    without.join(", ")
+                ),
+            );
+        }
+        if mode == LoadMode::Open {
+            cx.err(
+                t.span(),
+                "transport = \"http\" runs closed loops only (the HTTP generator's open loop is not built yet)",
+            );
+        }
+    }
     if matrix.io.contains(&IoKind::Http)
         && matrix.model.contains(&ModelKind::Coroutines)
         && matrix.pinning.contains(&Pinning::None)

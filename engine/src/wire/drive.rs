@@ -1,0 +1,208 @@
+//! The cell's side of an HTTP cell. The cell process starts the model's own
+//! HTTP server on loopback, then the load generator as a child process
+//! (`threadloop-loadgen`, which dies with it), and measures the server's
+//! process (itself) over the window the generator announces: CPU, context
+//! switches, threads, RSS, loop lag, as for an in-process cell. The
+//! generator's counts and latencies come back as JSON on its stdout.
+
+use super::loadgen::{instant_of, raise_fd_limit, WireReport};
+use crate::cell::{Cell, Load};
+use crate::counters::CellCounters;
+use crate::load::LoadResult;
+use crate::measure::{new_histogram, LagRecorder, ProcStatus, Usage, Window};
+use crate::server::{Job, Model};
+use anyhow::Context as _;
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How often the server's process is sampled (threads, RSS), as in-process.
+const SAMPLE_EVERY: Duration = Duration::from_millis(20);
+/// How long the generator may take to verify the server and connect.
+const SETUP_LIMIT: Duration = Duration::from_secs(60);
+
+/// An HTTP cell's measurements, and the model (kept alive to the end).
+pub struct Driven {
+    pub result: LoadResult,
+    pub model: Box<dyn Model>,
+    pub lag: Arc<LagRecorder>,
+    pub idle: ProcStatus,
+    /// What the generator saw that the counts alone do not say.
+    pub notes: Vec<String>,
+}
+
+/// The generator's binary: next to this one (or one level up, from a test
+/// binary in `target/<profile>/deps`).
+fn loadgen_binary() -> anyhow::Result<std::path::PathBuf> {
+    let exe = std::env::current_exe().context("locate the running binary")?;
+    let dir = exe
+        .parent()
+        .context("the running binary has no directory")?;
+    [dir.join("threadloop-loadgen"), dir.join("../threadloop-loadgen")]
+        .into_iter()
+        .find(|p| p.is_file())
+        .with_context(|| {
+            format!(
+                "threadloop-loadgen is not next to {} (build the workspace: `cargo build --release --workspace`)",
+                exe.display()
+            )
+        })
+}
+
+/// Kills the generator if the cell gives up on it (it also dies with the cell).
+struct Generator(Child);
+
+impl Drop for Generator {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+pub fn run(cell: &Cell, job: Job, counters: &Arc<CellCounters>) -> anyhow::Result<Driven> {
+    let Load::Closed { concurrency } = cell.load else {
+        anyhow::bail!("an HTTP cell runs a closed loop (the open loop over HTTP is not built yet)");
+    };
+    // The server holds one socket per connection too.
+    raise_fd_limit(concurrency as u64).context("the server's side")?;
+    let (model, addr) = crate::models::start_http(cell, job, counters)?;
+    std::thread::sleep(Duration::from_millis(20));
+    let idle = ProcStatus::read();
+
+    let mut command = Command::new(loadgen_binary()?);
+    command
+        .arg("--target")
+        .arg(addr.to_string())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    // SAFETY: prctl in the child before exec, async-signal-safe.
+    unsafe {
+        use std::os::unix::process::CommandExt as _;
+        command.pre_exec(|| {
+            // The generator dies with the cell, however the cell ends.
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = Generator(command.spawn().context("start threadloop-loadgen")?);
+    let mut stdin = child.0.stdin.take().context("the generator's stdin")?;
+    stdin.write_all(serde_json::to_string(cell)?.as_bytes())?;
+    drop(stdin);
+    let stdout = child.0.stdout.take().context("the generator's stdout")?;
+    let mut stderr = child.0.stderr.take().context("the generator's stderr")?;
+    let errors = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stderr.read_to_string(&mut s);
+        s
+    });
+    // Lines from the generator, read on a thread so a hung generator
+    // cannot hang the cell.
+    let (tx, lines) = crossbeam_channel::unbounded();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let why = |child: &mut Generator, errors: std::thread::JoinHandle<String>, what: &str| {
+        let _ = child.0.kill();
+        let _ = child.0.wait();
+        let log = errors.join().unwrap_or_default();
+        let cause = log
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("no message")
+            .trim_start_matches("threadloop-loadgen error: ")
+            .to_string();
+        anyhow::anyhow!("the HTTP load generator {what}: {cause}")
+    };
+    let window = match lines.recv_timeout(SETUP_LIMIT) {
+        Ok(Ok(line)) => parse_window(&line)?,
+        _ => return Err(why(&mut child, errors, "did not start its window")),
+    };
+    counters.set_window(window);
+    let lag = Arc::new(LagRecorder::new(window));
+    model.start_probe(lag.clone());
+
+    let (usage, threads_peak, rss_peak) = sample_window(window);
+    let end_status = ProcStatus::read();
+    let limit = Duration::from_millis(cell.timeout_ms).max(Duration::from_secs(10));
+    let report: WireReport = match lines.recv_timeout(limit) {
+        Ok(Ok(line)) => serde_json::from_str(&line).context("read the generator's report")?,
+        _ => return Err(why(&mut child, errors, "did not report")),
+    };
+    let status = child.0.wait()?;
+    anyhow::ensure!(
+        status.success(),
+        "the HTTP load generator exited with {status}"
+    );
+    let classes = report.class_tallies()?;
+    let mut notes = Vec::new();
+    if let Some(e) = &report.first_error {
+        notes.push(format!("the first failed request over HTTP: {e}"));
+    }
+    Ok(Driven {
+        result: LoadResult {
+            classes,
+            tallies: report.tallies,
+            latency: crate::run::decode_histogram(&report.latency)?,
+            // Server-side times are the server's to know: over HTTP the
+            // generator sees only the whole exchange.
+            queue_wait: new_histogram(),
+            cpu: new_histogram(),
+            cpu_used: Duration::ZERO,
+            cpu_asked: Duration::ZERO,
+            service: new_histogram(),
+            window,
+            usage,
+            generator_usage: report.generator,
+            threads_peak: threads_peak.max(end_status.threads),
+            rss_peak_in_window: rss_peak.max(end_status.rss_bytes),
+            rss_at_window_end: end_status.rss_bytes,
+        },
+        model,
+        lag,
+        idle,
+        notes,
+    })
+}
+
+fn parse_window(line: &str) -> anyhow::Result<Window> {
+    let mut parts = line.split_whitespace();
+    let (Some("window"), Some(start), Some(end)) = (parts.next(), parts.next(), parts.next())
+    else {
+        anyhow::bail!("the HTTP load generator said {line:?}, expected `window START END`");
+    };
+    Ok(Window {
+        start: instant_of(start.parse()?),
+        end: instant_of(end.parse()?),
+    })
+}
+
+/// The server's process over the window: its CPU and context switches, and
+/// its peak threads and RSS sampled every [`SAMPLE_EVERY`].
+fn sample_window(window: Window) -> (Usage, u32, u64) {
+    let now = Instant::now();
+    if window.start > now {
+        std::thread::sleep(window.start - now);
+    }
+    let at_start = Usage::process();
+    let (mut threads, mut rss) = (0, 0);
+    loop {
+        let s = ProcStatus::read();
+        threads = threads.max(s.threads);
+        rss = rss.max(s.rss_bytes);
+        let now = Instant::now();
+        if now >= window.end {
+            break;
+        }
+        std::thread::sleep(SAMPLE_EVERY.min(window.end - now));
+    }
+    (Usage::process().since(&at_start), threads, rss)
+}

@@ -1,0 +1,24 @@
+//! The HTTP transport: the request contract, the models' HTTP servers, the
+//! HTTP load generator (its own process) and the cell's side of it.
+//!
+//! In-process, the generator hands each request to the model through a
+//! channel; over HTTP it crosses a loopback socket into the model's own
+//! server, so the report can show what the wire adds.
+
+pub mod async_http;
+pub mod contract;
+pub mod drive;
+pub mod loadgen;
+pub mod pool_http;
+
+/// A listening socket on a free loopback port with the given backlog (what
+/// `listen(2)` is asked for; Linux caps it at `net.core.somaxconn`).
+pub fn listen(backlog: u32) -> std::io::Result<std::net::TcpListener> {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None)?;
+    socket.set_reuse_address(true)?;
+    let addr: std::net::SocketAddr = ([127, 0, 0, 1], 0).into();
+    socket.bind(&addr.into())?;
+    socket.listen(backlog.min(i32::MAX as u32) as i32)?;
+    Ok(socket.into())
+}

@@ -1,0 +1,93 @@
+//! The HTTP generator against servers it can check: a model's own server
+//! answers the contract; a server that answers wrongly is never timed.
+
+use std::io::{Read as _, Write as _};
+use std::net::TcpListener;
+use threadloop_engine::cell::{Cell, Load, ModelKind, Transport};
+use threadloop_engine::counters::CellCounters;
+use threadloop_engine::io::Io;
+use threadloop_engine::server::{Job, Work};
+use threadloop_engine::wire::loadgen::{run, HttpPlan};
+use threadloop_engine::work::CpuWork;
+
+fn cell(model: ModelKind) -> Cell {
+    Cell {
+        transport: Transport::Http,
+        threads: Some(4),
+        queue: Some(8292),
+        workers: Some(2),
+        warmup_s: 0.2,
+        duration_s: 0.3,
+        ..Cell::timer(model, Load::Closed { concurrency: 8 }, 5.0)
+    }
+}
+
+fn job() -> Job {
+    Job::single(Work {
+        cpu: CpuWork::new(0.0, 1.0),
+        io: Io::new(threadloop_engine::IoKind::Timer, 5.0, Default::default()),
+    })
+}
+
+#[test]
+fn each_served_model_answers_the_contract_under_load() {
+    for model in [ModelKind::Threads, ModelKind::Tokio, ModelKind::SmolLocal] {
+        let c = cell(model);
+        let counters = std::sync::Arc::new(CellCounters::new());
+        let (_server, addr) = threadloop_engine::models::start_http(&c, job(), &counters).unwrap();
+        let plan = HttpPlan::of(&c, addr).unwrap();
+        let mut announced = Vec::new();
+        let report = run(&plan, &mut announced).unwrap();
+        let line = String::from_utf8(announced).unwrap();
+        assert!(line.starts_with("window "), "{line}");
+        let t = &report.tallies;
+        assert!(t.completed > 0, "{model}: {t:?}");
+        assert_eq!(
+            (t.errors, t.rejected, t.timeouts),
+            (0, 0, 0),
+            "{model}: {report:?}"
+        );
+        assert!(report.first_error.is_none(), "{model}: {report:?}");
+    }
+}
+
+#[test]
+fn a_server_that_answers_wrongly_is_not_timed() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(4) {
+            let Ok(mut s) = stream else { continue };
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                while let Ok(n) = s.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    let req = String::from_utf8_lossy(&buf[..n]);
+                    // Healthy, but every order is answered as class 9.
+                    let body = if req.starts_with("GET /health") {
+                        "ok\n"
+                    } else {
+                        "ok class=9\n"
+                    };
+                    let head = format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n", body.len());
+                    if s.write_all(head.as_bytes())
+                        .and_then(|_| s.write_all(body.as_bytes()))
+                        .is_err()
+                    {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    let plan = HttpPlan::of(&cell(ModelKind::Tokio), addr).unwrap();
+    let mut announced = Vec::new();
+    let e = run(&plan, &mut announced).unwrap_err().to_string();
+    assert!(e.contains("verification") && e.contains("class=9"), "{e}");
+    assert!(
+        announced.is_empty(),
+        "no window is announced for a wrong server"
+    );
+}
