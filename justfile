@@ -16,7 +16,8 @@ default:
 
 # Install what runs and tests need (Debian; idempotent): libpq (the blocking
 # driver links it), PostgreSQL 15 (local cluster and image), Docker (starts
-# dockerd when none answers), the local PostgreSQL image, cargo-nextest.
+# dockerd when none answers), wrk (the HTTP generator's peer check), the
+# local PostgreSQL image, cargo-nextest.
 setup:
     #!/usr/bin/env bash
     set -euo pipefail
@@ -25,6 +26,7 @@ setup:
     command -v pg_config >/dev/null || need+=(libpq-dev)
     [ -x /usr/lib/postgresql/15/bin/postgres ] || need+=(postgresql-15)
     command -v dockerd >/dev/null || need+=(docker.io)
+    command -v wrk >/dev/null || need+=(wrk)
     if [ ${#need[@]} -gt 0 ]; then
       $SUDO apt-get update -qq
       $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}"
@@ -105,3 +107,7 @@ baseline RUN="":
 # The harness's own overhead benchmark.
 bench:
     cargo bench -p threadloop-engine --bench overhead
+
+# The HTTP generator against wrk on a trivial endpoint (needs wrk: just setup).
+peer: setup
+    cargo bench -p threadloop-engine --bench peer
