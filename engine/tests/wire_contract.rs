@@ -48,6 +48,11 @@ fn each_served_model_answers_the_contract_under_load() {
             "{model}: {report:?}"
         );
         assert!(report.first_error.is_none(), "{model}: {report:?}");
+        // The server reports its own time (Server-Timing): at least the
+        // 5 ms wait each request asks for, which no timer cuts short.
+        let service = threadloop_engine::run::decode_histogram(&report.service).unwrap();
+        assert_eq!(service.len(), t.completed, "{model}");
+        assert!(service.min() >= 5_000, "{model}: {} µs", service.min());
     }
 }
 
@@ -90,4 +95,37 @@ fn a_server_that_answers_wrongly_is_not_timed() {
         announced.is_empty(),
         "no window is announced for a wrong server"
     );
+}
+
+#[test]
+fn the_open_loop_sends_the_cells_own_arrivals_and_counts_overflow() {
+    use threadloop_engine::cell::Arrival;
+    let open = |max_in_flight: u32| Cell {
+        max_in_flight,
+        load: Load::Open {
+            rate_rps: 400.0,
+            arrival: Arrival::Constant,
+        },
+        ..cell(ModelKind::Tokio)
+    };
+    let c = open(1_000);
+    let counters = std::sync::Arc::new(CellCounters::new());
+    let (_server, addr) = threadloop_engine::models::start_http(&c, job(), &counters).unwrap();
+    // Room for every arrival: each is sent once, none overflows.
+    let report = run(&HttpPlan::of(&c, addr).unwrap(), &mut Vec::new()).unwrap();
+    let arrivals = threadloop_engine::theory::arrival_times(400.0, Arrival::Constant, c.seed, 0.5);
+    let t = &report.tallies;
+    assert!(
+        t.sent <= arrivals.len() as u64 && t.sent + 2 >= arrivals.len() as u64,
+        "{} sent of {} arrivals",
+        t.sent,
+        arrivals.len()
+    );
+    assert_eq!((t.overflow, t.errors, t.timeouts), (0, 0, 0), "{t:?}");
+    assert!(t.completed > 0, "{t:?}");
+    // One connection for arrivals every 2.5 ms of 5 ms requests: about
+    // every other arrival finds it busy and is counted, not sent.
+    let report = run(&HttpPlan::of(&open(1), addr).unwrap(), &mut Vec::new()).unwrap();
+    let t = &report.tallies;
+    assert!(t.overflow > 0 && t.completed > 0, "{t:?}");
 }

@@ -4,7 +4,7 @@
 //! runtime; each request runs the model's request path inside it, as an
 //! axum or actix handler would.
 
-use super::contract::{answer, Order, HEALTH, HEALTH_BODY, WORK};
+use super::contract::{answer, server_timing, Order, HEALTH, HEALTH_BODY, SERVER_TIMING, WORK};
 use crate::runtime::AsyncRuntime;
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
@@ -71,10 +71,19 @@ where
         HEALTH => text(StatusCode::OK, HEALTH_BODY.to_string()),
         WORK => match Order::parse(req.uri().query().unwrap_or("")) {
             Err(e) => text(StatusCode::BAD_REQUEST, format!("{e}\n")),
-            Ok(order) => match handler(order).await {
-                Ok(()) => text(StatusCode::OK, answer(order.class)),
-                Err(e) => text(StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n")),
-            },
+            Ok(order) => {
+                let started = std::time::Instant::now();
+                let mut r = match handler(order).await {
+                    Ok(()) => text(StatusCode::OK, answer(order.class)),
+                    Err(e) => text(StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n")),
+                };
+                if let Ok(v) =
+                    hyper::header::HeaderValue::from_str(&server_timing(started.elapsed()))
+                {
+                    r.headers_mut().insert(SERVER_TIMING, v);
+                }
+                r
+            }
         },
         _ => text(StatusCode::NOT_FOUND, "not found\n".to_string()),
     }

@@ -97,6 +97,29 @@ impl Order {
     }
 }
 
+/// The header a server reports its own time on a request in (the W3C
+/// Server-Timing header: `app;dur=MS`, from the moment its request path
+/// starts the work to the end). Optional in the contract; with it, the
+/// generator can split latency into the server's service and the wait
+/// before it (queueing, the wire).
+pub const SERVER_TIMING: &str = "server-timing";
+
+/// The Server-Timing value for a service of `d`.
+pub fn server_timing(d: std::time::Duration) -> String {
+    format!("app;dur={:.3}", d.as_secs_f64() * 1e3)
+}
+
+/// Reads the service time back from a Server-Timing value (`app;dur=MS`).
+pub fn parse_server_timing(v: &str) -> Option<std::time::Duration> {
+    let ms: f64 = v
+        .split(';')
+        .find_map(|p| p.trim().strip_prefix("dur="))?
+        .trim()
+        .parse()
+        .ok()?;
+    (ms.is_finite() && ms >= 0.0).then(|| std::time::Duration::from_secs_f64(ms / 1e3))
+}
+
 /// The body of a served order.
 pub fn answer(class: u16) -> String {
     format!("ok class={class}\n")
@@ -150,6 +173,15 @@ mod tests {
         assert!(e.to_string().contains("cpu_ms"), "{e}");
         let e = Order::parse("class=0&cpu_ms=0&io=disk&io_ms=5").unwrap_err();
         assert!(e.to_string().contains("`disk`"), "{e}");
+    }
+
+    #[test]
+    fn server_timing_round_trips() {
+        let d = std::time::Duration::from_micros(20_125);
+        assert_eq!(server_timing(d), "app;dur=20.125");
+        assert_eq!(parse_server_timing(&server_timing(d)), Some(d));
+        assert_eq!(parse_server_timing("app"), None);
+        assert_eq!(parse_server_timing("app;dur=-1"), None);
     }
 
     #[test]

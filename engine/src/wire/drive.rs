@@ -61,11 +61,12 @@ impl Drop for Generator {
 }
 
 pub fn run(cell: &Cell, job: Job, counters: &Arc<CellCounters>) -> anyhow::Result<Driven> {
-    let Load::Closed { concurrency } = cell.load else {
-        anyhow::bail!("an HTTP cell runs a closed loop (the open loop over HTTP is not built yet)");
+    let connections = match cell.load {
+        Load::Closed { concurrency } => concurrency,
+        Load::Open { .. } => cell.max_in_flight.min(super::loadgen::MAX_OPEN_CONNECTIONS),
     };
     // The server holds one socket per connection too.
-    raise_fd_limit(concurrency as u64).context("the server's side")?;
+    raise_fd_limit(connections as u64).context("the server's side")?;
     let (model, addr) = crate::models::start_http(cell, job, counters)?;
     std::thread::sleep(Duration::from_millis(20));
     let idle = ProcStatus::read();
@@ -147,18 +148,28 @@ pub fn run(cell: &Cell, job: Job, counters: &Arc<CellCounters>) -> anyhow::Resul
     if let Some(e) = &report.first_error {
         notes.push(format!("the first failed request over HTTP: {e}"));
     }
+    let send_lag = crate::run::decode_histogram(&report.send_lag)?;
+    if let (Load::Open { .. }, false) = (cell.load, send_lag.is_empty()) {
+        let p99_ms = send_lag.value_at_quantile(0.99) as f64 / 1e3;
+        if p99_ms > 1.0 {
+            notes.push(format!(
+                "the HTTP generator sent 1% of its requests over {p99_ms:.1} ms after their \
+                 intended time (its own lag, counted in their latency): it may be a bottleneck"
+            ));
+        }
+    }
     Ok(Driven {
         result: LoadResult {
             classes,
             tallies: report.tallies,
             latency: crate::run::decode_histogram(&report.latency)?,
-            // Server-side times are the server's to know: over HTTP the
-            // generator sees only the whole exchange.
-            queue_wait: new_histogram(),
+            // The server's own time comes from its Server-Timing header;
+            // the thread CPU time of the work is the server's alone to know.
+            queue_wait: crate::run::decode_histogram(&report.queue_wait)?,
             cpu: new_histogram(),
             cpu_used: Duration::ZERO,
             cpu_asked: Duration::ZERO,
-            service: new_histogram(),
+            service: crate::run::decode_histogram(&report.service)?,
             window,
             usage,
             generator_usage: report.generator,

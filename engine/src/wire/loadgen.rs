@@ -13,7 +13,9 @@
 //! connection is a rejection, and the client waits `retry_after` before it
 //! tries again.
 
-use super::contract::{answer, check, Order, HEALTH, HEALTH_BODY};
+use super::contract::{
+    answer, check, parse_server_timing, Order, HEALTH, HEALTH_BODY, SERVER_TIMING,
+};
 use crate::cell::{Cell, Load};
 use crate::load::{ClassTally, Tallies};
 use crate::measure::{new_histogram, record, Usage, Window};
@@ -37,6 +39,8 @@ pub struct HttpPlan {
     pub connections: u32,
     /// One order per class of the cell's mix, with the mix's cumulative weights.
     pub orders: Vec<Order>,
+    /// Each order's request bytes and expected answer body, made once.
+    requests: Vec<(Vec<u8>, Vec<u8>)>,
     cumulative: Vec<f64>,
     pub warmup: Duration,
     pub duration: Duration,
@@ -44,15 +48,24 @@ pub struct HttpPlan {
     pub retry_after: Duration,
     /// Closed loop: the first sends are spread over this (one service time).
     spread: Duration,
+    /// Open loop: the offered rate and its arrival process (the same draws
+    /// as the theory's replay); `connections` is then the most in flight.
+    open: Option<(f64, crate::cell::Arrival)>,
     seed: u64,
 }
 
+/// The most connections an open-loop cell keeps (its `max_in_flight`, up
+/// to this): arrivals beyond them are counted as overflow, as in-process.
+pub const MAX_OPEN_CONNECTIONS: u32 = 10_000;
+
 impl HttpPlan {
     pub fn of(cell: &Cell, target: SocketAddr) -> anyhow::Result<HttpPlan> {
-        let Load::Closed { concurrency } = cell.load else {
-            anyhow::bail!(
-                "the HTTP generator runs closed loops only (open loop over HTTP is not built yet)"
-            );
+        let (connections, open) = match cell.load {
+            Load::Closed { concurrency } => (concurrency, None),
+            Load::Open { rate_rps, arrival } => (
+                cell.max_in_flight.clamp(1, MAX_OPEN_CONNECTIONS),
+                Some((rate_rps, arrival)),
+            ),
         };
         let orders: Vec<Order> = if cell.classes.is_empty() {
             vec![Order {
@@ -81,10 +94,20 @@ impl HttpPlan {
                 Some(*acc)
             })
             .collect();
+        let requests = orders
+            .iter()
+            .map(|o| {
+                (
+                    request_bytes(&o.target(), target),
+                    answer(o.class).into_bytes(),
+                )
+            })
+            .collect();
         Ok(HttpPlan {
             target,
-            connections: concurrency,
+            connections,
             orders,
+            requests,
             cumulative,
             warmup: Duration::from_secs_f64(cell.warmup_s),
             duration: Duration::from_secs_f64(cell.duration_s),
@@ -92,6 +115,7 @@ impl HttpPlan {
             retry_after: Duration::from_millis(cell.retry_after_ms),
             spread: Duration::from_secs_f64((cell.cpu_ms + cell.io_latency_ms) / 1e3)
                 .min(Duration::from_secs_f64(cell.warmup_s)),
+            open,
             seed: cell.seed,
         })
     }
@@ -120,6 +144,14 @@ pub struct WireReport {
     pub classes: Vec<WireClass>,
     /// Latency from the send to the end of the answer, µs, HdrHistogram V2 (base64).
     pub latency: String,
+    /// Actual minus intended send time, µs, HdrHistogram V2 (base64): how
+    /// late the generator itself was (open loop; about zero in a closed loop).
+    pub send_lag: String,
+    /// The server's own time on each answered request (its Server-Timing
+    /// header), and the rest of the latency (the wait before the work and
+    /// the wire), µs; empty when the server does not report it.
+    pub service: String,
+    pub queue_wait: String,
     /// The generator's own CPU and context switches over the window.
     pub generator: Usage,
     /// The first wrong answer or failure seen, so a count of errors has a reason.
@@ -241,12 +273,15 @@ pub fn run(plan: &HttpPlan, announce: &mut dyn std::io::Write) -> anyhow::Result
         writeln!(announce, "window {} {}", window_ns.0, window_ns.1)?;
         announce.flush()?;
         let shared = Rc::new(Shared::new(plan.orders.len(), window));
-        let tasks: Vec<_> = (0..plan.connections)
-            .map(|i| {
-                let start = t0 + plan.spread.mul_f64(i as f64 / plan.connections as f64);
-                tokio::task::spawn_local(client(plan.clone(), i, start, shared.clone()))
-            })
-            .collect();
+        let tasks: Vec<_> = match plan.open {
+            None => (0..plan.connections)
+                .map(|i| {
+                    let start = t0 + plan.spread.mul_f64(i as f64 / plan.connections as f64);
+                    tokio::task::spawn_local(client(plan.clone(), i, start, shared.clone()))
+                })
+                .collect(),
+            Some((rate, arrival)) => open_loop(&plan, rate, arrival, t0, &shared),
+        };
         tokio::time::sleep_until(window.start.into()).await;
         let at_start = Usage::process();
         tokio::time::sleep_until(window.end.into()).await;
@@ -258,12 +293,98 @@ pub fn run(plan: &HttpPlan, announce: &mut dyn std::io::Write) -> anyhow::Result
     })
 }
 
+/// The open loop, as wrk2 runs it: every arrival has an intended send time
+/// (the cell's own arrivals: the same draws the theory replays), and its
+/// latency counts from that time, so a server that stalls is charged for
+/// the requests it kept from being sent (no coordinated omission). An
+/// arrival goes out on the connection that became free last (a stack), so a
+/// few warm keep-alive connections carry the load and a fresh one is opened
+/// only when the load needs more in flight: handing arrivals round-robin to
+/// 10,000 lazily opened connections made nearly every request pay a new
+/// connection (1.4 ms more queueing than the M/D/c replay, measured). With
+/// all `connections` busy, an arrival is counted as overflow and not sent,
+/// as in-process.
+fn open_loop(
+    plan: &Rc<HttpPlan>,
+    rate: f64,
+    arrival: crate::cell::Arrival,
+    t0: Instant,
+    shared: &Rc<Shared>,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let end_s = (plan.warmup + plan.duration).as_secs_f64();
+    let times = crate::theory::arrival_times(rate, arrival, plan.seed, end_s);
+    let idle: Rc<RefCell<Vec<usize>>> =
+        Rc::new(RefCell::new((0..plan.connections as usize).rev().collect()));
+    let mut senders = Vec::with_capacity(plan.connections as usize);
+    let mut tasks: Vec<_> = (0..plan.connections as usize)
+        .map(|id| {
+            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(Instant, usize)>();
+            senders.push(tx);
+            let (plan, shared, idle) = (plan.clone(), shared.clone(), idle.clone());
+            tokio::task::spawn_local(async move {
+                let mut conn = None;
+                while let Some((intended, k)) = rx.recv().await {
+                    one_request(&plan, &shared, &mut conn, k, intended).await;
+                    idle.borrow_mut().push(id);
+                }
+            })
+        })
+        .collect();
+    // The arrivals are timed on a thread of their own with the OS's sleep:
+    // tokio's timer ticks in whole milliseconds, which made every request
+    // leave up to 1 ms after its intended time (1.2 ms more queueing than
+    // the M/D/c replay, measured). The loop only routes them.
+    let (arrivals_tx, mut arrivals) = tokio::sync::mpsc::unbounded_channel::<Instant>();
+    let clock = std::thread::Builder::new()
+        .name("loadgen-arrivals".into())
+        .spawn(move || {
+            for t in times {
+                let intended = t0 + Duration::from_secs_f64(t);
+                let now = Instant::now();
+                if intended > now {
+                    std::thread::sleep(intended - now);
+                }
+                if arrivals_tx.send(intended).is_err() {
+                    break;
+                }
+            }
+        });
+    if clock.is_err() {
+        shared.note_error(|| "could not start the open loop's arrival thread".into());
+    }
+    let (plan, shared) = (plan.clone(), shared.clone());
+    tasks.push(tokio::task::spawn_local(async move {
+        // Classes drawn on a stream of their own, as in-process.
+        let mut rng = SmallRng::seed_from_u64(plan.seed ^ 0x5DEE_CE66_D1CE_4E5B);
+        while let Some(intended) = arrivals.recv().await {
+            let k = plan.draw(&mut rng);
+            let free = idle.borrow_mut().pop();
+            match free {
+                Some(id) => {
+                    shared.tallies.borrow_mut().sent += 1;
+                    let _ = senders[id].send((intended, k));
+                }
+                None if shared.window.contains(intended) => {
+                    shared.tallies.borrow_mut().overflow += 1;
+                }
+                None => {}
+            }
+        }
+    }));
+    tasks
+}
+
 /// The counts every connection adds to (one thread: no locks).
 struct Shared {
     window: Window,
     tallies: RefCell<Tallies>,
     classes: RefCell<Vec<ClassTally>>,
     latency: RefCell<Histogram<u64>>,
+    /// Actual send minus intended send (open loop: the generator's own lag).
+    send_lag: RefCell<Histogram<u64>>,
+    /// The server's own time (Server-Timing) and the rest of the latency.
+    service: RefCell<Histogram<u64>>,
+    queue_wait: RefCell<Histogram<u64>>,
     first_error: RefCell<Option<String>>,
 }
 
@@ -274,6 +395,9 @@ impl Shared {
             tallies: RefCell::new(Tallies::default()),
             classes: RefCell::new(ClassTally::per_class(classes)),
             latency: RefCell::new(new_histogram()),
+            send_lag: RefCell::new(new_histogram()),
+            service: RefCell::new(new_histogram()),
+            queue_wait: RefCell::new(new_histogram()),
             first_error: RefCell::new(None),
         }
     }
@@ -303,6 +427,9 @@ impl Shared {
                 })
                 .collect(),
             latency: enc(&self.latency.borrow()),
+            send_lag: enc(&self.send_lag.borrow()),
+            service: enc(&self.service.borrow()),
+            queue_wait: enc(&self.queue_wait.borrow()),
             generator,
             first_error: self.first_error.borrow().clone(),
         }
@@ -313,6 +440,8 @@ impl Shared {
 enum Answer {
     /// The whole answer arrived: its status and whether its body is the contract's.
     Complete {
+        /// The server's own time on it (its Server-Timing header), if it said.
+        service: Option<Duration>,
         status: u16,
         body: Vec<u8>,
     },
@@ -351,13 +480,18 @@ async fn exchange(conn: &mut Option<Conn>, addr: SocketAddr, request: &[u8]) -> 
         return Answer::Failed(format!("send: {e}"));
     }
     match read_answer(c).await {
-        Ok((status, body)) => Answer::Complete { status, body },
+        Ok((status, body, service)) => Answer::Complete {
+            status,
+            body,
+            service,
+        },
         Err(e) => Answer::Failed(format!("read: {e}")),
     }
 }
 
-/// Reads one HTTP/1.1 answer (with a content-length) off the connection.
-async fn read_answer(c: &mut Conn) -> std::io::Result<(u16, Vec<u8>)> {
+/// Reads one HTTP/1.1 answer (with a content-length) off the connection:
+/// its status, body and the Server-Timing it reported.
+async fn read_answer(c: &mut Conn) -> std::io::Result<(u16, Vec<u8>, Option<Duration>)> {
     loop {
         if !c.buf.is_empty() {
             let mut headers = [httparse::EMPTY_HEADER; 16];
@@ -365,6 +499,11 @@ async fn read_answer(c: &mut Conn) -> std::io::Result<(u16, Vec<u8>)> {
             match resp.parse(&c.buf) {
                 Ok(httparse::Status::Complete(head)) => {
                     let status = resp.code.unwrap_or(0);
+                    let service = resp
+                        .headers
+                        .iter()
+                        .find(|h| h.name.eq_ignore_ascii_case(SERVER_TIMING))
+                        .and_then(|h| parse_server_timing(std::str::from_utf8(h.value).ok()?));
                     let len = resp
                         .headers
                         .iter()
@@ -385,7 +524,7 @@ async fn read_answer(c: &mut Conn) -> std::io::Result<(u16, Vec<u8>)> {
                     if c.buf.len() >= head + len {
                         let body = c.buf[head..head + len].to_vec();
                         c.buf.drain(..head + len);
-                        return Ok((status, body));
+                        return Ok((status, body, service));
                     }
                 }
                 Ok(httparse::Status::Partial) => {}
@@ -425,8 +564,10 @@ async fn verify(plan: &HttpPlan) -> anyhow::Result<()> {
         )
         .await
         {
-            Ok(Answer::Complete { status: 200, body }) if body == HEALTH_BODY.as_bytes() => break,
-            Ok(Answer::Complete { status, body }) => anyhow::bail!(
+            Ok(Answer::Complete {
+                status: 200, body, ..
+            }) if body == HEALTH_BODY.as_bytes() => break,
+            Ok(Answer::Complete { status, body, .. }) => anyhow::bail!(
                 "verification: {HEALTH} answered {status} {:?}",
                 String::from_utf8_lossy(&body)
             ),
@@ -444,7 +585,7 @@ async fn verify(plan: &HttpPlan) -> anyhow::Result<()> {
     for order in &plan.orders {
         let request = request_bytes(&order.target(), addr);
         match tokio::time::timeout(limit, exchange(&mut conn, addr, &request)).await {
-            Ok(Answer::Complete { status, body }) => {
+            Ok(Answer::Complete { status, body, .. }) => {
                 check(order, status, &body).map_err(|e| anyhow::anyhow!("verification: {e}"))?
             }
             Ok(Answer::Refused) => anyhow::bail!("verification: {addr} refused the connection"),
@@ -460,91 +601,112 @@ async fn verify(plan: &HttpPlan) -> anyhow::Result<()> {
 
 /// One closed-loop client on its own connection.
 async fn client(plan: Rc<HttpPlan>, id: u32, start: Instant, shared: Rc<Shared>) {
-    let requests: Vec<(Vec<u8>, Vec<u8>)> = plan
-        .orders
-        .iter()
-        .map(|o| {
-            (
-                request_bytes(&o.target(), plan.target),
-                answer(o.class).into_bytes(),
-            )
-        })
-        .collect();
     let mut rng =
         SmallRng::seed_from_u64(plan.seed ^ (id as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
     let mut conn: Option<Conn> = None;
     tokio::time::sleep_until(start.into()).await;
-    let w = shared.window;
-    while Instant::now() < w.end {
+    while Instant::now() < shared.window.end {
         let k = plan.draw(&mut rng);
-        let sent = Instant::now();
-        let deadline = sent + plan.timeout;
-        let (result, late) = {
-            let mut exchanged = std::pin::pin!(exchange(&mut conn, plan.target, &requests[k].0));
-            match tokio::time::timeout_at(deadline.into(), exchanged.as_mut()).await {
-                Ok(answer) => (answer, false),
-                Err(_) => {
-                    if w.contains(deadline) {
-                        shared.tallies.borrow_mut().timeouts += 1;
-                        shared.classes.borrow_mut()[k].timeouts += 1;
-                    }
-                    // As wrk does: the client keeps its connection and reads
-                    // the late answer before its next request. Reconnecting
-                    // instead made 10,000 clients a storm of connects, and
-                    // the kernel's search for a free ephemeral port (not the
-                    // server) the bottleneck: 99% of the generator's core in
-                    // __inet_hash_connect, measured.
-                    (exchanged.await, true)
-                }
-            }
-        };
-        let now = Instant::now();
         shared.tallies.borrow_mut().sent += 1;
-        let counted = w.contains(now);
-        let mut t = shared.tallies.borrow_mut();
-        let mut classes = shared.classes.borrow_mut();
-        let class = &mut classes[k];
-        match result {
-            Answer::Complete { .. } if late => {
-                t.late += counted as u64;
-                continue;
-            }
-            Answer::Complete { status: 200, body } if body == requests[k].1 => {
-                if counted {
-                    t.completed += 1;
-                    class.completed += 1;
-                    record(&mut class.latency, now - sent);
-                    record(&mut shared.latency.borrow_mut(), now - sent);
+        if !one_request(&plan, &shared, &mut conn, k, Instant::now()).await {
+            tokio::time::sleep(plan.retry_after).await;
+        }
+    }
+}
+
+/// Sends one request of class `k` meant to go out at `intended` and counts
+/// how it ended; false when it failed or was refused (a closed-loop client
+/// then backs off). Latency counts from `intended`, and the lag between it
+/// and the real send is recorded.
+async fn one_request(
+    plan: &HttpPlan,
+    shared: &Shared,
+    conn: &mut Option<Conn>,
+    k: usize,
+    intended: Instant,
+) -> bool {
+    let order = &plan.orders[k];
+    let (request, expected) = &plan.requests[k];
+    let w = shared.window;
+    let sent = Instant::now();
+    if w.contains(sent) {
+        record(&mut shared.send_lag.borrow_mut(), sent - intended);
+    }
+    let deadline = intended + plan.timeout;
+    let (result, late) = {
+        let mut exchanged = std::pin::pin!(exchange(conn, plan.target, request));
+        match tokio::time::timeout_at(deadline.into(), exchanged.as_mut()).await {
+            Ok(answer) => (answer, false),
+            Err(_) => {
+                if w.contains(deadline) {
+                    shared.tallies.borrow_mut().timeouts += 1;
+                    shared.classes.borrow_mut()[k].timeouts += 1;
                 }
-                continue;
-            }
-            Answer::Complete { status, body } => {
-                t.errors += counted as u64;
-                class.errors += counted as u64;
-                shared.note_error(|| {
-                    format!(
-                        "{} answered {status} {:?}",
-                        plan.orders[k].target(),
-                        String::from_utf8_lossy(&body).trim()
-                    )
-                });
-            }
-            Answer::Refused => {
-                t.rejected += counted as u64;
-                class.rejected += counted as u64;
-                conn = None;
-            }
-            Answer::Failed(e) => {
-                // A failure after a timeout was already counted as one.
-                if !late {
-                    t.errors += counted as u64;
-                    class.errors += counted as u64;
-                    shared.note_error(|| e);
-                }
-                conn = None;
+                // As wrk does: the client keeps its connection and reads
+                // the late answer before its next request. Reconnecting
+                // instead made 10,000 clients a storm of connects, and
+                // the kernel's search for a free ephemeral port (not the
+                // server) the bottleneck: 99% of the generator's core in
+                // __inet_hash_connect, measured.
+                (exchanged.await, true)
             }
         }
-        drop((t, classes));
-        tokio::time::sleep(plan.retry_after).await;
+    };
+    let now = Instant::now();
+    let counted = w.contains(now);
+    let mut t = shared.tallies.borrow_mut();
+    let mut classes = shared.classes.borrow_mut();
+    let class = &mut classes[k];
+    match result {
+        Answer::Complete { .. } if late => {
+            t.late += counted as u64;
+            true
+        }
+        Answer::Complete {
+            status: 200,
+            body,
+            service,
+        } if body == *expected => {
+            if counted {
+                t.completed += 1;
+                class.completed += 1;
+                record(&mut class.latency, now - intended);
+                record(&mut shared.latency.borrow_mut(), now - intended);
+                if let Some(s) = service {
+                    record(&mut shared.service.borrow_mut(), s);
+                    let before = (now - intended).saturating_sub(s);
+                    record(&mut shared.queue_wait.borrow_mut(), before);
+                }
+            }
+            true
+        }
+        Answer::Complete { status, body, .. } => {
+            t.errors += counted as u64;
+            class.errors += counted as u64;
+            shared.note_error(|| {
+                format!(
+                    "{} answered {status} {:?}",
+                    order.target(),
+                    String::from_utf8_lossy(&body).trim()
+                )
+            });
+            false
+        }
+        Answer::Refused => {
+            t.rejected += counted as u64;
+            class.rejected += counted as u64;
+            *conn = None;
+            false
+        }
+        Answer::Failed(e) => {
+            // A failure after a timeout was already counted as one.
+            if !late {
+                t.errors += counted as u64;
+                class.errors += counted as u64;
+                shared.note_error(|| e);
+            }
+            *conn = None;
+            false
+        }
     }
 }

@@ -9,7 +9,7 @@
 //! executor's queue, as in Tomcat, and connections beyond `max_connections`
 //! wait in the backlog, or are refused once it is full.
 
-use super::contract::{answer, Order, HEALTH, HEALTH_BODY, WORK};
+use super::contract::{answer, server_timing, Order, HEALTH, HEALTH_BODY, SERVER_TIMING, WORK};
 use polling::{Event, Events, Poller};
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -183,9 +183,12 @@ fn serve_ready(
             _ => return Err(conn),
         };
         conn.buf.drain(..used);
-        let (status, body) = respond(&target, handler);
+        let (status, body, service) = respond(&target, handler);
+        let timing = service
+            .map(|d| format!("{SERVER_TIMING}: {}\r\n", server_timing(d)))
+            .unwrap_or_default();
         let head = format!(
-            "HTTP/1.1 {status}\r\ncontent-type: text/plain\r\ncontent-length: {}\r\n\r\n",
+            "HTTP/1.1 {status}\r\ncontent-type: text/plain\r\ncontent-length: {}\r\n{timing}\r\n",
             body.len()
         );
         if conn.stream.write_all(head.as_bytes()).is_err()
@@ -226,20 +229,25 @@ fn read_head(conn: &mut Conn) -> std::io::Result<Option<(String, usize)>> {
     }
 }
 
+/// The status line, the body, and the time the work took (for `/work`).
 fn respond(
     target: &str,
     handler: &(dyn Fn(Order) -> Result<(), String> + Send + Sync),
-) -> (&'static str, String) {
+) -> (&'static str, String, Option<Duration>) {
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
     match path {
-        HEALTH => ("200 OK", HEALTH_BODY.to_string()),
+        HEALTH => ("200 OK", HEALTH_BODY.to_string(), None),
         WORK => match Order::parse(query) {
-            Err(e) => ("400 Bad Request", format!("{e}\n")),
-            Ok(order) => match handler(order) {
-                Ok(()) => ("200 OK", answer(order.class)),
-                Err(e) => ("500 Internal Server Error", format!("{e}\n")),
-            },
+            Err(e) => ("400 Bad Request", format!("{e}\n"), None),
+            Ok(order) => {
+                let started = std::time::Instant::now();
+                let (status, body) = match handler(order) {
+                    Ok(()) => ("200 OK", answer(order.class)),
+                    Err(e) => ("500 Internal Server Error", format!("{e}\n")),
+                };
+                (status, body, Some(started.elapsed()))
+            }
         },
-        _ => ("404 Not Found", "not found\n".to_string()),
+        _ => ("404 Not Found", "not found\n".to_string(), None),
     }
 }

@@ -703,12 +703,6 @@ fn build(cx: &mut Ctx, raw: RawSpec, profile: Option<String>) -> ExperimentSpec 
                 ),
             );
         }
-        if mode == LoadMode::Open {
-            cx.err(
-                t.span(),
-                "transport = \"http\" runs closed loops only (the HTTP generator's open loop is not built yet)",
-            );
-        }
     }
     if matrix.io.contains(&IoKind::Http)
         && matrix.model.contains(&ModelKind::Coroutines)
