@@ -44,6 +44,42 @@ pub struct ClassTally {
     pub latency: Histogram<u64>,
 }
 
+/// A cell's request mix, for drawing a class per request (both generators).
+#[derive(Debug, Clone)]
+pub struct ClassMix {
+    /// Cumulative weights of the classes; empty without a mix.
+    cumulative: Vec<f64>,
+}
+
+impl ClassMix {
+    pub fn of(cell: &Cell) -> Self {
+        ClassMix {
+            cumulative: cell
+                .classes
+                .iter()
+                .scan(0.0, |acc, c| {
+                    *acc += c.weight;
+                    Some(*acc)
+                })
+                .collect(),
+        }
+    }
+
+    /// A class index drawn by weight (0 without a mix).
+    pub fn draw(&self, rng: &mut SmallRng) -> usize {
+        match self.cumulative.last() {
+            None => 0,
+            Some(&total) => {
+                let x = rand::Rng::random::<f64>(rng) * total;
+                self.cumulative
+                    .iter()
+                    .position(|c| x < *c)
+                    .unwrap_or(self.cumulative.len() - 1)
+            }
+        }
+    }
+}
+
 impl ClassTally {
     /// Empty tallies, one per class of a mix of `classes`.
     pub fn per_class(classes: usize) -> Vec<ClassTally> {
@@ -127,8 +163,7 @@ pub struct Generator<'a> {
     threads_peak: u32,
     rss_peak: u64,
     classes: Vec<ClassTally>,
-    /// Cumulative weights of the mix, for drawing a class per request.
-    cumulative: Vec<f64>,
+    mix: ClassMix,
     /// Its own stream, so the arrival times stay those the theory replays.
     class_rng: SmallRng,
 }
@@ -160,28 +195,8 @@ impl<'a> Generator<'a> {
             threads_peak: 0,
             rss_peak: 0,
             classes: ClassTally::per_class(cell.classes.len().max(1)),
-            cumulative: cell
-                .classes
-                .iter()
-                .scan(0.0, |acc, c| {
-                    *acc += c.weight;
-                    Some(*acc)
-                })
-                .collect(),
+            mix: ClassMix::of(cell),
             class_rng: SmallRng::seed_from_u64(cell.seed ^ 0x5DEE_CE66_D1CE_4E5B),
-        }
-    }
-
-    fn draw_class(&mut self) -> u16 {
-        match self.cumulative.last() {
-            None => 0,
-            Some(&total) => {
-                let x = rand::Rng::random::<f64>(&mut self.class_rng) * total;
-                self.cumulative
-                    .iter()
-                    .position(|c| x < *c)
-                    .unwrap_or(self.cumulative.len() - 1) as u16
-            }
         }
     }
 
@@ -189,7 +204,7 @@ impl<'a> Generator<'a> {
         let id = self.next_id;
         self.next_id += 1;
         self.t.sent += 1;
-        let class = self.draw_class();
+        let class = self.mix.draw(&mut self.class_rng) as u16;
         self.in_flight.insert(
             id,
             InFlight {

@@ -132,6 +132,19 @@ impl Job {
     pub fn of(&self, class: usize) -> &Work {
         &self.classes[class.min(self.classes.len() - 1)]
     }
+
+    /// The work an HTTP order asks for: its CPU part at the cell's
+    /// calibration, its I/O through the clients the order's class opened.
+    pub fn work_for(&self, order: &crate::wire::contract::Order, iters_per_ms: f64) -> Work {
+        Work {
+            cpu: crate::work::CpuWork::new(order.cpu_ms, iters_per_ms),
+            io: crate::io::Io::new(
+                order.io,
+                order.io_ms,
+                self.of(order.class as usize).io.clients.clone(),
+            ),
+        }
+    }
 }
 
 /// An execution model, started, however its requests reach it (in-process

@@ -10,7 +10,6 @@ use crate::measure::LagRecorder;
 use crate::runtime::AsyncRuntime;
 use crate::server::{Job, Model, Request, Server, Status, Work};
 use crate::wire::contract::Order;
-use crate::work::CpuWork;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -120,21 +119,10 @@ impl<R: AsyncRuntime> AsyncServer<R> {
         crate::wire::async_http::serve(self.rt.clone(), listener, move |order: Order| {
             let path = path.clone();
             async move {
-                let w = path.work_of(&order);
+                let w = path.job.work_for(&order, path.iters_per_ms);
                 perform(&path, &w).await.0
             }
         });
-    }
-}
-
-impl<R: AsyncRuntime> RequestPath<R> {
-    /// The work an order asks for, with the cell's calibration and clients.
-    fn work_of(&self, order: &Order) -> Work {
-        let base = self.job.of(order.class as usize);
-        Work {
-            cpu: CpuWork::new(order.cpu_ms, self.iters_per_ms),
-            io: crate::io::Io::new(order.io, order.io_ms, base.io.clients.clone()),
-        }
     }
 }
 
@@ -163,6 +151,7 @@ mod tests {
     use super::*;
     use crate::io::Io;
     use crate::models::{async_std_rt::AsyncStd, smol_rt::SmolRuntime, tokio_rt::TokioRuntime};
+    use crate::work::CpuWork;
 
     /// The size of one request's task on runtime `R` (the future `submit` spawns).
     fn task_size<R: AsyncRuntime>() -> usize {

@@ -65,11 +65,9 @@ impl PoolHttpServer {
         listener: std::net::TcpListener,
     ) -> anyhow::Result<Self> {
         let handler: crate::wire::pool_http::Handler = Arc::new(move |order| {
-            let base = job.of(order.class as usize);
-            let cpu = crate::work::CpuWork::new(order.cpu_ms, iters_per_ms);
-            let io = crate::io::Io::new(order.io, order.io_ms, base.io.clients.clone());
-            cpu.run();
-            io.blocking()
+            let w = job.work_for(&order, iters_per_ms);
+            w.cpu.run();
+            w.io.blocking()
         });
         crate::wire::pool_http::serve(listener, threads, max_connections, handler)?;
         Ok(PoolHttpServer)

@@ -17,11 +17,11 @@ use super::contract::{
     answer, check, parse_server_timing, Order, HEALTH, HEALTH_BODY, SERVER_TIMING,
 };
 use crate::cell::{Cell, Load};
-use crate::load::{ClassTally, Tallies};
+use crate::load::{ClassMix, ClassTally, Tallies};
 use crate::measure::{new_histogram, record, Usage, Window};
 use hdrhistogram::Histogram;
 use rand::rngs::SmallRng;
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use std::cell::RefCell;
 use std::net::SocketAddr;
 use std::rc::Rc;
@@ -37,11 +37,11 @@ const SPARE_FDS: u64 = 64;
 pub struct HttpPlan {
     pub target: SocketAddr,
     pub connections: u32,
-    /// One order per class of the cell's mix, with the mix's cumulative weights.
+    /// One order per class of the cell's mix, and the mix's weights.
     pub orders: Vec<Order>,
     /// Each order's request bytes and expected answer body, made once.
     requests: Vec<(Vec<u8>, Vec<u8>)>,
-    cumulative: Vec<f64>,
+    mix: ClassMix,
     pub warmup: Duration,
     pub duration: Duration,
     pub timeout: Duration,
@@ -86,14 +86,6 @@ impl HttpPlan {
                 })
                 .collect()
         };
-        let cumulative = cell
-            .classes
-            .iter()
-            .scan(0.0, |acc, c| {
-                *acc += c.weight;
-                Some(*acc)
-            })
-            .collect();
         let requests = orders
             .iter()
             .map(|o| {
@@ -108,7 +100,7 @@ impl HttpPlan {
             connections,
             orders,
             requests,
-            cumulative,
+            mix: ClassMix::of(cell),
             warmup: Duration::from_secs_f64(cell.warmup_s),
             duration: Duration::from_secs_f64(cell.duration_s),
             timeout: Duration::from_millis(cell.timeout_ms),
@@ -121,16 +113,7 @@ impl HttpPlan {
     }
 
     fn draw(&self, rng: &mut SmallRng) -> usize {
-        match self.cumulative.last() {
-            None => 0,
-            Some(&total) => {
-                let x = rng.random::<f64>() * total;
-                self.cumulative
-                    .iter()
-                    .position(|c| x < *c)
-                    .unwrap_or(self.cumulative.len() - 1)
-            }
-        }
+        self.mix.draw(rng)
     }
 }
 
@@ -187,14 +170,7 @@ impl WireReport {
 
 /// CLOCK_MONOTONIC now, in nanoseconds (what `Instant` reads on Linux).
 pub fn monotonic_ns() -> u64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid, writable timespec.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
-    assert_eq!(rc, 0, "clock_gettime(CLOCK_MONOTONIC) failed");
-    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+    crate::work::monotonic_time().as_nanos() as u64
 }
 
 /// The CLOCK_MONOTONIC reading of an `Instant` of this process.
