@@ -3,7 +3,7 @@
 
 use std::io::{Read as _, Write as _};
 use std::net::TcpListener;
-use threadloop_engine::cell::{Cell, Load, ModelKind, Transport};
+use threadloop_engine::cell::{Cell, Factor as _, Load, ModelKind, Transport};
 use threadloop_engine::counters::CellCounters;
 use threadloop_engine::io::Io;
 use threadloop_engine::server::{Job, Work};
@@ -29,12 +29,26 @@ fn job() -> Job {
     })
 }
 
+/// The cell's model as an HTTP server on loopback, and its address.
+fn serve(
+    c: &Cell,
+) -> (
+    Box<dyn threadloop_engine::server::Model>,
+    std::net::SocketAddr,
+) {
+    let counters = std::sync::Arc::new(CellCounters::new());
+    threadloop_engine::models::start_http(c, job(), &counters, threadloop_engine::wire::LOOPBACK)
+        .unwrap()
+}
+
 #[test]
-fn each_served_model_answers_the_contract_under_load() {
-    for model in [ModelKind::Threads, ModelKind::Tokio, ModelKind::SmolLocal] {
+fn each_model_answers_the_contract_under_load() {
+    // async-std reads its thread count once, from the environment (the cell
+    // process sets it from the cell); this process is the cell here.
+    std::env::set_var("ASYNC_STD_THREAD_COUNT", "2");
+    for model in ModelKind::all() {
         let c = cell(model);
-        let counters = std::sync::Arc::new(CellCounters::new());
-        let (_server, addr) = threadloop_engine::models::start_http(&c, job(), &counters).unwrap();
+        let (_server, addr) = serve(&c);
         let plan = HttpPlan::of(&c, addr).unwrap();
         let mut announced = Vec::new();
         let report = run(&plan, &mut announced).unwrap();
@@ -53,7 +67,54 @@ fn each_served_model_answers_the_contract_under_load() {
         let service = threadloop_engine::run::decode_histogram(&report.service).unwrap();
         assert_eq!(service.len(), t.completed, "{model}");
         assert!(service.min() >= 5_000, "{model}: {} µs", service.min());
+        // The contract's other answers, on one keep-alive connection.
+        let mut conn = std::net::TcpStream::connect(addr).unwrap();
+        for (target, status, body) in [
+            ("/health", 200, "ok\n"),
+            ("/nope", 404, "not found\n"),
+            (
+                "/work?class=0&cpu_ms=0&io=timer",
+                400,
+                "missing parameter `io_ms`\n",
+            ),
+            (
+                "/work?class=3&cpu_ms=0&io=timer&io_ms=0",
+                200,
+                "ok class=3\n",
+            ),
+        ] {
+            assert_eq!(
+                get(&mut conn, target),
+                (status, body.to_string()),
+                "{model} {target}"
+            );
+        }
     }
+}
+
+/// One GET on a keep-alive connection: the status and the body, read to
+/// its content-length.
+fn get(conn: &mut std::net::TcpStream, target: &str) -> (u16, String) {
+    write!(conn, "GET {target} HTTP/1.1\r\nhost: t\r\n\r\n").unwrap();
+    let mut buf = Vec::new();
+    let mut byte = [0u8; 1];
+    while !buf.ends_with(b"\r\n\r\n") {
+        assert_eq!(conn.read(&mut byte).unwrap(), 1, "closed mid-head");
+        buf.push(byte[0]);
+    }
+    let head = String::from_utf8(buf).unwrap();
+    let status = head[9..12].parse().unwrap();
+    let len: usize = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length: ")
+                .map(|v| v.parse().unwrap())
+        })
+        .expect("a content-length");
+    let mut body = vec![0u8; len];
+    conn.read_exact(&mut body).unwrap();
+    (status, String::from_utf8(body).unwrap())
 }
 
 #[test]
@@ -109,8 +170,7 @@ fn the_open_loop_sends_the_cells_own_arrivals_and_counts_overflow() {
         ..cell(ModelKind::Tokio)
     };
     let c = open(1_000);
-    let counters = std::sync::Arc::new(CellCounters::new());
-    let (_server, addr) = threadloop_engine::models::start_http(&c, job(), &counters).unwrap();
+    let (_server, addr) = serve(&c);
     // Room for every arrival: each is sent once, none overflows.
     let report = run(&HttpPlan::of(&c, addr).unwrap(), &mut Vec::new()).unwrap();
     let arrivals = threadloop_engine::theory::arrival_times(400.0, Arrival::Constant, c.seed, 0.5);

@@ -127,47 +127,71 @@ impl ModelKind {
         }
     }
 
+    /// What the model is made of, declared once per variant (exhaustive:
+    /// a new model does not build until it says); the predicates below read it.
+    pub fn traits(self) -> ModelTraits {
+        const THREAD: ModelTraits = ModelTraits {
+            pool: false,
+            tasks: false,
+            workers: false,
+            stackful: false,
+        };
+        const RUNTIME: ModelTraits = ModelTraits {
+            tasks: true,
+            workers: true,
+            ..THREAD
+        };
+        match self {
+            ModelKind::Threads | ModelKind::ThreadsAsyncIo => ModelTraits {
+                pool: true,
+                ..THREAD
+            },
+            ModelKind::ThreadPerRequest => THREAD,
+            ModelKind::Tokio | ModelKind::AsyncStd | ModelKind::Smol => RUNTIME,
+            ModelKind::TokioCurrent | ModelKind::SmolLocal => ModelTraits {
+                workers: false,
+                ..RUNTIME
+            },
+            ModelKind::Coroutines => ModelTraits {
+                workers: true,
+                stackful: true,
+                ..THREAD
+            },
+        }
+    }
+
     /// Uses the `threads` and `queue` factors (a bounded pool).
     pub fn has_pool(self) -> bool {
-        matches!(self, ModelKind::Threads | ModelKind::ThreadsAsyncIo)
+        self.traits().pool
     }
 
     /// Runs requests as async tasks (and so has `offload`).
     pub fn is_async(self) -> bool {
-        !matches!(
-            self,
-            ModelKind::Threads
-                | ModelKind::ThreadsAsyncIo
-                | ModelKind::ThreadPerRequest
-                | ModelKind::Coroutines
-        )
+        self.traits().tasks
     }
 
     /// Uses the `workers` factor (a multi-thread runtime or carrier pool).
     pub fn has_workers(self) -> bool {
-        matches!(
-            self,
-            ModelKind::Tokio | ModelKind::AsyncStd | ModelKind::Smol | ModelKind::Coroutines
-        )
+        self.traits().workers
     }
 
     /// Uses the `pinning` and `stack_kib` factors (stackful coroutines).
     pub fn is_stackful(self) -> bool {
-        self == ModelKind::Coroutines
+        self.traits().stackful
     }
+}
 
-    /// Has an HTTP server of its own (`transport = "http"`).
-    pub fn serves_http(self) -> bool {
-        matches!(
-            self,
-            ModelKind::Threads
-                | ModelKind::Tokio
-                | ModelKind::TokioCurrent
-                | ModelKind::AsyncStd
-                | ModelKind::Smol
-                | ModelKind::SmolLocal
-        )
-    }
+/// Which factors a model uses: [`ModelKind::traits`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ModelTraits {
+    /// A bounded pool of threads: `threads` and `queue`.
+    pub pool: bool,
+    /// Requests run as async tasks: `offload`.
+    pub tasks: bool,
+    /// Several worker or carrier threads: `workers`.
+    pub workers: bool,
+    /// Stackful coroutines: `pinning` and `stack_kib`.
+    pub stackful: bool,
 }
 
 /// Where the I/O of a request goes. `http` and `postgres` go through a

@@ -12,8 +12,18 @@ use std::net::ToSocketAddrs as _;
 use threadloop_engine::wire::loadgen::{run, HttpPlan};
 use threadloop_engine::{failure, Cell};
 
+/// The HTTP load generator; the cell as JSON on stdin.
+#[derive(clap::Parser)]
+#[command(name = "threadloop-loadgen", version)]
+struct Args {
+    /// The server: `[http://]HOST:PORT`, on this machine or another.
+    #[arg(long)]
+    target: String,
+}
+
 fn main() {
-    if let Err(e) = main_inner() {
+    let args = <Args as clap::Parser>::parse();
+    if let Err(e) = main_inner(&args.target) {
         failure::report(&e);
         std::process::exit(1);
     }
@@ -21,19 +31,8 @@ fn main() {
     std::process::exit(0);
 }
 
-fn main_inner() -> anyhow::Result<()> {
+fn main_inner(target: &str) -> anyhow::Result<()> {
     use anyhow::Context as _;
-    let mut target = None;
-    let mut args = std::env::args().skip(1);
-    while let Some(a) = args.next() {
-        match a.as_str() {
-            "--target" => target = args.next(),
-            other => anyhow::bail!(
-                "unknown argument {other} (usage: threadloop-loadgen --target [http://]HOST:PORT, the cell as JSON on stdin)"
-            ),
-        }
-    }
-    let target = target.context("--target [http://]HOST:PORT is required")?;
     let hostport = target
         .trim_start_matches("http://")
         .trim_end_matches('/')

@@ -11,20 +11,26 @@ use threadloop_engine::server::{Job, Work};
 use threadloop_engine::work::CpuWork;
 use threadloop_engine::{failure, Cell};
 
+/// One model as an HTTP server until killed; the cell as JSON on stdin.
+#[derive(clap::Parser)]
+#[command(name = "threadloop-serve", version)]
+struct Args {
+    /// Address to listen on; port 0 takes a free one. Serving another host
+    /// (or a network namespace) needs an address it can reach.
+    #[arg(long, default_value_t = threadloop_engine::wire::LOOPBACK)]
+    bind: std::net::SocketAddr,
+}
+
 fn main() {
-    if let Err(e) = serve() {
+    let args = <Args as clap::Parser>::parse();
+    if let Err(e) = serve(&args) {
         failure::report(&e);
         std::process::exit(1);
     }
 }
 
-fn serve() -> anyhow::Result<()> {
+fn serve(args: &Args) -> anyhow::Result<()> {
     use anyhow::Context as _;
-    if std::env::args().len() > 1 {
-        anyhow::bail!(
-            "usage: threadloop-serve < cell.json (timer I/O only; prints `listening on ADDR`)"
-        );
-    }
     let mut input = String::new();
     std::io::stdin()
         .read_to_string(&mut input)
@@ -39,7 +45,7 @@ fn serve() -> anyhow::Result<()> {
         io: Io::new(cell.io, cell.io_latency_ms, BlockingClients::default()),
     });
     let counters = std::sync::Arc::new(CellCounters::new());
-    let (_model, addr) = threadloop_engine::models::start_http(&cell, job, &counters)?;
+    let (_model, addr) = threadloop_engine::models::start_http(&cell, job, &counters, args.bind)?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "listening on {addr}")?;
     out.flush()?;

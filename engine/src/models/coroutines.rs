@@ -10,9 +10,12 @@
 //! uses the channel send, the clock and `may`'s sleep, except in the pinned
 //! variants, which block the carrier on purpose — that is what they measure.
 
-use crate::cell::Pinning;
+use crate::cell::{IoKind, Pinning};
 use crate::measure::LagRecorder;
-use crate::server::{Job, Model, Request, Server, Status};
+use crate::server::{Job, Model, Request, Server, Status, Work};
+use crate::wire::contract::{route, Answer};
+use crate::wire::http1::Conn;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -72,29 +75,92 @@ impl Server for CoroutineServer {
             req.start();
             let w = job.of(req.class());
             let cpu = w.cpu.run();
-            let io = match (pinning, w.io.kind) {
-                (Pinning::None, crate::cell::IoKind::Timer) => {
-                    if !w.io.latency.is_zero() {
-                        may::coroutine::sleep(w.io.latency);
-                    }
-                    Ok(())
-                }
-                // libpq is a native call: whatever the pinning factor says,
-                // it pins the carrier (Java's JNI case); the theory caps it so.
-                (Pinning::None, crate::cell::IoKind::Postgres) => w.io.blocking().map_err(drop),
-                // may's own net I/O would yield; an HTTP client on it is not
-                // written yet, and a blocking one would pin: refuse honestly.
-                (Pinning::None, _) => Err(()),
-                (Pinning::BlockingSyscall, _) => w.io.blocking().map_err(drop),
-                (Pinning::Mutex, _) => {
-                    // A `synchronized` section doing blocking I/O: the lock
-                    // is held across the call, so the carrier cannot be freed.
-                    let _guard = locks[id % LOCKS].lock().unwrap_or_else(|p| p.into_inner());
-                    w.io.blocking().map_err(drop)
-                }
-            };
+            let io = wait(w, pinning, &locks[id % LOCKS]);
             req.finish(io.map_or(Status::Error, |()| Status::Ok), cpu);
         });
+    }
+}
+
+impl CoroutineServer {
+    /// Serves the request contract over HTTP on `may`'s own net: a
+    /// coroutine accepts, and one coroutine per connection reads, runs each
+    /// request as [`Server::submit`] does, and answers; its blocking-looking
+    /// reads and writes park the coroutine, not the carrier.
+    pub fn serve_http(
+        &self,
+        listener: std::net::TcpListener,
+        iters_per_ms: f64,
+    ) -> std::io::Result<()> {
+        use std::os::fd::{FromRawFd, IntoRawFd};
+        // SAFETY: the descriptor comes from a listener this call owns and
+        // gives up; may's listener owns it from here on.
+        let listener = unsafe { may::net::TcpListener::from_raw_fd(listener.into_raw_fd()) };
+        let (job, pinning, locks) = (self.job.clone(), self.pinning, self.locks.clone());
+        let stack_words = self.stack_words;
+        let next = Arc::new(AtomicUsize::new(0));
+        self.spawn(move || loop {
+            let stream = match listener.accept() {
+                Ok((s, _)) => s,
+                // Out of descriptors, or a connection reset before it was
+                // accepted: back off briefly instead of spinning.
+                Err(_) => {
+                    may::coroutine::sleep(Duration::from_millis(5));
+                    continue;
+                }
+            };
+            let _ = stream.set_nodelay(true);
+            let (job, locks, next) = (job.clone(), locks.clone(), next.clone());
+            let builder = may::coroutine::Builder::new().stack_size(stack_words);
+            let connection = move || {
+                let mut conn = Conn::new(stream);
+                while let Ok(Some(target)) = conn.next_target() {
+                    let answer = match route(&target) {
+                        Err(answer) => answer,
+                        Ok(order) => {
+                            let started = Instant::now();
+                            let w = job.work_for(&order, iters_per_ms);
+                            w.cpu.run();
+                            let lock = &locks[next.fetch_add(1, Ordering::Relaxed) % LOCKS];
+                            Answer::served(&order, wait(&w, pinning, lock), started.elapsed())
+                        }
+                    };
+                    if conn.write(&answer).is_err() {
+                        return;
+                    }
+                }
+            };
+            // SAFETY: as in `spawn`: no thread-locals across a yield; the
+            // only blocking calls are the deliberate pinning variants.
+            let _ = unsafe { builder.spawn(connection) };
+        })
+    }
+}
+
+/// A request's I/O as the pinning factor says it behaves on the carrier.
+fn wait(w: &Work, pinning: Pinning, lock: &Mutex<()>) -> Result<(), String> {
+    match (pinning, w.io.kind) {
+        (Pinning::None, IoKind::Timer) => {
+            if !w.io.latency.is_zero() {
+                may::coroutine::sleep(w.io.latency);
+            }
+            Ok(())
+        }
+        // libpq is a native call: whatever the pinning factor says,
+        // it pins the carrier (Java's JNI case); the theory caps it so.
+        (Pinning::None, IoKind::Postgres) => w.io.blocking(),
+        // may's own net I/O would yield; an HTTP client on it is not
+        // written yet, and a blocking one would pin: refuse honestly.
+        (Pinning::None, IoKind::Http) => Err(
+            "coroutines: no HTTP client on may's net yet (a blocking one would pin the carrier)"
+                .into(),
+        ),
+        (Pinning::BlockingSyscall, _) => w.io.blocking(),
+        (Pinning::Mutex, _) => {
+            // A `synchronized` section doing blocking I/O: the lock
+            // is held across the call, so the carrier cannot be freed.
+            let _guard = lock.lock().unwrap_or_else(|p| p.into_inner());
+            w.io.blocking()
+        }
     }
 }
 

@@ -21,7 +21,6 @@ use crate::counters::CellCounters;
 use crate::runtime::AsyncRuntime;
 use crate::server::{Job, Model, Server};
 use std::sync::Arc;
-use threadloop_vocab::Factor as _;
 
 /// A pool model's cell without a pool size. The runner resolves `threads`
 /// (its default included) for every pool model, so the engine keeps no
@@ -82,15 +81,19 @@ pub fn start(
             counters,
         )?,
         ModelKind::SmolLocal => async_model(smol_rt::SmolRuntime::local()?, cell, job, counters)?,
-        ModelKind::Coroutines => Box::new(coroutines::CoroutineServer::start(
-            workers,
-            cell.stack_kib.unwrap_or(coroutines::DEFAULT_STACK_KIB),
-            cell.concurrency()
-                .map_or(1000, |c| (c as usize * 6 / 5).clamp(1000, 200_000)),
-            cell.pinning.unwrap_or(crate::cell::Pinning::None),
-            job,
-        )?),
+        ModelKind::Coroutines => Box::new(coroutine_server(cell, job)?),
     })
+}
+
+fn coroutine_server(cell: &Cell, job: Job) -> anyhow::Result<coroutines::CoroutineServer> {
+    coroutines::CoroutineServer::start(
+        cell.workers.unwrap_or(cell.cores).max(1) as usize,
+        cell.stack_kib.unwrap_or(coroutines::DEFAULT_STACK_KIB),
+        cell.concurrency()
+            .map_or(1000, |c| (c as usize * 6 / 5).clamp(1000, 200_000)),
+        cell.pinning.unwrap_or(crate::cell::Pinning::None),
+        job,
+    )
 }
 
 fn async_model<R: AsyncRuntime>(
@@ -120,24 +123,34 @@ fn async_server<R: AsyncRuntime>(
 /// maxConnections = `queue` - this.
 pub const ACCEPT_COUNT: u32 = 100;
 
+/// A pool model's open connections over HTTP (Tomcat's maxConnections):
+/// its `queue` less the backlog's [`ACCEPT_COUNT`].
+fn max_connections(cell: &Cell) -> usize {
+    let queue = cell.queue.unwrap_or(ACCEPT_COUNT + 1);
+    queue.saturating_sub(ACCEPT_COUNT).max(1) as usize
+}
+
 /// The listen backlog other models get (tokio's and Go's default is 1,024;
 /// Linux caps it at `net.core.somaxconn`).
 const BACKLOG: u32 = 1024;
 
-/// Starts the cell's model as an HTTP server on a free loopback port,
-/// serving the request contract (`crate::wire::contract`) with the model's
-/// own sockets. Returns it and its address once it accepts connections.
+/// Starts the cell's model as an HTTP server on `bind` (a cell's own:
+/// [`crate::wire::LOOPBACK`]), serving the request contract
+/// (`crate::wire::contract`) with the model's own sockets. Returns it and its
+/// address once it accepts connections.
 pub fn start_http(
     cell: &Cell,
     job: Job,
     counters: &Arc<CellCounters>,
+    bind: std::net::SocketAddr,
 ) -> anyhow::Result<(Box<dyn Model>, std::net::SocketAddr)> {
     let workers = cell.workers.unwrap_or(cell.cores).max(1) as usize;
-    let backlog = match cell.model {
-        ModelKind::Threads => ACCEPT_COUNT,
-        _ => BACKLOG,
+    let backlog = if cell.model.has_pool() {
+        ACCEPT_COUNT
+    } else {
+        BACKLOG
     };
-    let listener = crate::wire::listen(backlog)?;
+    let listener = crate::wire::listen(bind, backlog)?;
     let addr = listener.local_addr()?;
     fn served<R: AsyncRuntime>(
         s: AsyncServer<R>,
@@ -147,16 +160,13 @@ pub fn start_http(
         Box::new(s)
     }
     let model: Box<dyn Model> = match cell.model {
-        ModelKind::Threads => {
-            let queue = cell.queue.unwrap_or(ACCEPT_COUNT + 1);
-            Box::new(threads::PoolHttpServer::start(
-                pool_size(cell)?,
-                queue.saturating_sub(ACCEPT_COUNT).max(1) as usize,
-                job,
-                cell.cpu_iters_per_ms,
-                listener,
-            )?)
-        }
+        ModelKind::Threads => Box::new(threads::PoolHttpServer::start(
+            pool_size(cell)?,
+            max_connections(cell),
+            job,
+            cell.cpu_iters_per_ms,
+            listener,
+        )?),
         ModelKind::Tokio => served(
             async_server(
                 tokio_rt::TokioRuntime::multi_thread(workers)?,
@@ -192,16 +202,23 @@ pub fn start_http(
             async_server(smol_rt::SmolRuntime::local()?, cell, job, counters)?,
             listener,
         ),
-        m @ (ModelKind::ThreadsAsyncIo | ModelKind::ThreadPerRequest | ModelKind::Coroutines) => {
-            anyhow::bail!(
-                "the {m} model has no HTTP server yet: transport = \"http\" runs {}",
-                crate::cell::ModelKind::all()
-                    .into_iter()
-                    .filter(|m| m.serves_http())
-                    .map(|m| m.name())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
+        ModelKind::ThreadsAsyncIo => Box::new(threads_async_io::AsyncIoPoolHttpServer::start(
+            cell,
+            pool_size(cell)?,
+            max_connections(cell),
+            job,
+            counters,
+            listener,
+        )?),
+        ModelKind::ThreadPerRequest => Box::new(thread_per_request::SpawnHttpServer::start(
+            job,
+            cell.cpu_iters_per_ms,
+            listener,
+        )?),
+        ModelKind::Coroutines => {
+            let server = coroutine_server(cell, job)?;
+            server.serve_http(listener, cell.cpu_iters_per_ms)?;
+            Box::new(server)
         }
     };
     Ok((model, addr))

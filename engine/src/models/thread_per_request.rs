@@ -4,6 +4,7 @@
 
 use crate::measure::LagRecorder;
 use crate::server::{Job, Model, Request, Server, Status};
+use crate::wire::pool_http::{self, Handler, Workers};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -40,30 +41,66 @@ impl Server for SpawnServer {
 
 impl Model for SpawnServer {
     fn start_probe(&self, lag: Arc<LagRecorder>) {
-        // The lag of this model is the time from spawn to the new thread running.
-        std::thread::Builder::new()
-            .name("lag-probe".into())
-            .spawn(move || {
-                while !lag.is_over() {
-                    let t0 = Instant::now();
-                    match std::thread::Builder::new()
-                        .stack_size(STACK_BYTES)
-                        .spawn(move || t0.elapsed())
-                    {
-                        Ok(h) => {
-                            if let Ok(waited) = h.join() {
-                                lag.record(waited);
-                            }
-                        }
-                        Err(_) => lag.record_refused(),
-                    }
-                    std::thread::sleep(Duration::from_millis(1));
-                }
-            })
-            .expect("spawning the lag probe");
+        spawn_lag_probe(lag);
     }
 
     fn harness_threads(&self) -> u32 {
         2
     }
+}
+
+/// The same model serving the request contract over HTTP: the connector's
+/// acceptor and poller ([`pool_http`]) start a fresh thread for every
+/// request, with no limit on open connections but the process's file
+/// descriptors.
+pub struct SpawnHttpServer;
+
+impl SpawnHttpServer {
+    pub fn start(
+        job: Job,
+        iters_per_ms: f64,
+        listener: std::net::TcpListener,
+    ) -> anyhow::Result<Self> {
+        let handler = Handler::blocking(job, iters_per_ms);
+        let workers = Workers::PerRequest {
+            stack_bytes: STACK_BYTES,
+        };
+        pool_http::serve(listener, workers, usize::MAX, handler)?;
+        Ok(SpawnHttpServer)
+    }
+}
+
+impl Model for SpawnHttpServer {
+    fn start_probe(&self, lag: Arc<LagRecorder>) {
+        spawn_lag_probe(lag);
+    }
+
+    /// The lag probe; the acceptor and the poller are the server's own.
+    fn harness_threads(&self) -> u32 {
+        1
+    }
+}
+
+/// The lag of this model is the time from spawn to the new thread running.
+fn spawn_lag_probe(lag: Arc<LagRecorder>) {
+    std::thread::Builder::new()
+        .name("lag-probe".into())
+        .spawn(move || {
+            while !lag.is_over() {
+                let t0 = Instant::now();
+                match std::thread::Builder::new()
+                    .stack_size(STACK_BYTES)
+                    .spawn(move || t0.elapsed())
+                {
+                    Ok(h) => {
+                        if let Ok(waited) = h.join() {
+                            lag.record(waited);
+                        }
+                    }
+                    Err(_) => lag.record_refused(),
+                }
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        })
+        .expect("spawning the lag probe");
 }

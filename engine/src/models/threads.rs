@@ -6,6 +6,7 @@
 use super::accept_queue::AcceptQueue;
 use crate::measure::LagRecorder;
 use crate::server::{Job, Model, Request, Server, Status};
+use crate::wire::pool_http::{self, Handler, Workers};
 use std::sync::Arc;
 
 pub struct PoolServer {
@@ -51,7 +52,7 @@ impl Model for PoolServer {
 }
 
 /// The same pool serving the request contract over HTTP, as Tomcat's NIO
-/// connector does (`crate::wire::pool_http`): `threads` workers (maxThreads),
+/// connector does ([`pool_http`]): `threads` workers (maxThreads),
 /// at most `max_connections` open connections (maxConnections), the rest in
 /// the listener's backlog (acceptCount, set when it was bound).
 pub struct PoolHttpServer;
@@ -64,12 +65,8 @@ impl PoolHttpServer {
         iters_per_ms: f64,
         listener: std::net::TcpListener,
     ) -> anyhow::Result<Self> {
-        let handler: crate::wire::pool_http::Handler = Arc::new(move |order| {
-            let w = job.work_for(&order, iters_per_ms);
-            w.cpu.run();
-            w.io.blocking()
-        });
-        crate::wire::pool_http::serve(listener, threads, max_connections, handler)?;
+        let handler = Handler::blocking(job, iters_per_ms);
+        pool_http::serve(listener, Workers::Pool(threads), max_connections, handler)?;
         Ok(PoolHttpServer)
     }
 }

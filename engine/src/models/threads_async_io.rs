@@ -13,6 +13,7 @@ use crate::counters::CellCounters;
 use crate::measure::LagRecorder;
 use crate::runtime::AsyncRuntime;
 use crate::server::{Job, Model, Request, Server, Status};
+use crate::wire::pool_http::{self, Done, Handler, Workers};
 use crossbeam_channel::{select, unbounded};
 use std::sync::Arc;
 use std::time::Duration;
@@ -96,4 +97,38 @@ impl Model for AsyncIoPoolServer {
     fn harness_threads(&self) -> u32 {
         1
     }
+}
+
+/// The same pool serving the contract over HTTP ([`pool_http`]'s connector):
+/// a worker runs the CPU part, hands the I/O to the event-loop thread and is
+/// free at once; whichever worker takes the continuation writes the answer.
+/// Connections beyond `max_connections` wait in the listener's backlog.
+pub struct AsyncIoPoolHttpServer;
+
+impl AsyncIoPoolHttpServer {
+    pub fn start(
+        cell: &Cell,
+        threads: usize,
+        max_connections: usize,
+        job: Job,
+        counters: &Arc<CellCounters>,
+        listener: std::net::TcpListener,
+    ) -> anyhow::Result<Self> {
+        let rt = Arc::new(TokioRuntime::current_thread()?);
+        let clients = Arc::new(AsyncClients::open(&rt, cell, counters)?);
+        let iters_per_ms = cell.cpu_iters_per_ms;
+        let handler = Handler::Continued(Arc::new(move |order, done: Done| {
+            let w = job.work_for(&order, iters_per_ms);
+            w.cpu.run();
+            let (kind, latency, clients) = (w.io.kind, w.io.latency, clients.clone());
+            rt.spawn(async move { done(clients.call(kind, latency).await) });
+        }));
+        pool_http::serve(listener, Workers::Pool(threads), max_connections, handler)?;
+        Ok(AsyncIoPoolHttpServer)
+    }
+}
+
+impl Model for AsyncIoPoolHttpServer {
+    /// No loop-lag probe, as for the `threads` pool over HTTP.
+    fn start_probe(&self, _lag: Arc<LagRecorder>) {}
 }

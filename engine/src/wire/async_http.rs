@@ -4,7 +4,7 @@
 //! runtime; each request runs the model's request path inside it, as an
 //! axum or actix handler would.
 
-use super::contract::{answer, server_timing, Order, HEALTH, HEALTH_BODY, SERVER_TIMING, WORK};
+use super::contract::{route, server_timing, Answer, Order, SERVER_TIMING};
 use crate::runtime::AsyncRuntime;
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
@@ -67,34 +67,31 @@ where
     H: Fn(Order) -> F,
     F: Future<Output = Result<(), String>>,
 {
-    match req.uri().path() {
-        HEALTH => text(StatusCode::OK, HEALTH_BODY.to_string()),
-        WORK => match Order::parse(req.uri().query().unwrap_or("")) {
-            Err(e) => text(StatusCode::BAD_REQUEST, format!("{e}\n")),
-            Ok(order) => {
-                let started = std::time::Instant::now();
-                let mut r = match handler(order).await {
-                    Ok(()) => text(StatusCode::OK, answer(order.class)),
-                    Err(e) => text(StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n")),
-                };
-                if let Ok(v) =
-                    hyper::header::HeaderValue::from_str(&server_timing(started.elapsed()))
-                {
-                    r.headers_mut().insert(SERVER_TIMING, v);
-                }
-                r
-            }
-        },
-        _ => text(StatusCode::NOT_FOUND, "not found\n".to_string()),
-    }
+    let target = req.uri().path_and_query().map_or("/", |t| t.as_str());
+    let answer = match route(target) {
+        Err(answer) => answer,
+        Ok(order) => {
+            let started = std::time::Instant::now();
+            let result = handler(order).await;
+            Answer::served(&order, result, started.elapsed())
+        }
+    };
+    response(answer)
 }
 
-fn text(status: StatusCode, body: String) -> Response<Full<Bytes>> {
-    let mut r = Response::new(Full::new(Bytes::from(body)));
-    *r.status_mut() = status;
-    r.headers_mut().insert(
+fn response(a: Answer) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(Bytes::from(a.body)));
+    *r.status_mut() = StatusCode::from_u16(a.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let headers = r.headers_mut();
+    headers.insert(
         hyper::header::CONTENT_TYPE,
         hyper::header::HeaderValue::from_static("text/plain"),
     );
+    if let Some(v) = a
+        .service
+        .and_then(|d| hyper::header::HeaderValue::from_str(&server_timing(d)).ok())
+    {
+        headers.insert(SERVER_TIMING, v);
+    }
     r
 }

@@ -97,6 +97,66 @@ impl Order {
     }
 }
 
+/// Routes a request target (`/work?class=0&...`): the order a server is
+/// to serve, or, for anything but a valid `/work`, the answer itself (the
+/// health check, a 400 with the reason, a 404). The contract's one routing,
+/// which every server applies before its own request path.
+pub fn route(target: &str) -> Result<Order, Answer> {
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    let (status, body) = match path {
+        WORK => match Order::parse(query) {
+            Ok(order) => return Ok(order),
+            Err(e) => (400, format!("{e}\n")),
+        },
+        HEALTH => (200, HEALTH_BODY.to_string()),
+        _ => (404, "not found\n".to_string()),
+    };
+    Err(Answer {
+        status,
+        body,
+        service: None,
+    })
+}
+
+/// A server's answer: status, body, and for `/work` the time its request
+/// path took (sent as Server-Timing).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer {
+    pub status: u16,
+    pub body: String,
+    pub service: Option<std::time::Duration>,
+}
+
+impl Answer {
+    /// The answer to an order whose request path ended with `result` after
+    /// `service`: a failed I/O is a 500 with its reason, never a 200.
+    pub fn served(
+        order: &Order,
+        result: Result<(), String>,
+        service: std::time::Duration,
+    ) -> Answer {
+        let (status, body) = match result {
+            Ok(()) => (200, answer(order.class)),
+            Err(e) => (500, format!("{e}\n")),
+        };
+        Answer {
+            status,
+            body,
+            service: Some(service),
+        }
+    }
+
+    /// The status line's reason phrase.
+    pub fn reason(&self) -> &'static str {
+        match self.status {
+            200 => "OK",
+            400 => "Bad Request",
+            404 => "Not Found",
+            _ => "Internal Server Error",
+        }
+    }
+}
+
 /// The header a server reports its own time on a request in (the W3C
 /// Server-Timing header: `app;dur=MS`, from the moment its request path
 /// starts the work to the end). Optional in the contract; with it, the
@@ -182,6 +242,23 @@ mod tests {
         assert_eq!(parse_server_timing(&server_timing(d)), Some(d));
         assert_eq!(parse_server_timing("app"), None);
         assert_eq!(parse_server_timing("app;dur=-1"), None);
+    }
+
+    #[test]
+    fn routes_follow_the_contract() {
+        let status = |t: &str| route(t).err().map(|a| a.status);
+        assert_eq!(status("/health"), Some(200));
+        assert_eq!(status("/nope?x=1"), Some(404));
+        assert_eq!(status("/work?class=0"), Some(400));
+        let o = route("/work?class=2&cpu_ms=0&io=timer&io_ms=5").expect("a valid order");
+        let d = std::time::Duration::from_millis(5);
+        assert_eq!(Answer::served(&o, Ok(()), d).body, "ok class=2\n");
+        let failed = Answer::served(&o, Err("db down".into()), d);
+        assert_eq!(
+            (failed.status, failed.reason()),
+            (500, "Internal Server Error")
+        );
+        assert_eq!(failed.service, Some(d));
     }
 
     #[test]

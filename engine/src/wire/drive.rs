@@ -67,7 +67,7 @@ pub fn run(cell: &Cell, job: Job, counters: &Arc<CellCounters>) -> anyhow::Resul
     };
     // The server holds one socket per connection too.
     raise_fd_limit(connections as u64).context("the server's side")?;
-    let (model, addr) = crate::models::start_http(cell, job, counters)?;
+    let (model, addr) = crate::models::start_http(cell, job, counters, super::LOOPBACK)?;
     std::thread::sleep(Duration::from_millis(20));
     let idle = ProcStatus::read();
 

@@ -8,16 +8,20 @@
 pub mod async_http;
 pub mod contract;
 pub mod drive;
+pub mod http1;
 pub mod loadgen;
 pub mod pool_http;
 
-/// A listening socket on a free loopback port with the given backlog (what
-/// `listen(2)` is asked for; Linux caps it at `net.core.somaxconn`).
-pub fn listen(backlog: u32) -> std::io::Result<std::net::TcpListener> {
+/// Where a cell's server listens: a free loopback port.
+pub const LOOPBACK: std::net::SocketAddr =
+    std::net::SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 0);
+
+/// A listening socket on `addr` (port 0: a free one) with the given backlog
+/// (what `listen(2)` is asked for; Linux caps it at `net.core.somaxconn`).
+pub fn listen(addr: std::net::SocketAddr, backlog: u32) -> std::io::Result<std::net::TcpListener> {
     use socket2::{Domain, Socket, Type};
-    let socket = Socket::new(Domain::IPV4, Type::STREAM, None)?;
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
     socket.set_reuse_address(true)?;
-    let addr: std::net::SocketAddr = ([127, 0, 0, 1], 0).into();
     socket.bind(&addr.into())?;
     socket.listen(backlog.min(i32::MAX as u32) as i32)?;
     Ok(socket.into())

@@ -65,9 +65,27 @@ fn with_cell(command: &mut Command, cell: &Cell) -> Child {
     child
 }
 
+/// A threadloop binary, run in the network namespace `netns` if one is given.
+fn binary(netns: Option<&str>, exe: &str) -> Command {
+    match netns {
+        None => Command::new(exe),
+        Some(ns) => {
+            let mut c = Command::new("ip");
+            c.args(["netns", "exec", ns, exe]);
+            c
+        }
+    }
+}
+
+/// `threadloop-serve` on a free loopback port.
 pub fn serve(cell: &Cell) -> Server {
+    serve_in(None, "127.0.0.1:0", cell)
+}
+
+/// `threadloop-serve --bind BIND`, in `netns` if given.
+pub fn serve_in(netns: Option<&str>, bind: &str, cell: &Cell) -> Server {
     let mut child = with_cell(
-        &mut Command::new(env!("CARGO_BIN_EXE_threadloop-serve")),
+        binary(netns, env!("CARGO_BIN_EXE_threadloop-serve")).args(["--bind", bind]),
         cell,
     );
     let mut line = String::new();
@@ -145,13 +163,22 @@ fn wrk_ms(v: &str) -> f64 {
 /// `threadloop-loadgen --target` with the cell on stdin: its window's rate
 /// and mean latency.
 pub fn loadgen(cell: &Cell, server: &Server) -> Measured {
+    measured(cell, &loadgen_in(None, cell, server))
+}
+
+/// `threadloop-loadgen --target` in `netns` if given: its report.
+pub fn loadgen_in(netns: Option<&str>, cell: &Cell, server: &Server) -> WireReport {
     let child = with_cell(
-        Command::new(env!("CARGO_BIN_EXE_threadloop-loadgen"))
+        binary(netns, env!("CARGO_BIN_EXE_threadloop-loadgen"))
             .args(["--target", &format!("http://{}", server.addr)]),
         cell,
     );
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "threadloop-loadgen failed");
+    assert!(
+        out.status.success(),
+        "threadloop-loadgen failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     let report: WireReport = serde_json::from_str(
         text.lines()
@@ -159,6 +186,11 @@ pub fn loadgen(cell: &Cell, server: &Server) -> Measured {
             .unwrap_or_else(|| panic!("no report:\n{text}")),
     )
     .unwrap();
+    report
+}
+
+/// A report's window rate and mean latency.
+fn measured(cell: &Cell, report: &WireReport) -> Measured {
     let latency = threadloop_engine::run::decode_histogram(&report.latency).unwrap();
     Measured {
         rps: report.tallies.completed as f64 / cell.duration_s,

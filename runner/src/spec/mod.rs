@@ -686,24 +686,6 @@ fn build(cx: &mut Ctx, raw: RawSpec, profile: Option<String>) -> ExperimentSpec 
             |cx, v| cx.int(v, 1, 10_000),
         ),
     };
-    if let (true, Some(t)) = (matrix.transport.contains(&Transport::Http), &m.transport) {
-        let without: Vec<String> = matrix
-            .model
-            .iter()
-            .filter(|m| !m.serves_http())
-            .map(|m| m.to_string())
-            .collect();
-        if !without.is_empty() {
-            cx.err(
-                t.span(),
-                format!(
-                    "transport = \"http\" needs a model with an HTTP server; {} has none yet \
-                     (threads, tokio, tokio-current, async-std, smol and smol-local have)",
-                    without.join(", ")
-                ),
-            );
-        }
-    }
     if matrix.io.contains(&IoKind::Http)
         && matrix.model.contains(&ModelKind::Coroutines)
         && matrix.pinning.contains(&Pinning::None)
