@@ -4,7 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 pub use threadloop_vocab::factor::{
-    Arrival, Client, DbQuery, Factor, IoKind, ModelKind, Offload, Pinning, Transport, UnknownName,
+    Arrival, Client, DbQuery, Factor, IoKind, ModelKind, Offload, Pinning, Stack, Transport,
+    UnknownName,
 };
 
 /// One class of a request mix (e.g. 90% light, 10% heavy), resolved: every
@@ -69,6 +70,9 @@ pub struct Cell {
     /// Coroutines only: stack size of each coroutine, KiB.
     #[serde(default)]
     pub stack_kib: Option<u32>,
+    /// Java stacks only: the JVM's major version (21 or 25).
+    #[serde(default)]
+    pub java: Option<u32>,
     /// Async models with `http` or `postgres` I/O: which client / driver.
     #[serde(default)]
     pub client: Option<Client>,
@@ -123,6 +127,7 @@ impl Cell {
             offload: None,
             pinning: None,
             stack_kib: None,
+            java: None,
             client: None,
             db_query: None,
             db_pool: None,
@@ -178,6 +183,9 @@ impl Cell {
         }
         if let Some(k) = self.stack_kib {
             parts.push(format!("stack{k}k"));
+        }
+        if let Some(j) = self.java {
+            parts.push(format!("java{j}"));
         }
         if let Some(c) = self.client {
             parts.push(format!("client-{}", c.name()));

@@ -16,6 +16,7 @@
 pub mod async_io;
 pub mod calibrate;
 pub mod cell;
+pub mod child;
 pub mod counters;
 pub mod db;
 pub mod failure;
@@ -28,12 +29,13 @@ pub mod outcome;
 pub mod run;
 pub mod runtime;
 pub mod server;
+pub mod stacks;
 pub mod theory;
 pub mod wire;
 pub mod work;
 
 pub use cell::{
     Arrival, Cell, Client, DbQuery, Factor, IoKind, Load, ModelKind, Offload, Pinning,
-    RequestClass, Transport,
+    RequestClass, Stack, Transport,
 };
 pub use outcome::CellOutcome;

@@ -101,6 +101,9 @@ pub struct CellOutcome {
     /// `postgres` I/O: what the database side of the cell saw.
     #[serde(default)]
     pub db: Option<DbOutcome>,
+    /// A foreign stack's own figures (None for the Rust models).
+    #[serde(default)]
+    pub stack: Option<StackReport>,
     /// Per class of the request mix (empty without a mix).
     #[serde(default)]
     pub classes: Vec<ClassOutcome>,
@@ -142,4 +145,16 @@ pub struct DbOutcome {
     pub pool_wait: Percentiles,
     /// Every request finished before the counts were taken.
     pub drained: bool,
+}
+
+/// What a foreign stack (Tomcat, FastAPI) says about itself: its start-up,
+/// and the counters it keeps (`GET /stats`), read once after the window.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StackReport {
+    /// From the launch to `LISTENING`.
+    pub startup_s: f64,
+    /// JFR's `jdk.VirtualThreadPinned` events (Tomcat on virtual threads).
+    pub pinned: Option<u64>,
+    /// asyncio debug mode's slow-callback warnings (FastAPI with `--debug`).
+    pub slow_callbacks: Option<u64>,
 }

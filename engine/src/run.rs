@@ -84,10 +84,12 @@ fn drain(cell: &Cell, unanswered: &mut Unanswered) -> bool {
 
 /// Does this cell's model call the DB driver synchronously? Thread models
 /// always do; async models when the spec asks for a blocking driver;
-/// `threads-async-io` hands its I/O to the async driver.
+/// `threads-async-io` hands its I/O to the async driver; a foreign stack
+/// opens its own pool in its own process.
 fn blocking_db(cell: &Cell) -> bool {
     match cell.model {
         ModelKind::ThreadsAsyncIo => false,
+        m if m.stack().is_some() => false,
         m if m.is_async() => cell.client.unwrap_or(Client::Async) != Client::Async,
         _ => true,
     }
@@ -111,6 +113,8 @@ struct Measured {
     harness_threads: u32,
     /// What the transport noticed (the generator's first failure, its load).
     notes: Vec<String>,
+    /// A foreign stack's own figures.
+    stack: Option<crate::outcome::StackReport>,
 }
 
 /// The in-process transport: the generator on this thread hands requests
@@ -149,6 +153,7 @@ fn in_process(
         harness_threads: 1 + server.harness_threads(),
         model: server,
         notes: Vec::new(),
+        stack: None,
     })
 }
 
@@ -203,9 +208,10 @@ pub fn run_cell(cell: &Cell) -> anyhow::Result<CellOutcome> {
         idle,
         verified,
         // Kept to the end of the cell, as the model's runtime must be.
-        model: _model,
+        model,
         harness_threads,
         notes: transport_notes,
+        stack,
     } = match cell.transport {
         Transport::InProcess => in_process(cell, job, &counters, db_url.is_some())?,
         Transport::Http => {
@@ -222,14 +228,23 @@ pub fn run_cell(cell: &Cell) -> anyhow::Result<CellOutcome> {
                 } else {
                     0
                 },
-                harness_threads: HTTP_HARNESS_THREADS + d.model.harness_threads(),
+                // A foreign stack's process holds none of the harness's threads.
+                harness_threads: if d.model.process().is_some() {
+                    0
+                } else {
+                    HTTP_HARNESS_THREADS + d.model.harness_threads()
+                },
                 model: d.model,
                 notes: d.notes,
+                stack: d.stack,
             }
         }
     };
     let (lag_hist, lag_refused) = lag.snapshot();
-    let end_status = ProcStatus::read();
+    // The serving process's: a foreign stack's, or this one.
+    let end_status = model
+        .process()
+        .map_or_else(ProcStatus::read, ProcStatus::of_pid);
     // A downstream that cannot be asked (it refused every call) leaves the
     // counts empty and a note; the cell's own errors already tell the story.
     let mut count_error = None;
@@ -353,6 +368,7 @@ pub fn run_cell(cell: &Cell) -> anyhow::Result<CellOutcome> {
                 histogram: encode_histogram(&t.latency),
             })
             .collect(),
+        stack,
         notes: Vec::new(),
         spectrum: spectrum(&r.latency),
         histogram: encode_histogram(&r.latency),

@@ -159,6 +159,18 @@ pub trait Model: Send + Sync {
     fn harness_threads(&self) -> u32 {
         0
     }
+
+    /// The process that serves, when it is not this one (a foreign stack's):
+    /// the cell measures that process instead of itself.
+    fn process(&self) -> Option<u32> {
+        None
+    }
+
+    /// What a foreign stack says about itself once the window is over
+    /// (`None` for the Rust models), and notes on what it could not say.
+    fn stack_report(&self) -> (Option<crate::outcome::StackReport>, Vec<String>) {
+        (None, Vec::new())
+    }
 }
 
 /// A model that takes requests in-process, from the load generator's thread.

@@ -38,16 +38,35 @@ pub struct Theory {
     pub turnover_s: Option<f64>,
 }
 
+/// Starlette runs a plain `def` endpoint in AnyIO's thread pool: 40 threads.
+const FASTAPI_THREADS: f64 = 40.0;
+
 /// Requests the model can have in service at once (None: unbounded).
 fn concurrency_cap(cell: &Cell) -> Option<f64> {
     use crate::cell::{Client, IoKind, Pinning};
     let workers = cell.workers.unwrap_or(cell.cores).max(1) as f64;
     let loop_threads = match cell.model {
-        ModelKind::TokioCurrent | ModelKind::SmolLocal => 1.0,
+        ModelKind::TokioCurrent | ModelKind::SmolLocal | ModelKind::Fastapi => 1.0,
         _ => workers,
     };
+    // Java's virtual threads run on a carrier pool of one thread per core.
+    let carriers = cell.cores.max(1) as f64;
+    let java21 = cell.java.is_some_and(|j| j < 24);
     match (cell.model, cell.io, cell.client) {
-        (ModelKind::Threads, _, _) => Some(cell.threads.unwrap_or(1) as f64),
+        (ModelKind::Threads | ModelKind::TomcatPool, _, _) => {
+            Some(cell.threads.unwrap_or(1) as f64)
+        }
+        // Before JEP 491 (Java 24), a virtual thread blocking inside
+        // `synchronized` pins its carrier; pgjdbc 42.5.5's execute is one.
+        (ModelKind::TomcatVirtual, io, _) => match cell.pinning {
+            Some(Pinning::Synchronized) if java21 => Some(carriers),
+            Some(Pinning::Jdbc) if java21 && io == IoKind::Postgres => Some(carriers),
+            _ => None,
+        },
+        // FastAPI's client governs the timer too: `time.sleep` on the loop
+        // holds it; a `def` endpoint holds one of AnyIO's 40 threads.
+        (ModelKind::Fastapi, _, Some(Client::Blocking)) => Some(1.0),
+        (ModelKind::Fastapi, _, Some(Client::BlockingOffload)) => Some(FASTAPI_THREADS),
         // A pinned coroutine holds its carrier for the whole request.
         (ModelKind::Coroutines, io, _) if io != IoKind::Postgres => cell
             .pinning
@@ -81,7 +100,9 @@ fn holding_s(cell: &Cell, service_s: f64) -> f64 {
     if !blocking_client {
         return service_s;
     }
-    let http_ms = |io: IoKind, ms: f64| if io.has_client() { ms } else { 0.0 };
+    // FastAPI's blocking client blocks on its timer too (`time.sleep`).
+    let held = |io: IoKind| io.has_client() || cell.model == ModelKind::Fastapi;
+    let http_ms = |io: IoKind, ms: f64| if held(io) { ms } else { 0.0 };
     let total: f64 = cell.classes.iter().map(|c| c.weight).sum();
     let ms = if cell.classes.is_empty() || total <= 0.0 {
         http_ms(cell.io, cell.io_latency_ms)
@@ -123,9 +144,16 @@ pub fn cpu_parallelism(cell: &Cell) -> f64 {
     let workers = cell.workers.unwrap_or(cell.cores).max(1) as f64;
     let pool = cell.pool_threads.unwrap_or(cell.cores).max(1) as f64;
     match (cell.model, cell.offload.unwrap_or(Offload::Inline)) {
-        (ModelKind::Threads | ModelKind::ThreadsAsyncIo, _) => {
-            cores.min(cell.threads.unwrap_or(1) as f64)
-        }
+        (
+            ModelKind::Threads
+            | ModelKind::ThreadsAsyncIo
+            | ModelKind::TomcatPool
+            | ModelKind::TomcatAsync,
+            _,
+        ) => cores.min(cell.threads.unwrap_or(1) as f64),
+        (ModelKind::TomcatVirtual, _) => cores,
+        // Pure-Python CPU work holds the GIL wherever it runs.
+        (ModelKind::Fastapi, _) => 1.0,
         (ModelKind::ThreadPerRequest, _) => cores,
         (ModelKind::Coroutines, _) => cores.min(workers),
         (_, Offload::SpawnBlocking) => cores,
@@ -165,7 +193,9 @@ pub fn theory(cell: &Cell) -> Theory {
                 (a, b) => a.or(b),
             };
             let turnover = match (cell.model, cell.threads) {
-                (ModelKind::Threads, Some(t)) if concurrency > t && s > 0.0 => {
+                (ModelKind::Threads | ModelKind::TomcatPool, Some(t))
+                    if concurrency > t && s > 0.0 =>
+                {
                     Some(n / t as f64 * s)
                 }
                 _ => None,
@@ -184,7 +214,9 @@ pub fn theory(cell: &Cell) -> Theory {
             let rho = capacity.map(|cap| rate_rps / cap);
             let pool = match (cell.model, cell.threads) {
                 // The queue simulations assume one fixed service time.
-                (ModelKind::Threads, Some(t)) if s > 0.0 && cell.classes.is_empty() => {
+                (ModelKind::Threads | ModelKind::TomcatPool, Some(t))
+                    if s > 0.0 && cell.classes.is_empty() =>
+                {
                     Some(t as usize)
                 }
                 _ => None,
@@ -289,7 +321,7 @@ pub fn simulate_pool_wait(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cell::{IoKind, Load};
+    use crate::cell::{IoKind, Load, Pinning};
 
     fn cell(model: ModelKind, load: Load) -> Cell {
         Cell {
@@ -391,6 +423,27 @@ mod tests {
             (theory(&c).throughput_rps.unwrap() - 40.0).abs() < 1e-9,
             "2 workers / 50 ms"
         );
+    }
+
+    #[test]
+    fn the_real_stacks_are_capped_where_the_essay_says() {
+        let mut c = cell(ModelKind::TomcatVirtual, Load::Closed { concurrency: 100 });
+        c.io_latency_ms = 100.0;
+        c.pinning = Some(Pinning::Synchronized);
+        c.java = Some(21);
+        c.cores = 2;
+        // Two carriers, each pinned for 100 ms.
+        assert_eq!(theory(&c).throughput_rps, Some(20.0));
+        c.java = Some(25);
+        assert_eq!(theory(&c).throughput_rps, Some(1000.0));
+        let mut f = cell(ModelKind::Fastapi, Load::Closed { concurrency: 100 });
+        f.io_latency_ms = 50.0;
+        f.client = Some(crate::cell::Client::Blocking);
+        assert_eq!(theory(&f).throughput_rps, Some(20.0));
+        f.client = Some(crate::cell::Client::BlockingOffload);
+        assert_eq!(theory(&f).throughput_rps, Some(800.0));
+        f.client = Some(crate::cell::Client::Async);
+        assert_eq!(theory(&f).throughput_rps, Some(2000.0));
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! The HTTP generator against servers it can check: a model's own server
 //! answers the contract; a server that answers wrongly is never timed.
 
+#[path = "support/contract.rs"]
+mod contract;
 use std::io::{Read as _, Write as _};
 use std::net::TcpListener;
 use threadloop_engine::cell::{Cell, Factor as _, Load, ModelKind, Transport};
@@ -46,7 +48,8 @@ fn each_model_answers_the_contract_under_load() {
     // async-std reads its thread count once, from the environment (the cell
     // process sets it from the cell); this process is the cell here.
     std::env::set_var("ASYNC_STD_THREAD_COUNT", "2");
-    for model in ModelKind::all() {
+    // The Rust models; the foreign stacks have a test of their own (stacks.rs).
+    for model in ModelKind::all().into_iter().filter(|m| m.stack().is_none()) {
         let c = cell(model);
         let (_server, addr) = serve(&c);
         let plan = HttpPlan::of(&c, addr).unwrap();
@@ -69,52 +72,14 @@ fn each_model_answers_the_contract_under_load() {
         assert!(service.min() >= 5_000, "{model}: {} µs", service.min());
         // The contract's other answers, on one keep-alive connection.
         let mut conn = std::net::TcpStream::connect(addr).unwrap();
-        for (target, status, body) in [
-            ("/health", 200, "ok\n"),
-            ("/nope", 404, "not found\n"),
-            (
-                "/work?class=0&cpu_ms=0&io=timer",
-                400,
-                "missing parameter `io_ms`\n",
-            ),
-            (
-                "/work?class=3&cpu_ms=0&io=timer&io_ms=0",
-                200,
-                "ok class=3\n",
-            ),
-        ] {
+        for (target, status, body) in contract::FIXED {
             assert_eq!(
-                get(&mut conn, target),
+                contract::get(&mut conn, target),
                 (status, body.to_string()),
                 "{model} {target}"
             );
         }
     }
-}
-
-/// One GET on a keep-alive connection: the status and the body, read to
-/// its content-length.
-fn get(conn: &mut std::net::TcpStream, target: &str) -> (u16, String) {
-    write!(conn, "GET {target} HTTP/1.1\r\nhost: t\r\n\r\n").unwrap();
-    let mut buf = Vec::new();
-    let mut byte = [0u8; 1];
-    while !buf.ends_with(b"\r\n\r\n") {
-        assert_eq!(conn.read(&mut byte).unwrap(), 1, "closed mid-head");
-        buf.push(byte[0]);
-    }
-    let head = String::from_utf8(buf).unwrap();
-    let status = head[9..12].parse().unwrap();
-    let len: usize = head
-        .lines()
-        .find_map(|l| {
-            l.to_ascii_lowercase()
-                .strip_prefix("content-length: ")
-                .map(|v| v.parse().unwrap())
-        })
-        .expect("a content-length");
-    let mut body = vec![0u8; len];
-    conn.read_exact(&mut body).unwrap();
-    (status, String::from_utf8(body).unwrap())
 }
 
 #[test]

@@ -34,6 +34,7 @@ struct Factors {
     offload: threadloop_engine::Offload,
     pinning: threadloop_engine::Pinning,
     stack: Option<u32>,
+    java: Option<u32>,
     client: threadloop_engine::Client,
     db_query: threadloop_engine::DbQuery,
     db_pool: u32,
@@ -97,6 +98,7 @@ pub fn expand(spec: &ExperimentSpec, machine: Machine) -> Vec<PlannedCell> {
             offload: threadloop_engine::Offload::Inline,
             pinning: threadloop_engine::Pinning::None,
             stack: None,
+            java: None,
             client: threadloop_engine::Client::Async,
             db_query: threadloop_engine::DbQuery::Sleep,
             db_pool: threadloop_engine::db::DEFAULT_POOL,
@@ -114,6 +116,7 @@ pub fn expand(spec: &ExperimentSpec, machine: Machine) -> Vec<PlannedCell> {
     cells = vary(cells, &m.offload, |f, v| f.offload = v);
     cells = vary(cells, &m.pinning, |f, v| f.pinning = v);
     cells = vary(cells, &m.stack_kib, |f, v| f.stack = v);
+    cells = vary(cells, &m.java, |f, v| f.java = v);
     cells = vary(cells, &m.client, |f, v| f.client = v);
     cells = vary(cells, &m.db_query, |f, v| f.db_query = v);
     cells = vary(cells, &m.db_pool, |f, v| f.db_pool = v);
@@ -121,6 +124,11 @@ pub fn expand(spec: &ExperimentSpec, machine: Machine) -> Vec<PlannedCell> {
     let uses = |io: threadloop_engine::IoKind, kind: threadloop_engine::IoKind| {
         io == kind || spec.classes.iter().any(|c| c.io == Some(kind))
     };
+    // A pinning kind belongs to the models that have it (the coroutines'
+    // analogs, Tomcat's virtual threads): one matrix can list both kinds.
+    let cells = cells
+        .into_iter()
+        .filter(|f| !f.model.pins() || f.pinning.applies_to(f.model));
     for f in cells {
         let is_async = f.model.is_async();
         let worker_pool = is_async && f.offload == threadloop_engine::Offload::WorkerPool;
@@ -143,10 +151,15 @@ pub fn expand(spec: &ExperimentSpec, machine: Machine) -> Vec<PlannedCell> {
             io_latency_ms: f.io_ms,
             cpu_ms,
             offload: is_async.then_some(f.offload),
-            pinning: f.model.is_stackful().then_some(f.pinning),
+            pinning: f.model.pins().then_some(f.pinning),
             stack_kib: f.model.is_stackful().then(|| f.stack.unwrap_or(32)),
+            java: (f.model.stack() == Some(threadloop_engine::Stack::Tomcat))
+                .then(|| f.java.unwrap_or(crate::spec::JAVA_VERSIONS[0])),
+            // FastAPI's client also says how it waits on a timer
+            // (`asyncio.sleep`, `time.sleep` on the loop or in a `def` endpoint).
             client: (is_async
-                && (uses(f.io, threadloop_engine::IoKind::Http)
+                && (f.model == threadloop_engine::ModelKind::Fastapi
+                    || uses(f.io, threadloop_engine::IoKind::Http)
                     || uses(f.io, threadloop_engine::IoKind::Postgres)))
             .then_some(f.client),
             db_query: uses(f.io, threadloop_engine::IoKind::Postgres).then_some(f.db_query),
@@ -234,9 +247,17 @@ pub fn order(cells: &[PlannedCell], seed: u64) -> Vec<Slot> {
 /// drain what is in flight after the window (about one latency of the
 /// theory, at most the timeout); `postgres` cells first open their pool
 /// (SCRAM authentication: ~8 ms a connection on the 2-core reference) and
-/// send three verification requests.
+/// send three verification requests. A foreign stack starts and stops a
+/// process of its own (measured here, start to listening: Tomcat 1.4 to
+/// 2.3 s, FastAPI 0.9 to 1.6 s; a whole Tomcat execution ran 2.4 s past
+/// its warm-up and window).
 pub fn estimate_s(cell: &Cell) -> f64 {
     let mut s = cell.warmup_s + cell.duration_s + 0.15;
+    s += match cell.model.stack() {
+        Some(threadloop_engine::Stack::Tomcat) => 2.5,
+        Some(threadloop_engine::Stack::Fastapi) => 1.8,
+        None => 0.0,
+    };
     if cell.uses_http() || cell.uses_postgres() {
         let latency_ms = threadloop_engine::theory::theory(cell)
             .latency_ms

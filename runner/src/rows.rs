@@ -59,6 +59,7 @@ pub fn planned_rows(c: &PlannedCell) -> Vec<BTreeMap<&'static str, Value>> {
     row.insert(cols::offload, name(cell.offload.map(|o| o.name())));
     row.insert(cols::pinning, name(cell.pinning.map(|p| p.name())));
     row.insert(cols::stack_kib, int(cell.stack_kib));
+    row.insert(cols::java, int(cell.java));
     row.insert(cols::client, name(cell.client.map(|x| x.name())));
     row.insert(cols::db_query, name(cell.db_query.map(|q| q.name())));
     row.insert(cols::db_pool, int(cell.db_pool));

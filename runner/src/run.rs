@@ -313,7 +313,8 @@ pub fn run(opts: RunOptions) -> anyhow::Result<RunSummary> {
         }
         let started_at = chrono::Utc::now().to_rfc3339();
         let t0 = Instant::now();
-        let skip = crate::limits::check(&cell, &manifest.limits);
+        let skip = crate::limits::check(&cell, &manifest.limits)
+            .or_else(|| threadloop_engine::stacks::missing(&cell));
         let uses_pg = cell.uses_postgres();
         if let (true, Some(server)) = (uses_pg, &pg) {
             server.before_cell();

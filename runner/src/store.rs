@@ -291,6 +291,7 @@ pub fn results_frame(run_id: &str, records: &[CellRecord]) -> anyhow::Result<Dat
             r.cell.pinning.map(|p| p.name().to_string())
         })
         .int(cols::stack_kib, |r| r.cell.stack_kib.map(i64::from))
+        .int(cols::java, |r| r.cell.java.map(i64::from))
         .opt_str(cols::client, |r| {
             r.cell.client.map(|c| c.name().to_string())
         })
@@ -356,6 +357,17 @@ pub fn results_frame(run_id: &str, records: &[CellRecord]) -> anyhow::Result<Dat
         .m_int(cols::threads_peak, |o| o.threads_peak as i64)
         .m_int(cols::harness_threads, |o| o.harness_threads as i64)
         .m_float(cols::harness_cpu_s, |o| Some(o.harness_cpu_s))
+        .m_float(cols::stack_startup_s, |o| {
+            o.stack.as_ref().map(|s| s.startup_s)
+        })
+        .int(cols::stack_pinned, |r| {
+            let s = r.outcome.as_ref()?.stack.as_ref()?;
+            s.pinned.map(|v| v as i64)
+        })
+        .int(cols::stack_slow_callbacks, |r| {
+            let s = r.outcome.as_ref()?.stack.as_ref()?;
+            s.slow_callbacks.map(|v| v as i64)
+        })
         .m_float(cols::theory_throughput_rps, |o| o.theory.throughput_rps)
         .m_float(cols::theory_latency_ms, |o| o.theory.latency_ms)
         .m_float(cols::theory_capacity_rps, |o| o.theory.capacity_rps)

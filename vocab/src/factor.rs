@@ -87,6 +87,16 @@ pub enum ModelKind {
     /// Stackful coroutines (`may`) on `workers` carrier threads: synchronous
     /// request code that yields on I/O, the Rust analog of virtual threads.
     Coroutines,
+    /// The essay's own stack: a blocking servlet on embedded Tomcat 10.1
+    /// (Spring MVC's threading model), `threads` = maxThreads, acceptCount 100.
+    TomcatPool,
+    /// An async servlet on Tomcat handing its I/O to a non-blocking client
+    /// (`HttpClient.sendAsync`; JDBC on an executor of `db_pool` threads).
+    TomcatAsync,
+    /// The blocking servlet on Tomcat's virtual threads (`useVirtualThreads`).
+    TomcatVirtual,
+    /// FastAPI on one uvicorn worker: one asyncio event loop.
+    Fastapi,
 }
 
 impl Factor for ModelKind {
@@ -108,6 +118,11 @@ impl ModelKind {
             ModelKind::SmolLocal => (0x00, 0x00, 0x00),        // black
             ModelKind::Coroutines => (0xB8, 0xA2, 0x00),       // dark yellow
             ModelKind::ThreadsAsyncIo => (0x8C, 0x56, 0x4B),   // brown
+            // The real stacks: darker shades of their Rust stand-ins' hues.
+            ModelKind::TomcatPool => (0x00, 0x3F, 0x66), // dark blue
+            ModelKind::TomcatAsync => (0x55, 0x33, 0x2B), // dark brown
+            ModelKind::TomcatVirtual => (0x6B, 0x5E, 0x00), // olive
+            ModelKind::Fastapi => (0x73, 0x35, 0x00),    // dark vermillion
         }
     }
 
@@ -124,6 +139,10 @@ impl ModelKind {
             ModelKind::SmolLocal => 6,
             ModelKind::Coroutines => 7,
             ModelKind::ThreadsAsyncIo => 8,
+            ModelKind::TomcatPool => 9,
+            ModelKind::TomcatAsync => 10,
+            ModelKind::TomcatVirtual => 11,
+            ModelKind::Fastapi => 12,
         }
     }
 
@@ -134,7 +153,13 @@ impl ModelKind {
             pool: false,
             tasks: false,
             workers: false,
+            pins: false,
             stackful: false,
+            stack: None,
+        };
+        const TOMCAT: ModelTraits = ModelTraits {
+            stack: Some(Stack::Tomcat),
+            ..THREAD
         };
         const RUNTIME: ModelTraits = ModelTraits {
             tasks: true,
@@ -154,7 +179,21 @@ impl ModelKind {
             },
             ModelKind::Coroutines => ModelTraits {
                 workers: true,
+                pins: true,
                 stackful: true,
+                ..THREAD
+            },
+            ModelKind::TomcatPool | ModelKind::TomcatAsync => ModelTraits {
+                pool: true,
+                ..TOMCAT
+            },
+            ModelKind::TomcatVirtual => ModelTraits {
+                pins: true,
+                ..TOMCAT
+            },
+            ModelKind::Fastapi => ModelTraits {
+                tasks: true,
+                stack: Some(Stack::Fastapi),
                 ..THREAD
             },
         }
@@ -175,10 +214,31 @@ impl ModelKind {
         self.traits().workers
     }
 
-    /// Uses the `pinning` and `stack_kib` factors (stackful coroutines).
+    /// Uses the `stack_kib` factor (stackful coroutines).
     pub fn is_stackful(self) -> bool {
         self.traits().stackful
     }
+
+    /// Uses the `pinning` factor (coroutines, virtual threads).
+    pub fn pins(self) -> bool {
+        self.traits().pins
+    }
+
+    /// A foreign stack (its own process, HTTP only), or `None` for a Rust model.
+    pub fn stack(self) -> Option<Stack> {
+        self.traits().stack
+    }
+}
+
+/// A foreign stack: a real server, in `stacks/<name>/`, that a cell starts
+/// as a process of its own and drives over HTTP only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, IntoStaticStr, Display)]
+#[strum(serialize_all = "kebab-case")]
+pub enum Stack {
+    /// Embedded Tomcat 10.1 on Java 21 or 25 (the `java` factor).
+    Tomcat,
+    /// FastAPI on uvicorn, Python 3.
+    Fastapi,
 }
 
 /// Which factors a model uses: [`ModelKind::traits`].
@@ -190,8 +250,12 @@ pub struct ModelTraits {
     pub tasks: bool,
     /// Several worker or carrier threads: `workers`.
     pub workers: bool,
-    /// Stackful coroutines: `pinning` and `stack_kib`.
+    /// What the I/O does to the carrier: `pinning`.
+    pub pins: bool,
+    /// Stackful coroutines: `stack_kib`.
     pub stackful: bool,
+    /// A foreign stack, served over HTTP only; the Java ones take `java`.
+    pub stack: Option<Stack>,
 }
 
 /// Where the I/O of a request goes. `http` and `postgres` go through a
@@ -301,9 +365,12 @@ impl Factor for Offload {
     const WHAT: &'static str = "offload";
 }
 
-/// What a coroutine does during its I/O: yield the carrier (`none`), or
-/// pin it as Java's virtual threads are pinned (a blocking syscall; a
-/// `synchronized`-style lock held across a blocking call).
+/// What a coroutine or a virtual thread does during its I/O: yield the
+/// carrier (`none`), or pin it. The coroutines' analogs: a blocking syscall,
+/// a lock held across a blocking call. Tomcat's virtual threads: the
+/// blocking call inside `synchronized` (pins on Java 21, not since JEP 491
+/// in Java 24), or JDBC through pgjdbc 42.5.5, whose `execute` is
+/// `synchronized`.
 #[derive(
     Debug,
     Clone,
@@ -327,6 +394,20 @@ pub enum Pinning {
     None,
     BlockingSyscall,
     Mutex,
+    Synchronized,
+    Jdbc,
+}
+
+impl Pinning {
+    /// Whether `model` has this kind of pinning: the coroutines' analogs,
+    /// or the Java stack's own.
+    pub fn applies_to(self, model: ModelKind) -> bool {
+        match self {
+            Pinning::None => model.pins(),
+            Pinning::BlockingSyscall | Pinning::Mutex => model == ModelKind::Coroutines,
+            Pinning::Synchronized | Pinning::Jdbc => model == ModelKind::TomcatVirtual,
+        }
+    }
 }
 
 impl Factor for Pinning {
@@ -463,12 +544,29 @@ mod tests {
     }
 
     #[test]
+    fn each_pinning_belongs_to_the_models_that_have_it() {
+        assert!(Pinning::Mutex.applies_to(ModelKind::Coroutines));
+        assert!(!Pinning::Mutex.applies_to(ModelKind::TomcatVirtual));
+        assert!(Pinning::Synchronized.applies_to(ModelKind::TomcatVirtual));
+        assert!(!Pinning::Jdbc.applies_to(ModelKind::Coroutines));
+        assert!(Pinning::None.applies_to(ModelKind::TomcatVirtual));
+        assert!(!Pinning::None.applies_to(ModelKind::Tokio));
+        // Every stack is HTTP-only and declares which one it is.
+        for m in ModelKind::all() {
+            let tomcat = m.name().starts_with("tomcat-");
+            assert_eq!(m.stack() == Some(Stack::Tomcat), tomcat, "{m}");
+        }
+        assert_eq!(ModelKind::Fastapi.stack(), Some(Stack::Fastapi));
+    }
+
+    #[test]
     fn an_unknown_name_lists_the_known_ones() {
         let e = ModelKind::parse_name("tokyo").unwrap_err();
         assert_eq!(
             e.to_string(),
             "unknown model `tokyo`, expected one of: threads, threads-async-io, \
-             thread-per-request, tokio, tokio-current, async-std, smol, smol-local, coroutines"
+             thread-per-request, tokio, tokio-current, async-std, smol, smol-local, coroutines, \
+             tomcat-pool, tomcat-async, tomcat-virtual, fastapi"
         );
     }
 }

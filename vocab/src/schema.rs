@@ -7,7 +7,7 @@
 /// The schema's version, `major.minor` (1.0: files from before it was
 /// written; they read as 1.x). A new column is a minor step; a
 /// removed or retyped one, or a changed meaning, is a major one.
-pub const VERSION: &str = "1.3";
+pub const VERSION: &str = "1.4";
 /// The Parquet key-value metadata key that holds [`VERSION`].
 pub const VERSION_KEY: &str = "threadloop.schema_version";
 
@@ -113,6 +113,7 @@ table! {
         offload: Str, "", Factor, "where an async model runs the CPU part";
         pinning: Str, "", Factor, "coroutines: what the I/O does to the carrier";
         stack_kib: Int, "KiB", Factor, "coroutines: stack size";
+        java: Int, "", Factor, "Java stacks: the JVM's major version (21 or 25)";
         client: Str, "", Factor, "the HTTP client or DB driver";
         db_query: Str, "", Factor, "postgres cells: the query";
         db_pool: Int, "count", Factor, "postgres cells: connections per cell";
@@ -154,6 +155,9 @@ table! {
         threads_peak: Int, "count", Metric, "OS threads, peak";
         harness_threads: Int, "count", Metric, "the harness's own threads";
         harness_cpu_s: Float, "s", Metric, "the harness's own CPU";
+        stack_startup_s: Float, "s", Metric, "foreign stacks: from launch to listening";
+        stack_pinned: Int, "count", Metric, "Tomcat's virtual threads: JFR's jdk.VirtualThreadPinned events over the stack's run";
+        stack_slow_callbacks: Int, "count", Metric, "FastAPI in asyncio debug mode: slow-callback warnings over the stack's run";
         theory_throughput_rps: Float, "rps", Metric, "Little's-law bound";
         theory_latency_ms: Float, "ms", Metric, "R = C / X";
         theory_capacity_rps: Float, "rps", Metric, "the model's capacity";

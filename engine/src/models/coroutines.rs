@@ -155,6 +155,9 @@ fn wait(w: &Work, pinning: Pinning, lock: &Mutex<()>) -> Result<(), String> {
                 .into(),
         ),
         (Pinning::BlockingSyscall, _) => w.io.blocking(),
+        (p @ (Pinning::Synchronized | Pinning::Jdbc), _) => Err(format!(
+            "coroutines: pinning = {p} is the Java stack's (the runner plans it only for tomcat-virtual)"
+        )),
         (Pinning::Mutex, _) => {
             // A `synchronized` section doing blocking I/O: the lock
             // is held across the call, so the carrier cannot be freed.

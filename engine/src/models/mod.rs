@@ -82,6 +82,12 @@ pub fn start(
         )?,
         ModelKind::SmolLocal => async_model(smol_rt::SmolRuntime::local()?, cell, job, counters)?,
         ModelKind::Coroutines => Box::new(coroutine_server(cell, job)?),
+        m @ (ModelKind::TomcatPool
+        | ModelKind::TomcatAsync
+        | ModelKind::TomcatVirtual
+        | ModelKind::Fastapi) => anyhow::bail!(
+            "{m} is a stack of its own (a process): it serves over HTTP only (transport = \"http\")"
+        ),
     })
 }
 
@@ -144,6 +150,11 @@ pub fn start_http(
     counters: &Arc<CellCounters>,
     bind: std::net::SocketAddr,
 ) -> anyhow::Result<(Box<dyn Model>, std::net::SocketAddr)> {
+    if cell.model.stack().is_some() {
+        let stack = crate::stacks::StackServer::start(cell)?;
+        let addr = stack.addr();
+        return Ok((Box::new(stack), addr));
+    }
     let workers = cell.workers.unwrap_or(cell.cores).max(1) as usize;
     let backlog = if cell.model.has_pool() {
         ACCEPT_COUNT
@@ -220,6 +231,10 @@ pub fn start_http(
             server.serve_http(listener, cell.cpu_iters_per_ms)?;
             Box::new(server)
         }
+        ModelKind::TomcatPool
+        | ModelKind::TomcatAsync
+        | ModelKind::TomcatVirtual
+        | ModelKind::Fastapi => unreachable!("a stack is started above, as a process"),
     };
     Ok((model, addr))
 }

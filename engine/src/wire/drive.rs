@@ -1,7 +1,7 @@
 //! The cell's side of an HTTP cell. The cell process starts the model's own
 //! HTTP server on loopback, then the load generator as a child process
 //! (`threadloop-loadgen`, which dies with it), and measures the server's
-//! process (itself) over the window the generator announces: CPU, context
+//! process (itself, or a foreign stack's) over the window the generator announces: CPU, context
 //! switches, threads, RSS, loop lag, as for an in-process cell. The
 //! generator's counts and latencies come back as JSON on its stdout.
 
@@ -30,6 +30,8 @@ pub struct Driven {
     pub idle: ProcStatus,
     /// What the generator saw that the counts alone do not say.
     pub notes: Vec<String>,
+    /// A foreign stack's own figures.
+    pub stack: Option<crate::outcome::StackReport>,
 }
 
 /// The generator's binary: next to this one (or one level up, from a test
@@ -68,8 +70,9 @@ pub fn run(cell: &Cell, job: Job, counters: &Arc<CellCounters>) -> anyhow::Resul
     // The server holds one socket per connection too.
     raise_fd_limit(connections as u64).context("the server's side")?;
     let (model, addr) = crate::models::start_http(cell, job, counters, super::LOOPBACK)?;
+    let server = Server(model.process());
     std::thread::sleep(Duration::from_millis(20));
-    let idle = ProcStatus::read();
+    let idle = server.status();
 
     let mut command = Command::new(loadgen_binary()?);
     command
@@ -78,17 +81,8 @@ pub fn run(cell: &Cell, job: Job, counters: &Arc<CellCounters>) -> anyhow::Resul
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    // SAFETY: prctl in the child before exec, async-signal-safe.
-    unsafe {
-        use std::os::unix::process::CommandExt as _;
-        command.pre_exec(|| {
-            // The generator dies with the cell, however the cell ends.
-            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
+    // The generator dies with the cell, however the cell ends.
+    crate::child::dies_with_parent(&mut command);
     let mut child = Generator(command.spawn().context("start threadloop-loadgen")?);
     let mut stdin = child.0.stdin.take().context("the generator's stdin")?;
     stdin.write_all(serde_json::to_string(cell)?.as_bytes())?;
@@ -131,8 +125,8 @@ pub fn run(cell: &Cell, job: Job, counters: &Arc<CellCounters>) -> anyhow::Resul
     let lag = Arc::new(LagRecorder::new(window));
     model.start_probe(lag.clone());
 
-    let (usage, threads_peak, rss_peak) = sample_window(window);
-    let end_status = ProcStatus::read();
+    let (usage, threads_peak, rss_peak) = sample_window(server, window);
+    let end_status = server.status();
     let limit = Duration::from_millis(cell.timeout_ms).max(Duration::from_secs(10));
     let report: WireReport = match lines.recv_timeout(limit) {
         Ok(Ok(line)) => serde_json::from_str(&line).context("read the generator's report")?,
@@ -144,7 +138,7 @@ pub fn run(cell: &Cell, job: Job, counters: &Arc<CellCounters>) -> anyhow::Resul
         "the HTTP load generator exited with {status}"
     );
     let classes = report.class_tallies()?;
-    let mut notes = Vec::new();
+    let (stack, mut notes) = model.stack_report();
     if let Some(e) = &report.first_error {
         notes.push(format!("the first failed request over HTTP: {e}"));
     }
@@ -181,6 +175,7 @@ pub fn run(cell: &Cell, job: Job, counters: &Arc<CellCounters>) -> anyhow::Resul
         lag,
         idle,
         notes,
+        stack,
     })
 }
 
@@ -196,17 +191,31 @@ fn parse_window(line: &str) -> anyhow::Result<Window> {
     })
 }
 
+/// The server's process: this one, or a foreign stack's (its pid).
+#[derive(Clone, Copy)]
+struct Server(Option<u32>);
+
+impl Server {
+    fn status(self) -> ProcStatus {
+        self.0.map_or_else(ProcStatus::read, ProcStatus::of_pid)
+    }
+
+    fn usage(self) -> Usage {
+        self.0.map_or_else(Usage::process, Usage::of_pid)
+    }
+}
+
 /// The server's process over the window: its CPU and context switches, and
 /// its peak threads and RSS sampled every [`SAMPLE_EVERY`].
-fn sample_window(window: Window) -> (Usage, u32, u64) {
+fn sample_window(server: Server, window: Window) -> (Usage, u32, u64) {
     let now = Instant::now();
     if window.start > now {
         std::thread::sleep(window.start - now);
     }
-    let at_start = Usage::process();
+    let at_start = server.usage();
     let (mut threads, mut rss) = (0, 0);
     loop {
-        let s = ProcStatus::read();
+        let s = server.status();
         threads = threads.max(s.threads);
         rss = rss.max(s.rss_bytes);
         let now = Instant::now();
@@ -215,5 +224,5 @@ fn sample_window(window: Window) -> (Usage, u32, u64) {
         }
         std::thread::sleep(SAMPLE_EVERY.min(window.end - now));
     }
-    (Usage::process().since(&at_start), threads, rss)
+    (server.usage().since(&at_start), threads, rss)
 }

@@ -65,6 +65,7 @@ pub const MODEL_FACTORS: &[&str] = &[
     cols::offload,
     cols::pinning,
     cols::stack_kib,
+    cols::java,
     cols::client,
 ];
 

