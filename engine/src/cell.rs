@@ -73,6 +73,11 @@ pub struct Cell {
     /// Java stacks only: the JVM's major version (21 or 25).
     #[serde(default)]
     pub java: Option<u32>,
+    /// FastAPI only: asyncio's debug mode, whose slow-callback warnings (a
+    /// callback or task step holding the loop over 100 ms) the stack counts.
+    /// Its own cells: debug mode slows every callback.
+    #[serde(default)]
+    pub loop_debug: Option<bool>,
     /// Async models with `http` or `postgres` I/O: which client / driver.
     #[serde(default)]
     pub client: Option<Client>,
@@ -128,6 +133,7 @@ impl Cell {
             pinning: None,
             stack_kib: None,
             java: None,
+            loop_debug: None,
             client: None,
             db_query: None,
             db_pool: None,
@@ -186,6 +192,9 @@ impl Cell {
         }
         if let Some(j) = self.java {
             parts.push(format!("java{j}"));
+        }
+        if self.loop_debug == Some(true) {
+            parts.push("loop-debug".into());
         }
         if let Some(c) = self.client {
             parts.push(format!("client-{}", c.name()));

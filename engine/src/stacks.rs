@@ -35,6 +35,8 @@ pub enum StackError {
     NotInstalled { message: String },
     #[error("the {stack} stack cannot run this cell: {why}")]
     Unsupported { stack: Stack, why: String },
+    #[error("{model} is a Rust model, not a stack: it runs in threadloop's own process")]
+    NotAStack { model: ModelKind },
     #[error("the {stack} stack did not start: {why}")]
     Start { stack: Stack, why: String },
 }
@@ -80,10 +82,10 @@ pub fn missing(cell: &Cell) -> Option<String> {
 
 /// The launcher's flags for `cell` (names and values are the spec's factors).
 pub fn args(cell: &Cell) -> Result<(Stack, Vec<String>), StackError> {
-    let stack = cell.model.stack().ok_or_else(|| StackError::Unsupported {
-        stack: Stack::Tomcat,
-        why: format!("{} is a Rust model, not a stack", cell.model),
-    })?;
+    let stack = cell
+        .model
+        .stack()
+        .ok_or(StackError::NotAStack { model: cell.model })?;
     let unsupported = |why: String| StackError::Unsupported { stack, why };
     let mut a: Vec<String> = vec!["--port".into(), "0".into()];
     let mut flag = |k: &str, v: String| {
@@ -106,9 +108,17 @@ pub fn args(cell: &Cell) -> Result<(Stack, Vec<String>), StackError> {
                 flag("--min-spare", (t / 10).clamp(1, 50).min(t).to_string());
             }
             flag("--accept-count", crate::models::ACCEPT_COUNT.to_string());
-            if let Some(q) = cell.queue {
-                let max = q.saturating_sub(crate::models::ACCEPT_COUNT).max(1);
-                flag("--max-connections", max.to_string());
+            match (cell.model, cell.queue) {
+                (_, Some(q)) => {
+                    let max = q.saturating_sub(crate::models::ACCEPT_COUNT).max(1);
+                    flag("--max-connections", max.to_string());
+                }
+                // Virtual threads have no pool to protect: Tomcat's default
+                // of 8,192 connections would leave the rest of a 10,000-client
+                // cell in the accept queue, so no limit (-1), as a
+                // deployment chosen for its scale would set it.
+                (ModelKind::TomcatVirtual, None) => flag("--max-connections", "-1".into()),
+                _ => {}
             }
             match cell.pinning {
                 None => {}
@@ -138,7 +148,7 @@ pub fn args(cell: &Cell) -> Result<(Stack, Vec<String>), StackError> {
                 }
             }
         }
-        m => return Err(unsupported(format!("{m} is a Rust model"))),
+        m => return Err(StackError::NotAStack { model: m }),
     }
     if cell.uses_postgres() {
         flag(
@@ -153,6 +163,9 @@ pub fn args(cell: &Cell) -> Result<(Stack, Vec<String>), StackError> {
     if let (true, Some(d)) = (cell.uses_http(), &cell.downstream) {
         flag("--downstream", d.clone());
     }
+    if cell.loop_debug == Some(true) {
+        a.push("--debug".into());
+    }
     Ok((stack, a))
 }
 
@@ -164,6 +177,12 @@ pub struct StackServer {
     /// From the launch to the `LISTENING` line (the JVM's or Python's start,
     /// the stack's calibration, its pools opened).
     pub startup: Duration,
+    /// The cell has a counter only the stack keeps (JFR's pinned events on
+    /// virtual threads, asyncio debug mode's slow callbacks), so `/stats` is
+    /// read after the window. Only then: a request to a pinned or blocked
+    /// server waits behind every request already queued (100 clients of a
+    /// loop blocked 50 ms each: 5 s), time the run-all does not have.
+    counters: bool,
 }
 
 impl StackServer {
@@ -242,6 +261,7 @@ impl StackServer {
             child: Mutex::new(child),
             addr: SocketAddr::from(([127, 0, 0, 1], port)),
             startup: started.elapsed(),
+            counters: cell.model == ModelKind::TomcatVirtual || cell.loop_debug == Some(true),
         })
     }
 
@@ -285,6 +305,9 @@ impl Model for StackServer {
             ..StackReport::default()
         };
         let mut notes = Vec::new();
+        if !self.counters {
+            return (Some(report), notes);
+        }
         match self.stats() {
             Ok(stats) => {
                 let count = |k: &str| stats.get(k).and_then(serde_json::Value::as_u64);
@@ -354,11 +377,9 @@ mod tests {
             pinning: Some(Pinning::Synchronized),
             ..cell(ModelKind::TomcatVirtual)
         };
-        assert!(args(&v)
-            .unwrap()
-            .1
-            .join(" ")
-            .ends_with("--mode virtual --accept-count 100 --pinning synchronized"));
+        assert!(args(&v).unwrap().1.join(" ").ends_with(
+            "--mode virtual --accept-count 100 --max-connections -1 --pinning synchronized"
+        ));
         let wrong = Cell {
             pinning: Some(Pinning::Mutex),
             ..cell(ModelKind::TomcatVirtual)
@@ -379,8 +400,21 @@ mod tests {
             a.join(" "),
             "--port 0 --client blocking-offload --offload worker-pool --pool-threads 10"
         );
+        let debug = Cell {
+            loop_debug: Some(true),
+            ..cell(ModelKind::Fastapi)
+        };
+        assert_eq!(
+            args(&debug).unwrap().1.join(" "),
+            "--port 0 --client async --offload inline --debug"
+        );
         let rust = cell(ModelKind::Tokio);
-        assert!(args(&rust).is_err());
+        assert!(matches!(
+            args(&rust),
+            Err(StackError::NotAStack {
+                model: ModelKind::Tokio
+            })
+        ));
     }
 
     #[test]

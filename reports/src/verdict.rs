@@ -70,6 +70,9 @@ pub fn combine(verdicts: &[Verdict]) -> Verdict {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Check {
     pub cell: String,
+    /// The cell's model: the report sets a rule's verdict per model side by
+    /// side (the Rust stand-ins beside the essay's own stacks).
+    pub model: String,
     pub baseline_cell: Option<String>,
     /// Geometric mean of the metric, or the ratio of geometric means with a
     /// baseline.
@@ -244,7 +247,7 @@ pub fn evaluate(experiment: &str, rule: &Rule, cells: &[&Cell]) -> RuleOutcome {
         }
         match &rule.baseline {
             None => {
-                checks.push(make_check(rule, &cell.cell, None, geometric_t(&values)));
+                checks.push(make_check(rule, cell, None, geometric_t(&values)));
             }
             Some(bfilter) => {
                 // Only the factors the baseline names may differ: a factor
@@ -270,18 +273,14 @@ pub fn evaluate(experiment: &str, rule: &Rule, cells: &[&Cell]) -> RuleOutcome {
                         continue;
                     }
                     let ratio = ratio_welch(&values, &bvalues);
-                    checks.push(make_check(rule, &cell.cell, Some(&base.cell), ratio));
+                    checks.push(make_check(rule, cell, Some(&base.cell), ratio));
                 }
             }
         }
     }
-    let verdict = if checks.iter().any(|c| c.wrong) {
-        Verdict::NotSupported
-    } else if missing.is_empty() && !checks.is_empty() && checks.iter().all(|c| c.holds && c.clear)
-    {
-        Verdict::Supported
-    } else {
-        Verdict::Inconclusive
+    let verdict = match judge(checks.iter()) {
+        Verdict::Supported if !missing.is_empty() => Verdict::Inconclusive,
+        v => v,
     };
     let worst = checks.iter().min_by(|a, b| {
         let ord = a.value.total_cmp(&b.value);
@@ -338,6 +337,56 @@ pub fn evaluate(experiment: &str, rule: &Rule, cells: &[&Cell]) -> RuleOutcome {
     }
 }
 
+/// A set of checks judged as a rule judges its own: one whose interval lies
+/// wholly on the wrong side makes it not supported; every one holding with
+/// its interval clear, supported; anything else (or none), inconclusive.
+fn judge<'a>(checks: impl IntoIterator<Item = &'a Check>) -> Verdict {
+    let checks: Vec<&Check> = checks.into_iter().collect();
+    if checks.iter().any(|c| c.wrong) {
+        Verdict::NotSupported
+    } else if !checks.is_empty() && checks.iter().all(|c| c.holds && c.clear) {
+        Verdict::Supported
+    } else {
+        Verdict::Inconclusive
+    }
+}
+
+/// A rule's verdict on one model's cells.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ModelVerdict {
+    pub model: String,
+    pub verdict: Verdict,
+    /// The smallest and largest value of its checks.
+    pub lo: f64,
+    pub hi: f64,
+}
+
+impl RuleOutcome {
+    /// The rule's verdict per model, each model's checks judged as the rule
+    /// judges all of them, in the order the checks first name the models.
+    pub fn by_model(&self) -> Vec<ModelVerdict> {
+        let mut models: Vec<&str> = Vec::new();
+        for c in &self.checks {
+            if !models.contains(&c.model.as_str()) {
+                models.push(&c.model);
+            }
+        }
+        models
+            .into_iter()
+            .map(|m| {
+                let mine: Vec<&Check> = self.checks.iter().filter(|c| c.model == m).collect();
+                let values = mine.iter().map(|c| c.value);
+                ModelVerdict {
+                    model: m.to_string(),
+                    verdict: judge(mine.iter().copied()),
+                    lo: values.clone().fold(f64::INFINITY, f64::min),
+                    hi: values.fold(f64::NEG_INFINITY, f64::max),
+                }
+            })
+            .collect()
+    }
+}
+
 /// Joins at most three items and counts the rest.
 fn abbreviate<S: AsRef<str>>(items: &[S], sep: &str) -> String {
     let shown: Vec<&str> = items.iter().take(3).map(|s| s.as_ref()).collect();
@@ -356,13 +405,14 @@ pub fn fmt_interval(c: &Check) -> String {
     }
 }
 
-fn make_check(rule: &Rule, cell: &str, baseline: Option<&str>, interval: Interval) -> Check {
+fn make_check(rule: &Rule, cell: &Cell, baseline: Option<&str>, interval: Interval) -> Check {
     let (t, cmp) = (rule.threshold, rule.compare);
     let bounds = interval.bounds();
     let clear = bounds.is_some_and(|(lo, hi)| cmp.holds(lo, t) && cmp.holds(hi, t));
     let wrong = bounds.is_some_and(|(lo, hi)| !cmp.holds(lo, t) && !cmp.holds(hi, t));
     Check {
-        cell: cell.to_string(),
+        cell: cell.cell.clone(),
+        model: cell.model.clone(),
         baseline_cell: baseline.map(str::to_string),
         value: interval.estimate,
         ci_lo: interval.lo,
@@ -438,6 +488,46 @@ mod tests {
         assert!(value_matches(&s, &json!(["smol", "tokio"])));
         assert!(!value_matches(&s, &json!("tokio-current")));
         assert!(value_matches(&Value::Bool(true), &json!(true)));
+    }
+
+    #[test]
+    fn a_rule_is_judged_per_model_too() {
+        // The Rust model clears the threshold; the stack is wholly below it.
+        let rust = cell(
+            "threads-c1000",
+            "threads",
+            1000.0,
+            &[1990.0, 2000.0, 1995.0],
+        );
+        let stack = cell(
+            "tomcat-c1000",
+            "tomcat-pool",
+            1000.0,
+            &[900.0, 950.0, 920.0],
+        );
+        let both = cell(
+            "tomcat-c1000-b",
+            "tomcat-pool",
+            1000.0,
+            &[1980.0, 1990.0, 1985.0],
+        );
+        let r = rule(json!({"text": "t", "metric": "throughput_rps",
+            "filter": {}, "compare": ">=", "threshold": 1800}));
+        let out = evaluate("e", &r, &[&rust, &stack, &both]);
+        assert_eq!(out.verdict, Verdict::NotSupported);
+        let by = out.by_model();
+        assert_eq!(
+            by.iter()
+                .map(|m| (m.model.as_str(), m.verdict))
+                .collect::<Vec<_>>(),
+            [
+                ("threads", Verdict::Supported),
+                ("tomcat-pool", Verdict::NotSupported)
+            ]
+        );
+        let tomcat = &by[1];
+        assert!(tomcat.lo < 930.0 && tomcat.hi > 1980.0, "{tomcat:?}");
+        assert_eq!(tomcat.lo, out.checks[1].value);
     }
 
     #[test]

@@ -35,6 +35,7 @@ struct Factors {
     pinning: threadloop_engine::Pinning,
     stack: Option<u32>,
     java: Option<u32>,
+    loop_debug: Option<bool>,
     client: threadloop_engine::Client,
     db_query: threadloop_engine::DbQuery,
     db_pool: u32,
@@ -99,6 +100,7 @@ pub fn expand(spec: &ExperimentSpec, machine: Machine) -> Vec<PlannedCell> {
             pinning: threadloop_engine::Pinning::None,
             stack: None,
             java: None,
+            loop_debug: None,
             client: threadloop_engine::Client::Async,
             db_query: threadloop_engine::DbQuery::Sleep,
             db_pool: threadloop_engine::db::DEFAULT_POOL,
@@ -117,6 +119,7 @@ pub fn expand(spec: &ExperimentSpec, machine: Machine) -> Vec<PlannedCell> {
     cells = vary(cells, &m.pinning, |f, v| f.pinning = v);
     cells = vary(cells, &m.stack_kib, |f, v| f.stack = v);
     cells = vary(cells, &m.java, |f, v| f.java = v);
+    cells = vary(cells, &m.loop_debug, |f, v| f.loop_debug = v);
     cells = vary(cells, &m.client, |f, v| f.client = v);
     cells = vary(cells, &m.db_query, |f, v| f.db_query = v);
     cells = vary(cells, &m.db_pool, |f, v| f.db_pool = v);
@@ -155,6 +158,8 @@ pub fn expand(spec: &ExperimentSpec, machine: Machine) -> Vec<PlannedCell> {
             stack_kib: f.model.is_stackful().then(|| f.stack.unwrap_or(32)),
             java: (f.model.stack() == Some(threadloop_engine::Stack::Tomcat))
                 .then(|| f.java.unwrap_or(crate::spec::JAVA_VERSIONS[0])),
+            loop_debug: (f.model == threadloop_engine::ModelKind::Fastapi)
+                .then(|| f.loop_debug.unwrap_or(false)),
             // FastAPI's client also says how it waits on a timer
             // (`asyncio.sleep`, `time.sleep` on the loop or in a `def` endpoint).
             client: (is_async
@@ -346,6 +351,29 @@ mod tests {
             .filter(|c| c.cell.model == ModelKind::Tokio)
             .all(|c| c.cell.pinning.is_none() && c.cell.stack_kib.is_none()));
         assert!(cells.iter().any(|c| c.id.contains("pin-mutex-stack64k")));
+    }
+
+    #[test]
+    fn loop_debug_applies_to_fastapi_only() {
+        let s = spec("model = [\"fastapi\", \"tokio-current\"]\ntransport = [\"http\"]\nconcurrency = [4]\nloop_debug = [false, true]");
+        let cells = expand(&s, MACHINE);
+        let debug: Vec<(ModelKind, Option<bool>)> = cells
+            .iter()
+            .map(|c| (c.cell.model, c.cell.loop_debug))
+            .collect();
+        assert_eq!(
+            debug,
+            [
+                (ModelKind::Fastapi, Some(false)),
+                (ModelKind::Fastapi, Some(true)),
+                (ModelKind::TokioCurrent, None)
+            ]
+        );
+        assert!(
+            cells[1].id.contains("loop-debug") && !cells[0].id.contains("debug"),
+            "{}",
+            cells[1].id
+        );
     }
 
     #[test]

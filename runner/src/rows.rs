@@ -20,7 +20,7 @@ use threadloop_vocab::schema::cols;
 /// existed: the store builds its columns from a `CellRecord`, column by
 /// column.
 pub fn planned_rows(c: &PlannedCell) -> Vec<BTreeMap<&'static str, Value>> {
-    use Value::{Null, Num, Str};
+    use Value::{Bool, Null, Num, Str};
     let cell = &c.cell;
     let int = |v: Option<u32>| v.map_or(Null, |v| Num(v as f64));
     let name = |v: Option<&'static str>| v.map_or(Null, |s| Str(s.to_string()));
@@ -60,6 +60,7 @@ pub fn planned_rows(c: &PlannedCell) -> Vec<BTreeMap<&'static str, Value>> {
     row.insert(cols::pinning, name(cell.pinning.map(|p| p.name())));
     row.insert(cols::stack_kib, int(cell.stack_kib));
     row.insert(cols::java, int(cell.java));
+    row.insert(cols::loop_debug, cell.loop_debug.map_or(Null, Bool));
     row.insert(cols::client, name(cell.client.map(|x| x.name())));
     row.insert(cols::db_query, name(cell.db_query.map(|q| q.name())));
     row.insert(cols::db_pool, int(cell.db_pool));

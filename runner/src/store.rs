@@ -188,6 +188,11 @@ impl<'a> Frame<'a> {
         self.columns.push(Column::new(name.into(), v));
         self
     }
+    fn opt_bool(&mut self, name: &str, f: impl Fn(&CellRecord) -> Option<bool>) -> &mut Self {
+        let v: Vec<Option<bool>> = self.records.iter().map(f).collect();
+        self.columns.push(Column::new(name.into(), v));
+        self
+    }
     fn int(&mut self, name: &str, f: impl Fn(&CellRecord) -> Option<i64>) -> &mut Self {
         let v: Vec<Option<i64>> = self.records.iter().map(f).collect();
         self.columns.push(Column::new(name.into(), v));
@@ -292,6 +297,7 @@ pub fn results_frame(run_id: &str, records: &[CellRecord]) -> anyhow::Result<Dat
         })
         .int(cols::stack_kib, |r| r.cell.stack_kib.map(i64::from))
         .int(cols::java, |r| r.cell.java.map(i64::from))
+        .opt_bool(cols::loop_debug, |r| r.cell.loop_debug)
         .opt_str(cols::client, |r| {
             r.cell.client.map(|c| c.name().to_string())
         })

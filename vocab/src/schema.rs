@@ -7,7 +7,7 @@
 /// The schema's version, `major.minor` (1.0: files from before it was
 /// written; they read as 1.x). A new column is a minor step; a
 /// removed or retyped one, or a changed meaning, is a major one.
-pub const VERSION: &str = "1.4";
+pub const VERSION: &str = "1.5";
 /// The Parquet key-value metadata key that holds [`VERSION`].
 pub const VERSION_KEY: &str = "threadloop.schema_version";
 
@@ -114,6 +114,7 @@ table! {
         pinning: Str, "", Factor, "coroutines: what the I/O does to the carrier";
         stack_kib: Int, "KiB", Factor, "coroutines: stack size";
         java: Int, "", Factor, "Java stacks: the JVM's major version (21 or 25)";
+        loop_debug: Bool, "", Factor, "FastAPI: asyncio's debug mode (warns of callbacks over 100 ms)";
         client: Str, "", Factor, "the HTTP client or DB driver";
         db_query: Str, "", Factor, "postgres cells: the query";
         db_pool: Int, "count", Factor, "postgres cells: connections per cell";

@@ -66,6 +66,7 @@ pub const MODEL_FACTORS: &[&str] = &[
     cols::pinning,
     cols::stack_kib,
     cols::java,
+    cols::loop_debug,
     cols::client,
 ];
 

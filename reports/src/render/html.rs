@@ -195,6 +195,8 @@ struct IndexPage {
     crates: Vec<KeyValue>,
     legend: Vec<Swatch>,
     claims: Vec<ClaimRow>,
+    /// Per claim with a stack's cells, the Rust models and the stacks side by side.
+    sides: Vec<crate::render::side_by_side::SideBySide>,
     failures: Vec<Failure>,
     experiments: Vec<ExperimentView>,
 }
@@ -546,6 +548,7 @@ pub fn render_index(analysis: &Analysis) -> Result<String> {
             })
             .collect(),
         claims,
+        sides: crate::render::side_by_side::side_by_side(analysis),
         failures: analysis.failures.clone(),
         experiments,
     };

@@ -5,6 +5,7 @@
 pub mod charts;
 pub mod claims;
 pub mod html;
+pub mod side_by_side;
 pub mod summary;
 
 use crate::analysis::{Analysis, Experiment};

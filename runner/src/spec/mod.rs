@@ -130,6 +130,7 @@ struct RawMatrix {
     pinning: List<String>,
     stack_kib: List<i64>,
     java: List<i64>,
+    loop_debug: List<bool>,
     /// The HTTP client or DB driver; `driver` reads better for `postgres`.
     #[serde(alias = "driver")]
     client: List<String>,
@@ -193,6 +194,8 @@ pub struct Matrix {
     pub stack_kib: Vec<Option<u32>>,
     /// Java stacks only; `None`: 21.
     pub java: Vec<Option<u32>>,
+    /// FastAPI only; `None`: off.
+    pub loop_debug: Vec<Option<bool>>,
     /// Async models with `http` or `postgres` I/O: which client / driver.
     pub client: Vec<Client>,
     /// `postgres` I/O: the query each request sends.
@@ -690,6 +693,7 @@ fn build(cx: &mut Ctx, raw: RawSpec, profile: Option<String>) -> ExperimentSpec 
             }
             Some(j)
         }),
+        loop_debug: cx.list(&m.loop_debug, vec![None], |_, v| Some(*v.get_ref())),
         client: cx.list(&m.client, vec![Client::Async], |cx, v| {
             cx.named(v, Client::Async)
         }),

@@ -645,6 +645,7 @@ mod tests {
     ) -> Check {
         Check {
             cell: cell.into(),
+            model: "tokio".into(),
             baseline_cell: Some(format!("threads-of-{cell}")),
             value,
             ci_lo: ci.map(|c| c.0),
