@@ -36,6 +36,15 @@ enum Command {
         /// reported, not gated), or a cell ok in BASE fails in NEW.
         #[arg(long, value_name = "PCT", value_parser = parse_pct)]
         fail_on_regression: Option<f64>,
+        /// A rerun of the failing cells' experiments (`runner run
+        /// --repetitions 3 ...`): a failing cell fails only if it fails
+        /// against BASE in RERUN too; `just gate` runs it.
+        #[arg(long, value_name = "RERUN")]
+        recheck: Option<PathBuf>,
+        /// Write the experiments with a failing cell to FILE, one name a
+        /// line (empty when none fails): what to rerun.
+        #[arg(long, value_name = "FILE")]
+        failing_to: Option<PathBuf>,
     },
 }
 
@@ -60,14 +69,35 @@ fn render(run_dir: Option<PathBuf>, out: PathBuf) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn run_compare(base: PathBuf, new: PathBuf, pct: Option<f64>, out: PathBuf) -> Result<ExitCode> {
+/// `report compare`'s inputs, as the CLI gives them.
+struct CompareArgs {
+    base: PathBuf,
+    new: PathBuf,
+    pct: Option<f64>,
+    recheck: Option<PathBuf>,
+    failing_to: Option<PathBuf>,
+    out: PathBuf,
+}
+
+fn run_compare(a: CompareArgs) -> Result<ExitCode> {
     let load = |d: &PathBuf| -> Result<analysis::Analysis> {
         let run = load::load_run(d).with_context(|| format!("loading {}", d.display()))?;
         Ok(analysis::analyse(run))
     };
-    let (b, n) = (load(&base)?, load(&new)?);
-    let cmp = compare::compare(&b, &n, pct);
-    let (html, md) = compare::write_comparison(&cmp, &out)?;
+    let (b, n) = (load(&a.base)?, load(&a.new)?);
+    let mut cmp = compare::compare(&b, &n, a.pct);
+    if let Some(rerun) = &a.recheck {
+        cmp.recheck(&compare::compare(&b, &load(rerun)?, a.pct));
+    }
+    if let Some(file) = &a.failing_to {
+        let names: String = cmp
+            .failing_experiments()
+            .iter()
+            .map(|e| format!("{e}\n"))
+            .collect();
+        std::fs::write(file, names).with_context(|| format!("writing {}", file.display()))?;
+    }
+    let (html, md) = compare::write_comparison(&cmp, &a.out)?;
     println!("{}", cmp.markdown());
     eprintln!("wrote {} and {}", html.display(), md.display());
     if cmp.rows.is_empty() {
@@ -102,7 +132,16 @@ fn main() -> ExitCode {
             base,
             new,
             fail_on_regression,
-        }) => run_compare(base, new, fail_on_regression, cli.out),
+            recheck,
+            failing_to,
+        }) => run_compare(CompareArgs {
+            base,
+            new,
+            pct: fail_on_regression,
+            recheck,
+            failing_to,
+            out: cli.out,
+        }),
         None => render(cli.run_dir, cli.out),
     };
     match result {

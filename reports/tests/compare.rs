@@ -6,6 +6,7 @@
 mod common;
 use common::{fixture, tmp};
 use polars::prelude::*;
+use std::ffi::OsStr;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -121,17 +122,39 @@ fn mark(lf: LazyFrame, cell: &str, also: Expr, status: &str, error: &str) -> Laz
 }
 
 fn gate_cmd(base: &Path, new: &Path, pct: Option<&str>, out: &Path) -> Output {
+    gate_cmd_with(base, new, pct, &[], out)
+}
+
+/// `report compare` with `extra` arguments after the threshold.
+fn gate_cmd_with(
+    base: &Path,
+    new: &Path,
+    pct: Option<&str>,
+    extra: &[&OsStr],
+    out: &Path,
+) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_report"));
     cmd.arg("compare").arg(base).arg(new);
     if let Some(p) = pct {
         cmd.args(["--fail-on-regression", p]);
     }
-    cmd.arg("--out").arg(out).output().unwrap()
+    cmd.args(extra).arg("--out").arg(out).output().unwrap()
 }
 
 /// Runs the gate; returns its output and `compare.md`.
 fn gate(base: &Path, new: &Path, pct: Option<&str>, out: &Path) -> (Output, String) {
-    let o = gate_cmd(base, new, pct, out);
+    gate_with(base, new, pct, &[], out)
+}
+
+/// [`gate`] with `extra` arguments.
+fn gate_with(
+    base: &Path,
+    new: &Path,
+    pct: Option<&str>,
+    extra: &[&OsStr],
+    out: &Path,
+) -> (Output, String) {
+    let o = gate_cmd_with(base, new, pct, extra, out);
     let id = load::load_run(new).unwrap().run_id;
     let md = std::fs::read_to_string(render::report_dir(out, &id).join("compare.md"))
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stderr)));
@@ -548,5 +571,105 @@ fn the_committed_baseline_passes_against_itself() {
         let s = compare::structural(q, cell, cell, &cells, &t);
         assert!(matches!(s, Some(NotGated::OffTheory { .. })), "{s:?}");
     }
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+/// `just gate`'s second step: the gate on NEW, each failing row judged
+/// again against RERUN.
+fn gate_rechecked(base: &Path, new: &Path, rerun: &Path, out: &Path) -> (Output, String) {
+    gate_with(
+        base,
+        new,
+        Some(PCT),
+        &["--recheck".as_ref(), rerun.as_os_str()],
+        out,
+    )
+}
+
+/// A smoke run in which tokio lost half its throughput (one repetition).
+fn halved(root: &Path, run_id: &str, reps: i64) -> PathBuf {
+    let var = Variation {
+        model_throughput: vec![("tokio".into(), 0.5)],
+        repetitions: reps,
+        ..other_machine()
+    };
+    varied(root, run_id, &var, reps)
+}
+
+#[test]
+fn the_failing_experiments_are_written_for_a_rerun() {
+    let root = tmp("gate-failing-to");
+    let out = root.join("out");
+    let base = baseline(&root);
+    let new = halved(&root, "new-halved", 1);
+    let list = root.join("failing.txt");
+    let to_list = ["--failing-to".as_ref(), list.as_os_str()];
+    let o = gate_cmd_with(&base, &new, Some(PCT), &to_list, &out);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    // tokio fails in h1-pool only: alone in h4-single, it is not gated.
+    assert_eq!(std::fs::read_to_string(&list).unwrap(), "h1-pool\n");
+    // Nothing failing: the file is written, empty.
+    let same = varied(&root, "new-same", &other_machine(), 1);
+    let o = gate_cmd_with(&base, &same, Some(PCT), &to_list, &out);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(&list).unwrap(), "");
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+#[test]
+fn a_failure_the_rerun_does_not_reproduce_passes() {
+    let root = tmp("gate-recheck-pass");
+    let out = root.join("out");
+    let base = baseline(&root);
+    let new = halved(&root, "new-halved", 1);
+    // The rerun: unchanged code, 3 rounds, on the slower machine.
+    let var = Variation {
+        repetitions: 3,
+        ..other_machine()
+    };
+    let rerun = varied(&root, "rerun-same", &var, 3);
+    let (o, md) = gate_rechecked(&base, &new, &rerun, &out);
+    assert_eq!(o.status.code(), Some(0), "{}\n{md}", stderr(&o));
+    for cell in TOKIO {
+        let line = md.lines().find(|l| l.contains(cell)).unwrap();
+        assert!(line.contains("REGRESSION throughput vs others"), "{line}");
+        assert!(
+            line.contains("not reproduced on rerun rerun-same (3 repetitions"),
+            "{line}"
+        );
+    }
+    assert!(md.contains("3 failing once but not on a rerun"), "{md}");
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+#[test]
+fn a_failure_the_rerun_reproduces_fails() {
+    let root = tmp("gate-recheck-fail");
+    let out = root.join("out");
+    let base = baseline(&root);
+    let new = halved(&root, "new-halved", 1);
+    let rerun = halved(&root, "rerun-halved", 3);
+    let (o, md) = gate_rechecked(&base, &new, &rerun, &out);
+    assert_eq!(o.status.code(), Some(1), "{}\n{md}", stderr(&o));
+    assert!(
+        stderr(&o).contains("3 cell(s) failed the 8% regression gate"),
+        "{}",
+        stderr(&o)
+    );
+    for cell in TOKIO {
+        let line = md.lines().find(|l| l.contains(cell)).unwrap();
+        assert!(line.contains("CONFIRMED on rerun rerun-halved"), "{line}");
+    }
+    // A rerun without the cell cannot clear it.
+    let mut cmp = comparison(&base, &new);
+    let without = halved(&root, "rerun-without", 3);
+    rewrite(&without.join("results.parquet"), |lf| {
+        lf.filter(col("cell").neq(lit(TOKIO[0])))
+    });
+    cmp.recheck(&comparison(&base, &without));
+    let r = row(&cmp, TOKIO[0]);
+    let again = r.recheck.as_ref().unwrap();
+    assert!(again.confirmed && again.repetitions == 0, "{again:?}");
+    assert!(r.fails());
     let _ = std::fs::remove_dir_all(&root);
 }

@@ -106,7 +106,7 @@ fn real_main() -> anyhow::Result<i32> {
             budget,
         } => {
             let files = spec_files(specs)?;
-            let loaded = run::load_specs(&files, profile.as_deref())?;
+            let loaded = run::load_specs(&files, profile.as_deref(), None)?;
             let cores = std::thread::available_parallelism().map_or(1, |n| n.get() as u32);
             let machine = plan::Machine {
                 cores,

@@ -448,6 +448,18 @@ mod tests {
     }
 
     #[test]
+    fn a_repetitions_override_runs_every_cell_that_many_times() {
+        let text = "name = \"t\"\nclaim = \"H1\"\ntitle = \"t\"\nrepetitions = 1\nmax_repetitions = 5\n[matrix]\nmodel = [\"tokio\"]\nconcurrency = [4, 40]\n[[verdict]]\ntext = \"r\"\nmetric = \"throughput_rps\"\nfilter = { concurrency = 40 }\ncompare = \">=\"\nthreshold = 2\n";
+        let s = parse("t.toml", text, None, false)
+            .unwrap()
+            .with_repetitions(3);
+        // The cell no rule reads too, and nothing adaptive on top.
+        let reps: Vec<u32> = expand(&s, MACHINE).iter().map(|c| c.repetitions).collect();
+        assert_eq!(reps, vec![3, 3]);
+        assert_eq!(s.max_repetitions, 3);
+    }
+
+    #[test]
     fn order_interleaves_repetitions_and_is_deterministic() {
         let s = spec("model = [\"tokio\", \"smol\", \"threads\"]\nconcurrency = [1, 2]");
         let cells = expand(&s, MACHINE);

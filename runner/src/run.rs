@@ -48,6 +48,11 @@ pub struct RunOptions {
     /// repetitions always run. Recorded in the manifest; `--resume` keeps it.
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub budget: Option<std::time::Duration>,
+    /// Run every cell exactly N times, whatever its spec and profile say (no
+    /// adaptive or context repetitions): a rerun whose cells must share
+    /// their rounds, as `just gate` uses it. Recorded in each spec.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100), conflicts_with = "resume")]
+    pub repetitions: Option<u32>,
     #[command(flatten)]
     pub pg: crate::postgres::PgOptions,
 }
@@ -61,10 +66,20 @@ pub struct RunSummary {
 }
 
 /// Loads and validates every spec; the first error stops everything.
-pub fn load_specs(files: &[PathBuf], profile: Option<&str>) -> anyhow::Result<Vec<ExperimentSpec>> {
+/// `repetitions`: every cell exactly that many times ([`ExperimentSpec::with_repetitions`]).
+pub fn load_specs(
+    files: &[PathBuf],
+    profile: Option<&str>,
+    repetitions: Option<u32>,
+) -> anyhow::Result<Vec<ExperimentSpec>> {
     let specs = files
         .iter()
-        .map(|f| spec::load(f, profile, false))
+        .map(|f| {
+            spec::load(f, profile, false).map(|s| match repetitions {
+                Some(n) => s.with_repetitions(n),
+                None => s,
+            })
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let mut names = HashSet::new();
     for s in &specs {
@@ -104,7 +119,7 @@ pub fn run(opts: RunOptions) -> anyhow::Result<RunSummary> {
             (dir, m)
         }
         None => {
-            let specs = load_specs(&opts.specs, opts.profile.as_deref())?;
+            let specs = load_specs(&opts.specs, opts.profile.as_deref(), opts.repetitions)?;
             if specs.is_empty() {
                 anyhow::bail!("no experiment specs given");
             }

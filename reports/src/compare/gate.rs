@@ -401,6 +401,11 @@ impl Check {
         self.not_gated.is_none()
     }
 
+    /// Moved the bad way by more than the threshold, gated or not.
+    pub fn moved_beyond(&self, t: &Thresholds) -> bool {
+        self.worse && self.change_pct.is_some_and(|p| p.abs() > t.fail_pct)
+    }
+
     /// Judges a ratio from its rounds in each run (`None`: no value);
     /// `has_reference`: another cell at the load point in both runs;
     /// `structural`: why the cell itself cannot be gated, if so (no value
@@ -456,9 +461,7 @@ impl Check {
                 Some(_) => None,
             }
         };
-        let regression =
-            not_gated.is_none() && worse && change_pct.is_some_and(|p| p.abs() > t.fail_pct);
-        Check {
+        let mut check = Check {
             quantity,
             reference: Vec::new(),
             base: b,
@@ -467,8 +470,10 @@ impl Check {
             change_pct,
             worse,
             not_gated,
-            regression,
-        }
+            regression: false,
+        };
+        check.regression = check.gated() && check.moved_beyond(t);
+        check
     }
 }
 
@@ -541,6 +546,29 @@ pub struct CompareRow {
     /// Fails in NEW but was ok in BASE: a failed repetition where BASE had
     /// none, or no ok repetition left where BASE had one.
     pub newly_failed: bool,
+    /// What a rerun made of a failing row ([`Comparison::recheck`]).
+    pub recheck: Option<Recheck>,
+}
+
+/// A failing row judged again against a rerun of its experiment
+/// (`report compare --recheck RERUN`).
+///
+/// One repetition of a 1-second window is at the mercy of the machine:
+/// another process taking a core for 100 ms, a PostgreSQL checkpoint. Such a
+/// hiccup is rare and short, a regression in the code is neither, so a
+/// failure counts only when the rerun (every cell of the experiment, several
+/// rounds, the gate's median over them) fails the same way.
+#[derive(Debug, Clone, Serialize)]
+pub struct Recheck {
+    /// The rerun's run id.
+    pub run_id: String,
+    /// The cell's ok repetitions in the rerun (0: absent or all failed).
+    pub repetitions: usize,
+    /// The rerun's change of each gated ratio against BASE.
+    pub throughput_change_pct: Option<f64>,
+    pub p50_change_pct: Option<f64>,
+    /// The rerun fails too (or lacks the cell): the failure stands.
+    pub confirmed: bool,
 }
 
 impl CompareRow {
@@ -548,8 +576,14 @@ impl CompareRow {
         [&self.throughput, &self.p50]
     }
 
-    /// A gated ratio moved beyond the threshold, or the cell newly fails.
+    /// A gated ratio moved beyond the threshold, or the cell newly fails,
+    /// and a rerun, if any, confirmed it.
     pub fn fails(&self) -> bool {
+        self.fails_once() && self.recheck.as_ref().is_none_or(|r| r.confirmed)
+    }
+
+    /// The failure as NEW alone shows it, before any rerun.
+    pub fn fails_once(&self) -> bool {
         self.newly_failed || self.throughput.regression || self.p50.regression
     }
 
@@ -600,6 +634,53 @@ impl Comparison {
     /// Rows with at least one gated ratio.
     pub fn gated(&self) -> Vec<&CompareRow> {
         self.rows.iter().filter(|r| r.gated()).collect()
+    }
+
+    /// Rows that failed in NEW but passed on the rerun.
+    pub fn not_reproduced(&self) -> Vec<&CompareRow> {
+        self.rows
+            .iter()
+            .filter(|r| r.recheck.as_ref().is_some_and(|c| !c.confirmed))
+            .collect()
+    }
+
+    /// The experiments with a failing row, each once, sorted: what to rerun.
+    pub fn failing_experiments(&self) -> Vec<&str> {
+        let set: std::collections::BTreeSet<&str> = self
+            .failing()
+            .iter()
+            .map(|r| r.experiment.as_str())
+            .collect();
+        set.into_iter().collect()
+    }
+
+    /// Judges each failing row again from `rerun`, the comparison of BASE
+    /// with a rerun of those rows' experiments ([`Recheck`]): a failure
+    /// stands where the rerun lacks the cell, the cell fails there, or a
+    /// ratio that failed moves the bad way beyond the threshold again. The
+    /// rerun's own rounds are not asked to show the ratio steady: the
+    /// ratio was gated on BASE and NEW, the rerun only says whether the
+    /// move lasts.
+    pub fn recheck(&mut self, rerun: &Comparison) {
+        let t = &self.thresholds;
+        let again_fails = |row: &CompareRow, a: &CompareRow| {
+            a.newly_failed
+                || (row.throughput.regression && a.throughput.moved_beyond(t))
+                || (row.p50.regression && a.p50.moved_beyond(t))
+        };
+        for row in self.rows.iter_mut().filter(|r| r.fails()) {
+            let again = rerun
+                .rows
+                .iter()
+                .find(|r| r.experiment == row.experiment && r.cell == row.cell);
+            row.recheck = Some(Recheck {
+                run_id: rerun.new_id.clone(),
+                repetitions: again.map_or(0, |r| r.new_repetitions.ok),
+                throughput_change_pct: again.and_then(|r| r.throughput.change_pct),
+                p50_change_pct: again.and_then(|r| r.p50.change_pct),
+                confirmed: again.is_none_or(|a| again_fails(row, a)),
+            });
+        }
     }
 }
 
@@ -824,6 +905,7 @@ pub fn compare(base: &Analysis, new: &Analysis, fail_on_regression_pct: Option<f
                 base_repetitions,
                 new_repetitions,
                 newly_failed,
+                recheck: None,
             }
         })
         .collect();

@@ -31,7 +31,7 @@ pub mod render;
 
 pub use gate::{
     compare, load_point, sd_floor_pct, sd_upper_factor, structural, Check, CompareRow, Comparison,
-    Info, Noise, NotGated, Quantity, Ratio, Repetitions, Side, Thresholds, DEFAULT_PCT,
+    Info, Noise, NotGated, Quantity, Ratio, Recheck, Repetitions, Side, Thresholds, DEFAULT_PCT,
     MODEL_FACTORS, Z,
 };
 pub use render::write_comparison;

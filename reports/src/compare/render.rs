@@ -118,7 +118,19 @@ impl CompareRow {
                 ));
             }
         }
-        if self.gated() && !self.fails() {
+        if let Some(r) = &self.recheck {
+            let changes = format!(
+                "{} repetitions: throughput vs others {}, p50 vs others {}",
+                r.repetitions,
+                fmt_pct(r.throughput_change_pct),
+                fmt_pct(r.p50_change_pct)
+            );
+            parts.push(if r.confirmed {
+                format!("CONFIRMED on rerun {} ({changes})", r.run_id)
+            } else {
+                format!("not reproduced on rerun {} ({changes}): passes", r.run_id)
+            });
+        } else if self.gated() && !self.fails() {
             parts.insert(0, "pass".into());
         }
         parts.join("; ")
@@ -188,6 +200,10 @@ impl Comparison {
                 listed.join(", ")
             ));
         }
+        let passed_again = self.not_reproduced().len();
+        if passed_again > 0 {
+            s.push_str(&format!("; {passed_again} failing once but not on a rerun"));
+        }
         let failed = self.newly_failed().len();
         if failed > 0 {
             s.push_str(&format!("; {failed} failed in NEW only"));
@@ -222,7 +238,12 @@ impl Comparison {
             pct = t.fail_pct,
             min = t.min_completed(),
             z = t.z
-        )
+        ) + if self.rows.iter().any(|r| r.recheck.is_some()) {
+            " Each row failing in NEW was judged again against a rerun of its experiment \
+             (every cell, several rounds): it fails only where the rerun fails too."
+        } else {
+            ""
+        }
     }
 
     /// The Markdown table (printed and written as `compare.md`).
@@ -314,7 +335,7 @@ impl Comparison {
                     throughput_rps: fmt_info(&r.throughput_rps),
                     p99: fmt_info(&r.p99_ms),
                     status: r.status(self),
-                    fails: r.throughput.regression || r.p50.regression || r.newly_failed,
+                    fails: r.fails(),
                     gated: r.gated(),
                 })
                 .collect(),

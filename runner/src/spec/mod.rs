@@ -253,6 +253,19 @@ pub struct ExperimentSpec {
     pub classes: Vec<ClassSpec>,
 }
 
+impl ExperimentSpec {
+    /// Every cell exactly `n` times: planned, context and adaptive
+    /// repetitions alike (`runner run --repetitions`).
+    pub fn with_repetitions(self, n: u32) -> ExperimentSpec {
+        ExperimentSpec {
+            repetitions: n,
+            max_repetitions: n,
+            context_repetitions: Some(n),
+            ..self
+        }
+    }
+}
+
 /// Tomcat NIO queues up to maxConnections (8192) plus acceptCount (100)
 /// requests before it refuses connections.
 pub const DEFAULT_QUEUE: u32 = 8192 + 100;
