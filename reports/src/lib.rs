@@ -5,8 +5,9 @@
 //! Stages, one module each, imports pointing one way: [`load`] (polars lazy
 //! scans) → [`stats`] (median, mean and its t interval ([`interval`]), Tukey
 //! flags, CV per cell) → [`verdict`] (the claims' rules) → [`analysis`] (a
-//! run's cells, rules and claims: plain data) → [`render`] (the outputs
-//! behind one trait: HTML with plotters charts, Markdown, JSON).
+//! run's cells, rules and claims: plain data; [`sides`]: per claim, the Rust
+//! models beside the essay's stacks) → [`render`] (the outputs behind one
+//! trait: HTML with plotters charts, Markdown, JSON).
 //! [`compare`] diffs two analyses for the CI gate.
 
 pub mod analysis;
@@ -15,6 +16,7 @@ pub mod error;
 pub mod interval;
 pub mod load;
 pub mod render;
+pub mod sides;
 pub mod stats;
 pub mod verdict;
 

@@ -165,6 +165,15 @@ pub fn model_rank(model: &str) -> usize {
         .map_or(usize::MAX, threadloop_vocab::ModelKind::display_rank)
 }
 
+/// Each distinct model once, in display order ([`model_rank`], then name):
+/// the order of every legend, column and table of the report.
+pub fn in_model_order<'a>(models: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut v: Vec<&str> = models.into_iter().collect();
+    v.sort_by_key(|m| (model_rank(m), *m));
+    v.dedup();
+    v
+}
+
 /// A repetition that failed.
 #[derive(Debug, Clone, Serialize)]
 pub struct Failure {

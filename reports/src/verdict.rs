@@ -340,7 +340,7 @@ pub fn evaluate(experiment: &str, rule: &Rule, cells: &[&Cell]) -> RuleOutcome {
 /// A set of checks judged as a rule judges its own: one whose interval lies
 /// wholly on the wrong side makes it not supported; every one holding with
 /// its interval clear, supported; anything else (or none), inconclusive.
-fn judge<'a>(checks: impl IntoIterator<Item = &'a Check>) -> Verdict {
+pub(crate) fn judge<'a>(checks: impl IntoIterator<Item = &'a Check>) -> Verdict {
     let checks: Vec<&Check> = checks.into_iter().collect();
     if checks.iter().any(|c| c.wrong) {
         Verdict::NotSupported
@@ -363,15 +363,9 @@ pub struct ModelVerdict {
 
 impl RuleOutcome {
     /// The rule's verdict per model, each model's checks judged as the rule
-    /// judges all of them, in the order the checks first name the models.
+    /// judges all of them, in the report's model order.
     pub fn by_model(&self) -> Vec<ModelVerdict> {
-        let mut models: Vec<&str> = Vec::new();
-        for c in &self.checks {
-            if !models.contains(&c.model.as_str()) {
-                models.push(&c.model);
-            }
-        }
-        models
+        crate::stats::in_model_order(self.checks.iter().map(|c| c.model.as_str()))
             .into_iter()
             .map(|m| {
                 let mine: Vec<&Check> = self.checks.iter().filter(|c| c.model == m).collect();

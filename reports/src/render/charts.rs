@@ -11,7 +11,7 @@ use crate::analysis::{Analysis, Experiment};
 use crate::error::{ReportError, Result};
 use crate::load::fmt_num;
 use crate::render::slug;
-use crate::stats::{median, model_rank, varying_factors, Cell};
+use crate::stats::{in_model_order, median, model_rank, varying_factors, Cell};
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
 use plotters::prelude::*;
 use std::collections::BTreeMap;
@@ -33,12 +33,6 @@ pub fn palette(model: ModelKind) -> RGBColor {
 }
 
 /// Every model's name in display order.
-pub fn models_in_order() -> Vec<&'static str> {
-    let mut all = ModelKind::all();
-    all.sort_by_key(|m| m.display_rank());
-    all.into_iter().map(Factor::name).collect()
-}
-
 const OTHER: RGBColor = RGBColor(0x88, 0x88, 0x88);
 
 /// The colour of a model (grey for a name the vocabulary does not know).
@@ -849,15 +843,7 @@ pub fn experiment_charts(analysis: &Analysis, exp: &Experiment) -> Result<Vec<Ch
 
     // HDR spectrum of each model's highest-load cell.
     let mut series = Vec::new();
-    let mut models: Vec<&str> = cells.iter().map(|c| c.model.as_str()).collect();
-    models.sort_by_key(|m| (model_rank(m), *m));
-    models.dedup();
-    let mut seen = Vec::new();
-    for m in models {
-        if seen.contains(&m) {
-            continue;
-        }
-        seen.push(m);
+    for m in in_model_order(cells.iter().map(|c| c.model.as_str())) {
         let Some(top) = cells.iter().filter(|c| c.model == m).max_by(|a, b| {
             a.factor_num(x)
                 .unwrap_or(0.0)
@@ -1066,7 +1052,8 @@ mod tests {
         ranks.sort();
         ranks.dedup();
         assert_eq!(ranks.len(), all.len());
-        assert_eq!(models_in_order().len(), all.len());
+        let names: Vec<&str> = all.iter().map(|m| m.name()).collect();
+        assert_eq!(in_model_order(names.iter().copied()).len(), all.len());
         assert_eq!(model_color("no-such-model"), OTHER);
     }
 

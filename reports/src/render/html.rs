@@ -8,9 +8,9 @@ use crate::load::fmt_num;
 use crate::render::charts::headline::{
     check_tokens, fmt_value, headline, render_headline, CheckState,
 };
-use crate::render::charts::{experiment_charts, model_hex, models_in_order, ChartOut};
+use crate::render::charts::{experiment_charts, model_hex, ChartOut};
 use crate::render::{anchor, slug};
-use crate::stats::{Cell, Estimate, Failure, FACTORS};
+use crate::stats::{in_model_order, Cell, Estimate, Failure, FACTORS};
 use crate::verdict::{Rule, RuleOutcome};
 use serde::Serialize;
 use tera::{Context, Tera};
@@ -496,13 +496,10 @@ fn json_text(v: &serde_json::Value) -> String {
 
 /// Renders `index.html` of a run.
 pub fn render_index(analysis: &Analysis) -> Result<String> {
-    let mut models: Vec<String> = models_in_order().into_iter().map(String::from).collect();
-    models.retain(|m| analysis.cells.iter().any(|c| &c.model == m));
-    for c in &analysis.cells {
-        if !models.contains(&c.model) {
-            models.push(c.model.clone());
-        }
-    }
+    let models: Vec<String> = in_model_order(analysis.cells.iter().map(|c| c.model.as_str()))
+        .into_iter()
+        .map(String::from)
+        .collect();
     let claims = analysis
         .claims
         .iter()
