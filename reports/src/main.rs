@@ -37,12 +37,13 @@ enum Command {
         #[arg(long, value_name = "PCT", value_parser = parse_pct)]
         fail_on_regression: Option<f64>,
         /// A rerun of the failing cells' experiments (`runner run
-        /// --repetitions 3 ...`): a failing cell fails only if it fails
-        /// against BASE in RERUN too; `just gate` runs it.
+        /// --repetitions 3 ...`): a cell failing on a ratio fails only if it
+        /// fails against BASE in RERUN too; `just gate` runs it.
         #[arg(long, value_name = "RERUN")]
         recheck: Option<PathBuf>,
-        /// Write the experiments with a failing cell to FILE, one name a
-        /// line (empty when none fails): what to rerun.
+        /// Write the experiments with a cell failing on a ratio to FILE, one
+        /// name a line (empty when none): what `--recheck` may clear. A cell
+        /// that newly fails is never cleared.
         #[arg(long, value_name = "FILE")]
         failing_to: Option<PathBuf>,
     },

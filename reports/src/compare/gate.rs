@@ -644,23 +644,32 @@ impl Comparison {
             .collect()
     }
 
-    /// The experiments with a failing row, each once, sorted: what to rerun.
+    /// Failing rows a rerun may clear: those failing on a ratio only. A
+    /// cell that newly fails (crashed, hung, errors) fails the gate however
+    /// a rerun goes: a failure that comes and goes is a bug, not noise.
+    fn recheckable(row: &CompareRow) -> bool {
+        row.fails() && !row.newly_failed
+    }
+
+    /// The experiments with a row a rerun may clear, each once, sorted:
+    /// what to rerun.
     pub fn failing_experiments(&self) -> Vec<&str> {
         let set: std::collections::BTreeSet<&str> = self
             .failing()
-            .iter()
+            .into_iter()
+            .filter(|r| Self::recheckable(r))
             .map(|r| r.experiment.as_str())
             .collect();
         set.into_iter().collect()
     }
 
-    /// Judges each failing row again from `rerun`, the comparison of BASE
-    /// with a rerun of those rows' experiments ([`Recheck`]): a failure
-    /// stands where the rerun lacks the cell, the cell fails there, or a
-    /// ratio that failed moves the bad way beyond the threshold again. The
-    /// rerun's own rounds are not asked to show the ratio steady: the
-    /// ratio was gated on BASE and NEW, the rerun only says whether the
-    /// move lasts.
+    /// Judges each row failing on a ratio again from `rerun`, the
+    /// comparison of BASE with a rerun of those rows' experiments
+    /// ([`Recheck`]): a failure stands where the rerun lacks the cell, the
+    /// cell fails there, or a ratio that failed moves the bad way beyond the
+    /// threshold again. The rerun's own rounds are not asked to show the
+    /// ratio steady: the ratio was gated on BASE and NEW, the rerun only
+    /// says whether the move lasts.
     pub fn recheck(&mut self, rerun: &Comparison) {
         let t = &self.thresholds;
         let again_fails = |row: &CompareRow, a: &CompareRow| {
@@ -668,7 +677,7 @@ impl Comparison {
                 || (row.throughput.regression && a.throughput.moved_beyond(t))
                 || (row.p50.regression && a.p50.moved_beyond(t))
         };
-        for row in self.rows.iter_mut().filter(|r| r.fails()) {
+        for row in self.rows.iter_mut().filter(|r| Self::recheckable(r)) {
             let again = rerun
                 .rows
                 .iter()
