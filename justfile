@@ -94,6 +94,10 @@ test: setup
     cargo build --release --workspace
     cargo nextest run --release --workspace --no-fail-fast
 
+# Clippy over every target, warnings as errors (.ci/run runs it when clippy is installed).
+lint:
+    cargo clippy --release --workspace --all-targets -- -D warnings
+
 # The spec checker and the Parquet reader under the fuzzer (proptest), SECS
 # seconds each with fresh seeds; `just test` runs the same targets seeded.
 fuzz SECS="600": build

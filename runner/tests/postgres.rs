@@ -513,11 +513,8 @@ db_pool = [4]
         .unwrap();
     let reps = reps.i64().unwrap();
     let mut seen = std::collections::BTreeSet::new();
-    for i in 0..df.height() {
-        assert!(
-            seen.insert((cells[i].clone(), reps.get(i))),
-            "a duplicate row"
-        );
+    for (i, cell) in cells.iter().enumerate().take(df.height()) {
+        assert!(seen.insert((cell.clone(), reps.get(i))), "a duplicate row");
     }
 }
 

@@ -287,6 +287,18 @@ pub fn write_fixture(dir: &Path, opts: &FixtureOptions) -> anyhow::Result<()> {
     write_fixture_varied(dir, opts, &Variation::default())
 }
 
+/// `latency.parquet`'s columns as they are filled: experiment, cell,
+/// repetition, model, percentile, latency_ms, count.
+type SpectrumColumns = (
+    Vec<String>,
+    Vec<String>,
+    Vec<i64>,
+    Vec<String>,
+    Vec<f64>,
+    Vec<f64>,
+    Vec<i64>,
+);
+
 /// [`write_fixture`] with the measured numbers changed by `var`.
 pub fn write_fixture_varied(
     dir: &Path,
@@ -453,15 +465,7 @@ pub fn write_fixture_varied(
         .finish(&mut df)?;
 
     // Percentile spectrum per cell × repetition.
-    let mut sp: (
-        Vec<String>,
-        Vec<String>,
-        Vec<i64>,
-        Vec<String>,
-        Vec<f64>,
-        Vec<f64>,
-        Vec<i64>,
-    ) = Default::default();
+    let mut sp: SpectrumColumns = Default::default();
     for r in rs.iter().filter(|r| !r.failed) {
         for (p, lat) in [
             (0.0, r.p50 * 0.9),

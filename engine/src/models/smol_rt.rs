@@ -83,10 +83,8 @@ impl AsyncRuntime for SmolRuntime {
         Ok(smol_hyper::rt::FuturesIo::new(s))
     }
 
-    fn sleep(d: Duration) -> impl Future<Output = ()> + Send {
-        async move {
-            smol::Timer::after(d).await;
-        }
+    async fn sleep(d: Duration) {
+        smol::Timer::after(d).await;
     }
 
     fn unblock<T: Send + 'static>(

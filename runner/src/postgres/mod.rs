@@ -69,7 +69,8 @@ pub struct PgInfo {
 /// What keeps the server alive: dropping it removes the container or cluster.
 #[allow(dead_code)]
 enum Handle {
-    Container(container::Running),
+    // Boxed: the container handle is large, the other variants small.
+    Container(Box<container::Running>),
     Local(local::Cluster),
     External,
 }
@@ -121,31 +122,31 @@ impl PgServer {
         };
         let pw = password();
         let mut tried = Vec::new();
-        let (url, handle, source, because) = loop {
-            let order: &[Backend] = match backend {
-                Backend::Auto => &[Backend::Container, Backend::Local],
-                _ => std::slice::from_ref(&backend),
-            };
-            let mut found = None;
-            for b in order {
-                match start_backend(*b, opts, &pw, run_id) {
-                    Ok(x) => {
-                        found = Some(x);
-                        break;
-                    }
-                    Err(e) => tried.push(format!("{b:?}: {e:#}")),
+        // Auto tries the container, then a local cluster; the first that
+        // starts serves the run.
+        let order: &[Backend] = match backend {
+            Backend::Auto => &[Backend::Container, Backend::Local],
+            _ => std::slice::from_ref(&backend),
+        };
+        let mut found = None;
+        for b in order {
+            match start_backend(*b, opts, &pw, run_id) {
+                Ok(x) => {
+                    found = Some(x);
+                    break;
                 }
+                Err(e) => tried.push(format!("{b:?}: {e:#}")),
             }
-            match found {
-                Some(x) => break x,
-                None => anyhow::bail!(
-                    "no PostgreSQL for the `postgres` cells. Tried:\n  {}\n\
+        }
+        let (url, handle, source, because) = match found {
+            Some(x) => x,
+            None => anyhow::bail!(
+                "no PostgreSQL for the `postgres` cells. Tried:\n  {}\n\
                      Get one: `just pg-image` (Docker; builds threadloop/postgres:15 from \
                      Debian's PostgreSQL), or install postgresql (local cluster), or pass \
                      --pg-url. Experiments without DB I/O do not need it.",
-                    tried.join("\n  ")
-                ),
-            }
+                tried.join("\n  ")
+            ),
         };
         let mut server = PgServer {
             url,
@@ -284,7 +285,7 @@ fn start_backend(
             let (run, port, source, because) = container::start(opts.image.as_deref(), pw, run_id)?;
             Ok((
                 keywords("127.0.0.1", port, DB, pw, DB),
-                Handle::Container(run),
+                Handle::Container(Box::new(run)),
                 source,
                 because,
             ))
