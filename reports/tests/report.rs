@@ -307,3 +307,52 @@ fn a_uniformly_slower_machine_passes_the_gate() {
     assert!(out.join("fixture-halved/compare.md").is_file());
     let _ = std::fs::remove_dir_all(&root);
 }
+
+/// The fixture with its `smol` cells relabelled as a stack's (`fastapi`),
+/// rows and rules alike: H1 then has a Rust model and a stack.
+#[test]
+fn a_claim_with_a_stack_shows_each_side_and_the_side_by_side_table() {
+    let root = tmp("sides");
+    let run_dir = fixture(&root, "fixture-sides", 1.0);
+    let mut run = load::load_run(&run_dir).unwrap();
+    let smol = load::Value::Str("smol".into());
+    for row in &mut run.rows {
+        if row.get("model") == &smol {
+            row.values
+                .insert("model".into(), load::Value::Str("fastapi".into()));
+        }
+    }
+    fn relabel(v: &mut Json) {
+        match v {
+            Json::String(s) if s == "smol" => *s = "fastapi".into(),
+            Json::Array(items) => items.iter_mut().for_each(relabel),
+            Json::Object(map) => map.values_mut().for_each(relabel),
+            _ => {}
+        }
+    }
+    for e in &mut run.manifest.experiments {
+        e.verdict.iter_mut().for_each(relabel);
+    }
+    let analysis = analysis::analyse(run);
+    let sides = threadloop_reports::sides::claim_sides(&analysis);
+    assert_eq!(
+        sides.iter().map(|s| s.claim.as_str()).collect::<Vec<_>>(),
+        ["H1"],
+        "only H1 has a stack's cells"
+    );
+    let h1 = &sides[0];
+    assert!(h1.models.contains(&"fastapi".to_string()) && h1.models.contains(&"tokio".into()));
+    let written = render::write_report(&analysis, &root.join("out")).unwrap();
+    let text = strip_tags(&std::fs::read_to_string(written.index).unwrap());
+    let expected = format!(
+        "Rust models {} · stacks {} (side by side)",
+        h1.rust.as_str(),
+        h1.stacks.as_str()
+    );
+    assert!(
+        text.contains(&expected),
+        "{expected} not in the claims table"
+    );
+    assert!(text.contains("The Rust models beside the essay's own stacks"));
+    let _ = std::fs::remove_dir_all(&root);
+}

@@ -106,6 +106,17 @@ struct ClaimRow {
     effect: String,
     reason: Option<String>,
     links: Vec<Link>,
+    /// For a claim with a stack's cells: its verdict on each side alone.
+    sides: Option<SideVerdicts>,
+}
+
+/// A claim's verdict on the Rust models alone and on the stacks alone.
+#[derive(Serialize)]
+struct SideVerdicts {
+    rust: &'static str,
+    rust_slug: &'static str,
+    stacks: &'static str,
+    stacks_slug: &'static str,
 }
 
 #[derive(Serialize)]
@@ -500,6 +511,7 @@ pub fn render_index(analysis: &Analysis) -> Result<String> {
         .into_iter()
         .map(String::from)
         .collect();
+    let sides = crate::render::side_by_side::side_by_side(analysis);
     let claims = analysis
         .claims
         .iter()
@@ -519,6 +531,15 @@ pub fn render_index(analysis: &Analysis) -> Result<String> {
                     name: e.name.clone(),
                 })
                 .collect(),
+            sides: sides
+                .iter()
+                .find(|s| s.claim == c.id)
+                .map(|s| SideVerdicts {
+                    rust: s.rust,
+                    rust_slug: s.rust_slug,
+                    stacks: s.stacks,
+                    stacks_slug: s.stacks_slug,
+                }),
         })
         .collect();
     let experiments = analysis
@@ -545,7 +566,7 @@ pub fn render_index(analysis: &Analysis) -> Result<String> {
             })
             .collect(),
         claims,
-        sides: crate::render::side_by_side::side_by_side(analysis),
+        sides,
         failures: analysis.failures.clone(),
         experiments,
     };
