@@ -25,28 +25,32 @@ enum Command {
     /// The regression gate: compare two runs cell by cell on same-run
     /// ratios (each cell's fidelity and p50 against the other models at its
     /// load point), which a faster or slower machine leaves unchanged.
-    Compare {
-        /// The baseline run (e.g. data/baselines/smoke); record it with ≥ 2
-        /// repetitions per cell so the gate knows each ratio's spread.
-        base: PathBuf,
-        /// The run to check.
-        new: PathBuf,
-        /// Exit with code 1 when a gated ratio moves the bad way by more than
-        /// PCT percent (ratios whose repetitions spread more than PCT / 2 are
-        /// reported, not gated), or a cell ok in BASE fails in NEW.
-        #[arg(long, value_name = "PCT", value_parser = parse_pct)]
-        fail_on_regression: Option<f64>,
-        /// A rerun of the failing cells' experiments (`runner run
-        /// --repetitions 3 ...`): a cell failing on a ratio fails only if it
-        /// fails against BASE in RERUN too; `just gate` runs it.
-        #[arg(long, value_name = "RERUN")]
-        recheck: Option<PathBuf>,
-        /// Write the experiments with a cell failing on a ratio to FILE, one
-        /// name a line (empty when none): what `--recheck` may clear. A cell
-        /// that newly fails is never cleared.
-        #[arg(long, value_name = "FILE")]
-        failing_to: Option<PathBuf>,
-    },
+    Compare(CompareArgs),
+}
+
+/// `report compare`'s arguments.
+#[derive(Debug, clap::Args)]
+struct CompareArgs {
+    /// The baseline run (e.g. data/baselines/smoke); record it with ≥ 2
+    /// repetitions per cell so the gate knows each ratio's spread.
+    base: PathBuf,
+    /// The run to check.
+    new: PathBuf,
+    /// Exit with code 1 when a gated ratio moves the bad way by more than
+    /// PCT percent (ratios whose repetitions spread more than PCT / 2 are
+    /// reported, not gated), or a cell ok in BASE fails in NEW.
+    #[arg(long, value_name = "PCT", value_parser = parse_pct)]
+    fail_on_regression: Option<f64>,
+    /// A rerun of the failing cells' experiments (`runner run
+    /// --repetitions 3 ...`): a cell failing on a ratio fails only if it
+    /// fails against BASE in RERUN too; `just gate` runs it.
+    #[arg(long, value_name = "RERUN")]
+    recheck: Option<PathBuf>,
+    /// Write the experiments with a cell failing on a ratio to FILE, one
+    /// name a line (empty when none): what `--recheck` may clear. A cell
+    /// that newly fails is never cleared.
+    #[arg(long, value_name = "FILE")]
+    failing_to: Option<PathBuf>,
 }
 
 /// A gate threshold: a finite percentage above 0.
@@ -70,25 +74,15 @@ fn render(run_dir: Option<PathBuf>, out: PathBuf) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `report compare`'s inputs, as the CLI gives them.
-struct CompareArgs {
-    base: PathBuf,
-    new: PathBuf,
-    pct: Option<f64>,
-    recheck: Option<PathBuf>,
-    failing_to: Option<PathBuf>,
-    out: PathBuf,
-}
-
-fn run_compare(a: CompareArgs) -> Result<ExitCode> {
+fn run_compare(a: CompareArgs, out: PathBuf) -> Result<ExitCode> {
     let load = |d: &PathBuf| -> Result<analysis::Analysis> {
         let run = load::load_run(d).with_context(|| format!("loading {}", d.display()))?;
         Ok(analysis::analyse(run))
     };
     let (b, n) = (load(&a.base)?, load(&a.new)?);
-    let mut cmp = compare::compare(&b, &n, a.pct);
+    let mut cmp = compare::compare(&b, &n, a.fail_on_regression);
     if let Some(rerun) = &a.recheck {
-        cmp.recheck(&compare::compare(&b, &load(rerun)?, a.pct));
+        cmp.recheck(&compare::compare(&b, &load(rerun)?, a.fail_on_regression));
     }
     if let Some(file) = &a.failing_to {
         let names: String = cmp
@@ -98,7 +92,7 @@ fn run_compare(a: CompareArgs) -> Result<ExitCode> {
             .collect();
         std::fs::write(file, names).with_context(|| format!("writing {}", file.display()))?;
     }
-    let (html, md) = compare::write_comparison(&cmp, &a.out)?;
+    let (html, md) = compare::write_comparison(&cmp, &out)?;
     println!("{}", cmp.markdown());
     eprintln!("wrote {} and {}", html.display(), md.display());
     if cmp.rows.is_empty() {
@@ -129,20 +123,7 @@ fn run_compare(a: CompareArgs) -> Result<ExitCode> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Some(Command::Compare {
-            base,
-            new,
-            fail_on_regression,
-            recheck,
-            failing_to,
-        }) => run_compare(CompareArgs {
-            base,
-            new,
-            pct: fail_on_regression,
-            recheck,
-            failing_to,
-            out: cli.out,
-        }),
+        Some(Command::Compare(args)) => run_compare(args, cli.out),
         None => render(cli.run_dir, cli.out),
     };
     match result {

@@ -32,7 +32,6 @@ pub fn palette(model: ModelKind) -> RGBColor {
     RGBColor(r, g, b)
 }
 
-/// Every model's name in display order.
 const OTHER: RGBColor = RGBColor(0x88, 0x88, 0x88);
 
 /// The colour of a model (grey for a name the vocabulary does not know).

@@ -9,6 +9,7 @@ use crate::render::charts::headline::{
     check_tokens, fmt_value, headline, render_headline, CheckState,
 };
 use crate::render::charts::{experiment_charts, model_hex, ChartOut};
+use crate::render::side_by_side::{side_by_side, SideVerdicts};
 use crate::render::{anchor, slug};
 use crate::stats::{in_model_order, Cell, Estimate, Failure, FACTORS};
 use crate::verdict::{Rule, RuleOutcome};
@@ -108,15 +109,6 @@ struct ClaimRow {
     links: Vec<Link>,
     /// For a claim with a stack's cells: its verdict on each side alone.
     sides: Option<SideVerdicts>,
-}
-
-/// A claim's verdict on the Rust models alone and on the stacks alone.
-#[derive(Serialize)]
-struct SideVerdicts {
-    rust: &'static str,
-    rust_slug: &'static str,
-    stacks: &'static str,
-    stacks_slug: &'static str,
 }
 
 #[derive(Serialize)]
@@ -511,7 +503,7 @@ pub fn render_index(analysis: &Analysis) -> Result<String> {
         .into_iter()
         .map(String::from)
         .collect();
-    let sides = crate::render::side_by_side::side_by_side(analysis);
+    let sides = side_by_side(analysis);
     let claims = analysis
         .claims
         .iter()
@@ -534,12 +526,7 @@ pub fn render_index(analysis: &Analysis) -> Result<String> {
             sides: sides
                 .iter()
                 .find(|s| s.claim == c.id)
-                .map(|s| SideVerdicts {
-                    rust: s.rust,
-                    rust_slug: s.rust_slug,
-                    stacks: s.stacks,
-                    stacks_slug: s.stacks_slug,
-                }),
+                .map(|s| s.verdicts.clone()),
         })
         .collect();
     let experiments = analysis

@@ -10,13 +10,21 @@ use serde::Serialize;
 #[derive(Debug, Serialize)]
 pub struct SideBySide {
     pub claim: String,
+    #[serde(flatten)]
+    pub verdicts: SideVerdicts,
+    pub models: Vec<Head>,
+    pub rows: Vec<Row>,
+    pub disagreements: Vec<String>,
+}
+
+/// A claim's verdict on the Rust models alone and on the stacks alone, with
+/// each verdict's style: the table's heading and the claims table's note.
+#[derive(Debug, Clone, Serialize)]
+pub struct SideVerdicts {
     pub rust: &'static str,
     pub rust_slug: &'static str,
     pub stacks: &'static str,
     pub stacks_slug: &'static str,
-    pub models: Vec<Head>,
-    pub rows: Vec<Row>,
-    pub disagreements: Vec<String>,
 }
 
 /// A column: one model.
@@ -49,10 +57,12 @@ pub fn side_by_side(analysis: &Analysis) -> Vec<SideBySide> {
         .into_iter()
         .map(|c| SideBySide {
             claim: c.claim,
-            rust: c.rust.as_str(),
-            rust_slug: c.rust.slug(),
-            stacks: c.stacks.as_str(),
-            stacks_slug: c.stacks.slug(),
+            verdicts: SideVerdicts {
+                rust: c.rust.as_str(),
+                rust_slug: c.rust.slug(),
+                stacks: c.stacks.as_str(),
+                stacks_slug: c.stacks.slug(),
+            },
             models: c
                 .models
                 .iter()
