@@ -1,7 +1,7 @@
 //! `results.parquet`'s columns, each declared once: name, type, unit, role
 //! and one line of doc. The runner's writer is tested against this list (a
 //! column written but not declared, or declared but not written, fails), so
-//! is the README's schema table, and the file carries [`VERSION`] in its
+//! is the schema table in docs/outputs.md, and the file carries [`VERSION`] in its
 //! Parquet metadata under [`VERSION_KEY`]: a reader refuses a newer major.
 
 /// The schema's version, `major.minor` (1.0: files from before it was
@@ -267,13 +267,13 @@ mod tests {
         assert!(readable("x").is_err());
     }
 
-    /// The README's schema table names every column, and only columns
-    /// (`latency_{mean,p50}_ms` stands for both).
+    /// The schema table (docs/outputs.md) names every column, and only
+    /// columns (`latency_{mean,p50}_ms` stands for both).
     #[test]
     fn the_readme_table_matches_the_schema() {
-        let readme = include_str!("../../README.md");
+        let readme = include_str!("../../docs/outputs.md");
         let start = readme
-            .find("### `results.parquet` schema")
+            .find("## `results.parquet` schema")
             .expect("schema section");
         let table: Vec<&str> = readme[start..]
             .lines()
@@ -291,12 +291,12 @@ mod tests {
         for c in RESULTS {
             assert!(
                 named.iter().any(|n| n == c.name),
-                "README lacks `{}`",
+                "docs/outputs.md lacks `{}`",
                 c.name
             );
         }
         for n in &named {
-            assert!(column(n).is_some(), "README names `{n}`, not a column");
+            assert!(column(n).is_some(), "docs/outputs.md names `{n}`, not a column");
         }
     }
 
