@@ -2,9 +2,9 @@
 //! claim verdicts. It knows nothing of HTML or Markdown; [`crate::render`]
 //! turns an [`Analysis`] into files.
 
-use crate::load::{Manifest, Run};
-use crate::stats::{cells, Cell, Failure};
-use crate::verdict::{combine, evaluate_raw, RuleOutcome, Verdict};
+use crate::load::{Run, RunDescription};
+use crate::stats::{cells, Failure, MeasuredCell};
+use crate::verdict::{combine, evaluate, malformed, RuleOutcome, Verdict};
 use threadloop_vocab::claim::CLAIMS;
 use threadloop_vocab::schema::cols;
 
@@ -38,17 +38,17 @@ pub struct Claim {
 #[derive(Debug, Clone)]
 pub struct Analysis {
     pub run: Run,
-    pub cells: Vec<Cell>,
+    pub cells: Vec<MeasuredCell>,
     pub experiments: Vec<Experiment>,
     pub claims: Vec<Claim>,
     pub failures: Vec<Failure>,
 }
 
 impl Analysis {
-    pub fn manifest(&self) -> &Manifest {
+    pub fn manifest(&self) -> &RunDescription {
         &self.run.manifest
     }
-    pub fn experiment_cells(&self, e: &Experiment) -> Vec<&Cell> {
+    pub fn experiment_cells(&self, e: &Experiment) -> Vec<&MeasuredCell> {
         e.cells.iter().map(|&i| &self.cells[i]).collect()
     }
 }
@@ -97,14 +97,17 @@ pub fn analyse(run: Run) -> Analysis {
         e.cells.sort_by(|&a, &b| cell_order(&cells[a], &cells[b]));
     }
     for (e, m) in experiments.iter_mut().zip(run.manifest.experiments.iter()) {
-        let own: Vec<&Cell> = e.cells.iter().map(|&i| &cells[i]).collect();
+        let own: Vec<&MeasuredCell> = e.cells.iter().map(|&i| &cells[i]).collect();
         e.rules = m
-            .verdict
+            .rules
             .iter()
-            .map(|raw| evaluate_raw(&e.name, raw, &own))
+            .map(|rule| match rule {
+                Ok(rule) => evaluate(&e.name, rule, &own),
+                Err(bad) => malformed(&e.name, bad),
+            })
             .collect();
     }
-    across_machines(&mut experiments, &run.manifest);
+    across_machines(&mut experiments, &cells, &run.manifest);
     let mut claim_ids: Vec<(String, String)> = CLAIMS
         .iter()
         .map(|c| (c.id.to_string(), c.summary.to_string()))
@@ -145,7 +148,11 @@ pub fn analyse(run: Run) -> Analysis {
 /// rule with such a check is inconclusive, whatever its interval says.
 /// `runner run --shard` keeps the cells a rule compares in one shard; this
 /// catches merges of shards that were not split that way.
-fn across_machines(experiments: &mut [Experiment], manifest: &Manifest) {
+fn across_machines(
+    experiments: &mut [Experiment],
+    cells: &[MeasuredCell],
+    manifest: &RunDescription,
+) {
     let origins = manifest.cell_origins();
     if origins.is_empty() {
         return;
@@ -158,9 +165,10 @@ fn across_machines(experiments: &mut [Experiment], manifest: &Manifest) {
             .join(" + ")
     };
     for e in experiments {
-        // A class row (`<cell>~<class>`) was measured with its cell.
+        // A class row was measured with its cell.
         let origin = |cell: &str| {
-            let id = cell.split_once('~').map_or(cell, |(c, _)| c);
+            let measured = e.cells.iter().map(|&i| &cells[i]).find(|c| c.cell == cell);
+            let id = measured.map_or(cell, MeasuredCell::planned_cell);
             origins.get(&format!("{}/{id}", e.name))
         };
         for rule in &mut e.rules {
@@ -183,7 +191,7 @@ fn across_machines(experiments: &mut [Experiment], manifest: &Manifest) {
 
 /// Table order: model (in the report's model order), then each factor
 /// (numbers numerically), then cell id.
-fn cell_order(a: &Cell, b: &Cell) -> std::cmp::Ordering {
+fn cell_order(a: &MeasuredCell, b: &MeasuredCell) -> std::cmp::Ordering {
     use crate::load::Value;
     let rank = crate::stats::model_rank;
     let mut ord = rank(&a.model)

@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use threadloop_vocab::manifest::{MergeInput, RunInfo};
+use threadloop_vocab::rule::Rule;
 use threadloop_vocab::schema::{cols, spectrum_cols};
+use threadloop_vocab::Status;
 
 /// One cell value of `results.parquet`, normalised: every numeric column is
 /// read as `f64`, every non-numeric, non-boolean column as a string.
@@ -40,16 +42,16 @@ impl Value {
     pub fn display(&self) -> String {
         match self {
             Value::Null => "–".into(),
-            Value::Num(x) => fmt_num(*x),
+            Value::Num(x) => fmt_compact(*x),
             Value::Str(s) => s.clone(),
             Value::Bool(b) => b.to_string(),
         }
     }
 }
 
-/// Formats a number compactly: integers without decimals, others with
-/// three significant digits.
-pub fn fmt_num(x: f64) -> String {
+/// Formats a number for reading: integers without decimals, others with
+/// three significant digits (`engine::fmt_num` formats one for a cell id).
+pub fn fmt_compact(x: f64) -> String {
     if !x.is_finite() {
         return "–".into();
     }
@@ -91,13 +93,19 @@ impl Row {
     pub fn text(&self, column: &str) -> String {
         self.str(column).unwrap_or_default().to_string()
     }
-    /// `status == "ok"` (a missing status counts as ok).
+    /// The `status` column; `None` when it is missing (a file from before
+    /// it) or names no status.
+    pub fn status(&self) -> Option<Status> {
+        self.str(cols::status).and_then(Status::parse)
+    }
+    /// Status ok (a missing status counts as ok; one naming no status does
+    /// not).
     pub fn is_ok(&self) -> bool {
-        self.str(cols::status).map(|s| s == "ok").unwrap_or(true)
+        self.str(cols::status).is_none() || self.status() == Some(Status::Ok)
     }
     /// Measured while the machine stalled: neither ok nor failed.
     pub fn is_disturbed(&self) -> bool {
-        self.str(cols::status) == Some("disturbed")
+        self.status() == Some(Status::Disturbed)
     }
 
     fn add_derived(&mut self) {
@@ -138,28 +146,30 @@ pub struct SpectrumPoint {
     pub latency_ms: f64,
 }
 
-/// `manifest.json` as the report reads it: the shared part ([`RunInfo`],
-/// declared in the vocabulary) and the experiments; anything else the runner
-/// records (limits, the command, PostgreSQL's image and settings) is kept
-/// for the environment table. Every field has a default, so older or newer
-/// runners' manifests still load; unknown fields are ignored.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+/// What a run was, as the report reads it from `manifest.json`: the shared
+/// part ([`RunInfo`], declared in the vocabulary), the experiments with
+/// their rules, and anything else the runner records (limits, the command,
+/// PostgreSQL's image and settings), kept for the environment table. Every
+/// field has a default, so older or newer runners' manifests still load;
+/// unknown fields are ignored. (The runner's own `Manifest` is the whole
+/// file, for `--resume`.)
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
-pub struct Manifest {
+pub struct RunDescription {
     #[serde(flatten)]
     pub run: RunInfo,
-    pub experiments: Vec<ManifestExperiment>,
+    pub experiments: Vec<ExperimentDescription>,
     /// `runner merge`: the inputs the run was merged from, each with the
-    /// machine and the cells it measured (see [`Manifest::cell_origins`]).
+    /// machine and the cells it measured (see [`RunDescription::cell_origins`]).
     pub merged_from: Vec<MergeInput>,
     /// Anything else the runner records (e.g. Postgres image and settings).
     #[serde(flatten)]
     pub extra: BTreeMap<String, serde_json::Value>,
 }
 
-impl Manifest {
+impl RunDescription {
     /// Where each cell was measured, for a merged run that recorded it:
-    /// `experiment/cell_id` → the indices into [`Manifest::merged_from`] of
+    /// `experiment/cell_id` → the indices into [`RunDescription::merged_from`] of
     /// the inputs holding its records (more than one when its repetitions
     /// came from several). Empty for any other run.
     pub fn cell_origins(&self) -> BTreeMap<String, Vec<usize>> {
@@ -176,19 +186,80 @@ impl Manifest {
     }
 }
 
-/// One experiment (spec file) of the run.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(default)]
-pub struct ManifestExperiment {
+/// One experiment (spec file) of the run, with its `[[verdict]]` rules.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(from = "ExperimentRepr")]
+pub struct ExperimentDescription {
     pub file: Option<String>,
     pub name: String,
     pub claim: Option<String>,
     pub title: Option<String>,
     pub description: Option<String>,
-    /// The spec's `[[verdict]]` rules, kept raw: [`crate::verdict::Rule`]
-    /// parses each one and reports a malformed one instead of failing.
-    pub verdict: Vec<serde_json::Value>,
+    /// The spec's rules, in its order, each read once here: a malformed
+    /// one is kept as such, so the report says why instead of failing.
+    pub rules: Vec<std::result::Result<Rule, MalformedRule>>,
     pub cells: Vec<serde_json::Value>,
+}
+
+/// A rule of the manifest that does not read as a [`Rule`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct MalformedRule {
+    /// Its `text`, or `(rule without text)`.
+    pub text: String,
+    /// The rule as written (JSON).
+    pub written: String,
+    /// Why it does not read.
+    pub why: String,
+}
+
+/// An experiment as `manifest.json` writes it: the rules in `spec.verdict`
+/// (the one copy since the runner stopped writing two), or, in a manifest
+/// from before or one without its spec, in `verdict`.
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct ExperimentRepr {
+    file: Option<String>,
+    name: String,
+    claim: Option<String>,
+    title: Option<String>,
+    description: Option<String>,
+    verdict: Vec<serde_json::Value>,
+    spec: Option<SpecRules>,
+    cells: Vec<serde_json::Value>,
+}
+
+/// The part of a spec the report reads: its rules.
+#[derive(Deserialize)]
+struct SpecRules {
+    verdict: Option<Vec<serde_json::Value>>,
+}
+
+impl From<ExperimentRepr> for ExperimentDescription {
+    fn from(r: ExperimentRepr) -> Self {
+        let written = r.spec.and_then(|s| s.verdict).unwrap_or(r.verdict);
+        ExperimentDescription {
+            file: r.file,
+            name: r.name,
+            claim: r.claim,
+            title: r.title,
+            description: r.description,
+            rules: written.into_iter().map(read_rule).collect(),
+            cells: r.cells,
+        }
+    }
+}
+
+/// A written rule, typed.
+fn read_rule(written: serde_json::Value) -> std::result::Result<Rule, MalformedRule> {
+    serde_json::from_value::<Rule>(written.clone()).map_err(|e| MalformedRule {
+        text: written
+            .get("text")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or("(rule without text)")
+            .to_string(),
+        written: written.to_string(),
+        why: e.to_string(),
+    })
 }
 
 /// Everything read from a run directory.
@@ -196,7 +267,8 @@ pub struct ManifestExperiment {
 pub struct Run {
     pub dir: PathBuf,
     pub run_id: String,
-    pub manifest: Manifest,
+    /// From `manifest.json` (empty without one).
+    pub manifest: RunDescription,
     pub rows: Vec<Row>,
     pub spectrum: Vec<SpectrumPoint>,
 }
@@ -226,7 +298,7 @@ fn guarded<T>(path: &Path, read: impl FnOnce() -> Result<T>) -> Result<T> {
 
 pub fn load_run(dir: &Path) -> Result<Run> {
     let manifest_path = dir.join("manifest.json");
-    let manifest: Manifest = if manifest_path.exists() {
+    let manifest: RunDescription = if manifest_path.exists() {
         let text = std::fs::read_to_string(&manifest_path)
             .map_err(|e| ReportError::io(&manifest_path, e))?;
         serde_json::from_str(&text).map_err(|source| ReportError::Json {
@@ -234,7 +306,7 @@ pub fn load_run(dir: &Path) -> Result<Run> {
             source,
         })?
     } else {
-        Manifest::default()
+        RunDescription::default()
     };
     let results = dir.join("results.parquet");
     if !results.exists() {
@@ -463,7 +535,7 @@ mod tests {
 
     #[test]
     fn merged_from_reads_old_and_new_entries() {
-        let m: Manifest = serde_json::from_value(json!({
+        let m: RunDescription = serde_json::from_value(json!({
             "merged_from": [
                 "shards/old",
                 {"dir": "shards/1", "shard": {"index": 1, "count": 2},
@@ -485,7 +557,80 @@ mod tests {
         assert_eq!(o["e/b"], vec![1, 2]);
         assert_eq!(o["e/c"], vec![2]);
         // A manifest without it (every unmerged run): no origins.
-        let m: Manifest = serde_json::from_value(json!({"run_id": "r"})).unwrap();
+        let m: RunDescription = serde_json::from_value(json!({"run_id": "r"})).unwrap();
         assert!(m.merged_from.is_empty() && m.cell_origins().is_empty());
+    }
+
+    fn rule(text: &str, threshold: f64) -> serde_json::Value {
+        json!({"text": text, "metric": "throughput_rps", "filter": {"model": "tokio"},
+               "baseline": {"model": "threads"}, "compare": ">=", "threshold": threshold})
+    }
+
+    /// A rule is read from the spec, where the runner writes it once; a
+    /// manifest from before (rules also, or only, beside the spec) reads the
+    /// same rules; a malformed one is kept, with why.
+    #[test]
+    fn rules_read_typed_from_the_spec_or_an_older_manifest() {
+        let new: RunDescription = serde_json::from_value(json!({"experiments": [
+            {"name": "e", "spec": {"name": "e", "verdict": [rule("a", 2.0)]}, "cells": []}
+        ]}))
+        .unwrap();
+        let old: RunDescription = serde_json::from_value(json!({"experiments": [
+            {"name": "e", "verdict": [rule("a", 2.0)], "cells": []}
+        ]}))
+        .unwrap();
+        let both: RunDescription = serde_json::from_value(json!({"experiments": [
+            {"name": "e", "verdict": [rule("a", 2.0)],
+             "spec": {"name": "e", "verdict": [rule("a", 2.0)]}, "cells": []}
+        ]}))
+        .unwrap();
+        for m in [&new, &old, &both] {
+            let rules = &m.experiments[0].rules;
+            assert_eq!(rules.len(), 1);
+            let r = rules[0].as_ref().unwrap();
+            assert_eq!(
+                r.formal(),
+                "throughput_rps[model=tokio] / throughput_rps[model=threads] >= 2"
+            );
+        }
+        let bad: RunDescription = serde_json::from_value(json!({"experiments": [
+            {"name": "e", "spec": {"verdict": [{"text": "x", "metric": "m"}, rule("b", 3.0)]}}
+        ]}))
+        .unwrap();
+        let rules = &bad.experiments[0].rules;
+        let malformed = rules[0].as_ref().unwrap_err();
+        assert_eq!(malformed.text, "x");
+        assert!(malformed.why.contains("missing field"), "{}", malformed.why);
+        assert_eq!(rules[1].as_ref().unwrap().threshold, 3.0);
+    }
+
+    /// The CI gate's baseline, written before the rules were stored once,
+    /// reads every rule it holds.
+    #[test]
+    fn the_smoke_baseline_manifest_reads_its_rules() {
+        let text = include_str!("../../data/baselines/smoke/manifest.json");
+        let m: RunDescription = serde_json::from_str(text).unwrap();
+        let raw: serde_json::Value = serde_json::from_str(text).unwrap();
+        assert!(!m.experiments.is_empty());
+        for (e, written) in m.experiments.iter().zip(raw["experiments"].as_array().unwrap()) {
+            let n = written["verdict"].as_array().map_or(0, Vec::len);
+            assert_eq!(e.rules.len(), n, "{}", e.name);
+            assert!(e.rules.iter().all(|r| r.is_ok()), "{}", e.name);
+        }
+        assert!(m.experiments.iter().any(|e| !e.rules.is_empty()));
+    }
+
+    #[test]
+    fn a_status_reads_typed() {
+        let row = |s: Option<&str>| Row {
+            values: s
+                .map(|s| (cols::status.to_string(), Value::Str(s.into())))
+                .into_iter()
+                .collect(),
+        };
+        assert!(row(None).is_ok() && row(Some("ok")).is_ok());
+        assert!(!row(Some("failed")).is_ok() && !row(Some("bogus")).is_ok());
+        assert!(row(Some("disturbed")).is_disturbed());
+        assert_eq!(row(Some("skipped")).status(), Some(Status::Skipped));
     }
 }

@@ -10,7 +10,7 @@
 //! formats it.
 
 use crate::analysis::Analysis;
-use crate::load::fmt_num;
+use crate::load::fmt_compact;
 use crate::stats::in_model_order;
 use crate::verdict::{combine, ModelVerdict, RuleOutcome, Verdict};
 use serde::Serialize;
@@ -50,7 +50,7 @@ pub fn is_stack(model: &str) -> bool {
 
 /// A model's check values: one, or the smallest to the largest.
 pub fn span(v: &ModelVerdict) -> String {
-    let (lo, hi) = (fmt_num(v.lo), fmt_num(v.hi));
+    let (lo, hi) = (fmt_compact(v.lo), fmt_compact(v.hi));
     if lo == hi {
         lo
     } else {
@@ -165,7 +165,7 @@ fn disagreement(row: &Merged, fidelity: impl Fn(&str) -> Option<f64>) -> Option<
         ms.iter()
             .map(|m| {
                 let fid = fidelity(&m.model).map_or(String::new(), |f| {
-                    format!(", {} of its theory's bound", fmt_num(f))
+                    format!(", {} of its theory's bound", fmt_compact(f))
                 });
                 format!("{} {} ({}{fid})", m.model, m.verdict.as_str(), span(m))
             })
@@ -229,11 +229,11 @@ pub fn claim_sides(analysis: &Analysis) -> Vec<ClaimSides> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::verdict::Check;
+    use crate::verdict::RuleCheck;
 
     /// A check of `model` that is clearly on one side of its threshold.
-    fn check(model: &str, value: f64, holds: bool) -> Check {
-        Check {
+    fn check(model: &str, value: f64, holds: bool) -> RuleCheck {
+        RuleCheck {
             cell: format!("{model}-cell"),
             model: model.into(),
             baseline_cell: None,
@@ -249,8 +249,9 @@ mod tests {
         }
     }
 
-    fn outcome(experiment: &str, text: &str, checks: Vec<Check>) -> RuleOutcome {
+    fn outcome(experiment: &str, text: &str, checks: Vec<RuleCheck>) -> RuleOutcome {
         RuleOutcome {
+            rule: None,
             experiment: experiment.into(),
             text: text.into(),
             formal: String::new(),

@@ -140,21 +140,45 @@ pub static FACTORS: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock
 /// The factors (model first) that take at least two distinct values among
 /// `cells`, ignoring cells where a factor does not apply: what tells the
 /// cells apart, so what their labels must show.
-pub fn varying_factors(cells: &[&Cell]) -> Vec<&'static str> {
+pub fn varying_factors(cells: &[&MeasuredCell]) -> Vec<&'static str> {
     FACTORS
         .iter()
         .copied()
-        .filter(|f| {
-            let mut seen: Vec<String> = cells
-                .iter()
-                .filter(|c| !c.factor(f).is_null())
-                .map(|c| c.factor(f).display())
-                .collect();
-            seen.sort();
-            seen.dedup();
-            seen.len() > 1
-        })
+        .filter(|f| distinct_values(cells, f, Unset::Ignored) > 1)
         .collect()
+}
+
+/// The factor columns of an experiment's cell table: the factors but the
+/// model (a column of its own) whose shown value differs between `cells`, a
+/// factor that does not apply to a cell (shown `–`) counting as a value.
+pub fn table_factors(cells: &[&MeasuredCell]) -> Vec<&'static str> {
+    FACTORS
+        .iter()
+        .copied()
+        .filter(|f| *f != cols::model)
+        .filter(|f| distinct_values(cells, f, Unset::Shown) > 1)
+        .collect()
+}
+
+/// How [`distinct_values`] counts a factor that does not apply to a cell.
+#[derive(Clone, Copy, PartialEq)]
+enum Unset {
+    /// Not at all.
+    Ignored,
+    /// As the value `–`.
+    Shown,
+}
+
+/// How many distinct shown values `factor` takes among `cells`.
+fn distinct_values(cells: &[&MeasuredCell], factor: &str, unset: Unset) -> usize {
+    let mut seen: Vec<String> = cells
+        .iter()
+        .filter(|c| unset == Unset::Shown || !c.factor(factor).is_null())
+        .map(|c| c.factor(factor).display())
+        .collect();
+    seen.sort();
+    seen.dedup();
+    seen.len()
 }
 
 /// The display rank of a model by name (after every known model if
@@ -184,9 +208,11 @@ pub struct Failure {
     pub error: String,
 }
 
-/// One cell of an experiment: its factors and its ok repetitions' values.
+/// One cell of an experiment as measured: its factors and its repetitions,
+/// the ok ones' values (with their estimates) apart from the failures. A
+/// request class's row of a mixed cell is a measured cell of its own.
 #[derive(Debug, Clone)]
-pub struct Cell {
+pub struct MeasuredCell {
     pub experiment: String,
     pub cell: String,
     pub model: String,
@@ -206,7 +232,7 @@ pub struct Cell {
     pub cache: RefCell<BTreeMap<String, Option<Estimate>>>,
 }
 
-impl Cell {
+impl MeasuredCell {
     /// Aggregate of a numeric column over the ok repetitions.
     pub fn estimate(&self, metric: &str) -> Option<Estimate> {
         if let Some(e) = self.cache.borrow().get(metric) {
@@ -234,18 +260,23 @@ impl Cell {
     pub fn is_ok(&self) -> bool {
         self.ok_repetitions > 0
     }
+    /// The id of the planned cell these rows belong to (what the runner
+    /// executes): a request class's row is measured by its cell.
+    pub fn planned_cell(&self) -> &str {
+        threadloop_vocab::class_row::planned_cell(&self.cell, self.factor(cols::class).as_str())
+    }
 }
 
 /// Groups rows into cells (in first-seen order), separating failed
 /// repetitions from the statistics.
-pub fn cells(rows: &[Row]) -> Vec<Cell> {
+pub fn cells(rows: &[Row]) -> Vec<MeasuredCell> {
     let mut order: Vec<(String, String)> = Vec::new();
-    let mut by_key: BTreeMap<(String, String), Cell> = BTreeMap::new();
+    let mut by_key: BTreeMap<(String, String), MeasuredCell> = BTreeMap::new();
     for row in rows {
         let key = (row.text(cols::experiment), row.text(cols::cell));
         let cell = by_key.entry(key.clone()).or_insert_with(|| {
             order.push(key.clone());
-            Cell {
+            MeasuredCell {
                 experiment: key.0.clone(),
                 cell: key.1.clone(),
                 model: row.text(cols::model),
@@ -306,7 +337,7 @@ pub fn cells(rows: &[Row]) -> Vec<Cell> {
             }
         }
         if let Some(notes) = row.str(cols::notes) {
-            for note in notes.split("; ").map(str::trim).filter(|n| !n.is_empty()) {
+            for note in threadloop_vocab::notes::split(notes) {
                 if !cell.notes.iter().any(|n| n == note) {
                     cell.notes.push(note.to_string());
                 }
@@ -328,16 +359,17 @@ mod tests {
 
     #[test]
     fn a_disturbed_repetition_is_noted_and_never_counted() {
-        let row = |rep: f64, status: &str, rps: f64| Row {
+        use threadloop_vocab::Status;
+        let row = |rep: f64, status: Status, rps: f64| Row {
             values: [
                 ("experiment", Value::Str("e".into())),
                 ("cell", Value::Str("c".into())),
                 ("model", Value::Str("threads".into())),
                 ("repetition", Value::Num(rep)),
-                ("status", Value::Str(status.into())),
+                ("status", Value::Str(status.name().into())),
                 (
                     "stall_ms",
-                    Value::Num(if status == "ok" { 3.0 } else { 3950.0 }),
+                    Value::Num(if status == Status::Ok { 3.0 } else { 3950.0 }),
                 ),
                 ("throughput_rps", Value::Num(rps)),
             ]
@@ -345,7 +377,10 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v))
             .collect(),
         };
-        let c = &cells(&[row(0.0, "disturbed", 480.0), row(1.0, "ok", 19_900.0)])[0];
+        let c = &cells(&[
+            row(0.0, Status::Disturbed, 480.0),
+            row(1.0, Status::Ok, 19_900.0),
+        ])[0];
         assert_eq!(c.ok_repetitions, 1);
         assert!(c.failures.is_empty());
         assert_eq!(c.values["throughput_rps"], vec![(1, 19_900.0)]);

@@ -1,6 +1,9 @@
 //! Verdict rules: a small declarative language carried from the spec's
-//! `[[verdict]]` tables through the manifest, evaluated on per-repetition
-//! values with the t intervals of [`crate::interval`].
+//! `[[verdict]]` tables through the manifest (typed, [`Rule`], read once by
+//! [`crate::load`]), evaluated on per-repetition values with the t
+//! intervals of [`crate::interval`]. A rule is the question; a [`Verdict`]
+//! is its answer, and a [`RuleOutcome`] the answer with its evidence (one
+//! [`RuleCheck`] per cell, or cell and baseline, the rule compares).
 //!
 //! A rule selects the ok cells of its experiment that match `filter`, takes
 //! the geometric mean of `metric` per cell (or, with `baseline`, the ratio
@@ -11,15 +14,15 @@
 //! wrong side; anything else is `inconclusive`.
 
 use crate::interval::{geometric_t, ratio_welch, Interval};
-use crate::load::{fmt_num, Value};
-use crate::stats::{Cell, FACTORS};
+use crate::load::{fmt_compact, MalformedRule, Value};
+use crate::stats::{MeasuredCell, FACTORS};
 use serde::Serialize;
 use serde_json::Value as Json;
 use std::collections::BTreeMap;
 pub use threadloop_vocab::rule::{fmt_filter, Compare, Rule};
 use threadloop_vocab::schema::cols;
 
-/// Outcome of a rule or a claim.
+/// The answer a rule (or a claim) gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Verdict {
     #[serde(rename = "supported")]
@@ -68,7 +71,7 @@ pub fn combine(verdicts: &[Verdict]) -> Verdict {
 
 /// One evaluated cell (or cell / baseline pair) of a rule.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Check {
+pub struct RuleCheck {
     pub cell: String,
     /// The cell's model: the report sets a rule's verdict per model side by
     /// side (the Rust stand-ins beside the essay's own stacks).
@@ -99,6 +102,9 @@ pub struct Check {
 /// A rule evaluated on one experiment.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RuleOutcome {
+    /// The rule evaluated; `None` for a malformed one (see `reason`).
+    #[serde(skip)]
+    pub rule: Option<Rule>,
     pub experiment: String,
     pub text: String,
     pub formal: String,
@@ -113,7 +119,7 @@ pub struct RuleOutcome {
     pub method: Option<String>,
     /// Why the verdict is inconclusive, when there is a simple reason.
     pub reason: Option<String>,
-    pub checks: Vec<Check>,
+    pub checks: Vec<RuleCheck>,
 }
 
 fn parse_num(s: &str) -> Option<f64> {
@@ -154,7 +160,7 @@ pub fn value_matches(value: &Value, spec: &Json) -> bool {
 }
 
 /// Whether a cell matches every entry of a filter.
-pub fn cell_matches(cell: &Cell, filter: &BTreeMap<String, Json>) -> bool {
+pub fn cell_matches(cell: &MeasuredCell, filter: &BTreeMap<String, Json>) -> bool {
     filter.iter().all(|(column, spec)| {
         let value = match column.as_str() {
             cols::cell => Value::Str(cell.cell.clone()),
@@ -168,7 +174,7 @@ pub fn cell_matches(cell: &Cell, filter: &BTreeMap<String, Json>) -> bool {
 /// Whether `base` agrees with `cell` on every factor not named in the
 /// baseline filter; a factor that does not apply to one of them (null, e.g.
 /// `threads` for an async model) is ignored.
-fn agrees(cell: &Cell, base: &Cell, named: &[&String]) -> bool {
+fn agrees(cell: &MeasuredCell, base: &MeasuredCell, named: &[&String]) -> bool {
     FACTORS.iter().all(|f| {
         if named.iter().any(|n| n.as_str() == *f) {
             return true;
@@ -183,6 +189,7 @@ fn agrees(cell: &Cell, base: &Cell, named: &[&String]) -> bool {
 
 fn inconclusive(experiment: &str, rule: &Rule, reason: String) -> RuleOutcome {
     RuleOutcome {
+        rule: Some(rule.clone()),
         experiment: experiment.to_string(),
         text: rule.text.clone(),
         formal: rule.formal(),
@@ -197,35 +204,28 @@ fn inconclusive(experiment: &str, rule: &Rule, reason: String) -> RuleOutcome {
     }
 }
 
-/// Parses a raw rule from the manifest; a malformed one becomes an
-/// inconclusive outcome that says why.
-pub fn evaluate_raw(experiment: &str, raw: &Json, cells: &[&Cell]) -> RuleOutcome {
-    match serde_json::from_value::<Rule>(raw.clone()) {
-        Ok(rule) => evaluate(experiment, &rule, cells),
-        Err(e) => RuleOutcome {
-            experiment: experiment.to_string(),
-            text: raw
-                .get("text")
-                .and_then(Json::as_str)
-                .unwrap_or("(rule without text)")
-                .to_string(),
-            formal: raw.to_string(),
-            verdict: Verdict::Inconclusive,
-            effect: None,
-            effect_ci_lo: None,
-            effect_ci_hi: None,
-            effect_cell: None,
-            method: None,
-            reason: Some(format!("malformed rule: {e}")),
-            checks: Vec::new(),
-        },
+/// A rule of the manifest that does not read: inconclusive, saying why.
+pub fn malformed(experiment: &str, bad: &MalformedRule) -> RuleOutcome {
+    RuleOutcome {
+        rule: None,
+        experiment: experiment.to_string(),
+        text: bad.text.clone(),
+        formal: bad.written.clone(),
+        verdict: Verdict::Inconclusive,
+        effect: None,
+        effect_ci_lo: None,
+        effect_ci_hi: None,
+        effect_cell: None,
+        method: None,
+        reason: Some(format!("malformed rule: {}", bad.why)),
+        checks: Vec::new(),
     }
 }
 
 /// Evaluates a rule on the cells of one experiment.
-pub fn evaluate(experiment: &str, rule: &Rule, cells: &[&Cell]) -> RuleOutcome {
-    let ok: Vec<&Cell> = cells.iter().copied().filter(|c| c.is_ok()).collect();
-    let matched: Vec<&Cell> = ok
+pub fn evaluate(experiment: &str, rule: &Rule, cells: &[&MeasuredCell]) -> RuleOutcome {
+    let ok: Vec<&MeasuredCell> = cells.iter().copied().filter(|c| c.is_ok()).collect();
+    let matched: Vec<&MeasuredCell> = ok
         .iter()
         .copied()
         .filter(|c| cell_matches(c, &rule.filter))
@@ -254,7 +254,7 @@ pub fn evaluate(experiment: &str, rule: &Rule, cells: &[&Cell]) -> RuleOutcome {
                 // that `filter` narrows (e.g. `concurrency = ">=1000"`) is
                 // still compared like for like.
                 let named: Vec<&String> = bfilter.keys().collect();
-                let bases: Vec<&Cell> = ok
+                let bases: Vec<&MeasuredCell> = ok
                     .iter()
                     .copied()
                     .filter(|b| b.cell != cell.cell)
@@ -320,6 +320,7 @@ pub fn evaluate(experiment: &str, rule: &Rule, cells: &[&Cell]) -> RuleOutcome {
         None
     };
     RuleOutcome {
+        rule: Some(rule.clone()),
         experiment: experiment.to_string(),
         text: rule.text.clone(),
         formal: rule.formal(),
@@ -340,8 +341,8 @@ pub fn evaluate(experiment: &str, rule: &Rule, cells: &[&Cell]) -> RuleOutcome {
 /// A set of checks judged as a rule judges its own: one whose interval lies
 /// wholly on the wrong side makes it not supported; every one holding with
 /// its interval clear, supported; anything else (or none), inconclusive.
-pub(crate) fn judge<'a>(checks: impl IntoIterator<Item = &'a Check>) -> Verdict {
-    let checks: Vec<&Check> = checks.into_iter().collect();
+pub(crate) fn judge<'a>(checks: impl IntoIterator<Item = &'a RuleCheck>) -> Verdict {
+    let checks: Vec<&RuleCheck> = checks.into_iter().collect();
     if checks.iter().any(|c| c.wrong) {
         Verdict::NotSupported
     } else if !checks.is_empty() && checks.iter().all(|c| c.holds && c.clear) {
@@ -368,7 +369,7 @@ impl RuleOutcome {
         crate::stats::in_model_order(self.checks.iter().map(|c| c.model.as_str()))
             .into_iter()
             .map(|m| {
-                let mine: Vec<&Check> = self.checks.iter().filter(|c| c.model == m).collect();
+                let mine: Vec<&RuleCheck> = self.checks.iter().filter(|c| c.model == m).collect();
                 let values = mine.iter().map(|c| c.value);
                 ModelVerdict {
                     model: m.to_string(),
@@ -392,19 +393,19 @@ fn abbreviate<S: AsRef<str>>(items: &[S], sep: &str) -> String {
 }
 
 /// `[lo, hi] (n = 3 vs 3, Welch t on logs (df 3.8))`, or the method alone.
-pub fn fmt_interval(c: &Check) -> String {
+pub fn fmt_interval(c: &RuleCheck) -> String {
     match (c.ci_lo, c.ci_hi) {
-        (Some(lo), Some(hi)) => format!("[{}, {}] ({})", fmt_num(lo), fmt_num(hi), c.method),
+        (Some(lo), Some(hi)) => format!("[{}, {}] ({})", fmt_compact(lo), fmt_compact(hi), c.method),
         _ => format!("({})", c.method),
     }
 }
 
-fn make_check(rule: &Rule, cell: &Cell, baseline: Option<&str>, interval: Interval) -> Check {
+fn make_check(rule: &Rule, cell: &MeasuredCell, baseline: Option<&str>, interval: Interval) -> RuleCheck {
     let (t, cmp) = (rule.threshold, rule.compare);
     let bounds = interval.bounds();
     let clear = bounds.is_some_and(|(lo, hi)| cmp.holds(lo, t) && cmp.holds(hi, t));
     let wrong = bounds.is_some_and(|(lo, hi)| !cmp.holds(lo, t) && !cmp.holds(hi, t));
-    Check {
+    RuleCheck {
         cell: cell.cell.clone(),
         model: cell.model.clone(),
         baseline_cell: baseline.map(str::to_string),
@@ -425,14 +426,14 @@ mod tests {
     use crate::load::Row;
     use serde_json::json;
 
-    fn cell(name: &str, model: &str, concurrency: f64, throughput: &[f64]) -> Cell {
+    fn cell(name: &str, model: &str, concurrency: f64, throughput: &[f64]) -> MeasuredCell {
         let mut row = Row::default();
         row.values.insert("model".into(), Value::Str(model.into()));
         row.values
             .insert("concurrency".into(), Value::Num(concurrency));
         row.values.insert("io_latency_ms".into(), Value::Num(50.0));
         row.values.insert("threads".into(), Value::Null);
-        Cell {
+        MeasuredCell {
             experiment: "e".into(),
             cell: name.into(),
             model: model.into(),
@@ -634,9 +635,14 @@ mod tests {
 
     #[test]
     fn malformed_rule_is_inconclusive() {
-        let a = cell("a", "tokio", 1000.0, &[1.0]);
-        let out = evaluate_raw("e", &json!({"text": "x", "metric": "m"}), &[&a]);
+        let bad = MalformedRule {
+            text: "x".into(),
+            written: json!({"text": "x", "metric": "m"}).to_string(),
+            why: "missing field `compare`".into(),
+        };
+        let out = malformed("e", &bad);
         assert_eq!(out.verdict, Verdict::Inconclusive);
+        assert_eq!(out.rule, None);
         assert!(out.reason.unwrap().starts_with("malformed rule"));
     }
 

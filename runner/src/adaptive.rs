@@ -20,6 +20,8 @@ use crate::store::CellRecord;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
+use threadloop_reports::analysis::Analysis;
+use threadloop_reports::stats::MeasuredCell;
 use threadloop_reports::verdict::Verdict;
 
 /// Budget of an experiment without `budget_s`: this many times its planned
@@ -50,13 +52,13 @@ pub fn wanted(dir: &Path) -> anyhow::Result<Vec<Want>> {
                 let why = format!(
                     "\"{}\" is undecided: {} {}",
                     rule.text,
-                    threadloop_reports::load::fmt_num(check.value),
+                    threadloop_reports::load::fmt_compact(check.value),
                     threadloop_reports::verdict::fmt_interval(check)
                 );
                 for cell in std::iter::once(&check.cell).chain(check.baseline_cell.as_ref()) {
-                    // A request class's row (`<cell>~light`) is measured by
-                    // its cell: that is what runs again.
-                    let cell = &planned_cell(cell).to_string();
+                    // A request class's row is measured by its cell: that is
+                    // what runs again.
+                    let cell = &planned_cell(&analysis, &e.name, cell).to_string();
                     if !out
                         .iter()
                         .any(|w| w.experiment == e.name && &w.cell == cell)
@@ -74,10 +76,14 @@ pub fn wanted(dir: &Path) -> anyhow::Result<Vec<Want>> {
     Ok(out)
 }
 
-/// The planned cell a result row belongs to: a class row's id is
-/// `<cell>~<class>`.
-fn planned_cell(row_cell: &str) -> &str {
-    row_cell.split_once('~').map_or(row_cell, |(cell, _)| cell)
+/// The planned cell that the result rows `row_cell` of `experiment` belong
+/// to (their `class` column says whether they are a request class's).
+fn planned_cell<'a>(analysis: &'a Analysis, experiment: &str, row_cell: &'a str) -> &'a str {
+    analysis
+        .cells
+        .iter()
+        .find(|c| c.experiment == experiment && c.cell == row_cell)
+        .map_or(row_cell, MeasuredCell::planned_cell)
 }
 
 /// An experiment's time budget in seconds: its `budget_s`, or

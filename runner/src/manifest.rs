@@ -1,11 +1,15 @@
 //! `manifest.json`: everything needed to know what a run was and to resume it.
 
 use crate::planned::PlannedCell;
-use crate::spec::{ExperimentSpec, Verdict};
+use crate::spec::ExperimentSpec;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 pub use threadloop_vocab::manifest::{MergeInput, RunInfo, Shard};
 
+/// One experiment of the run: its spec and the cells planned from it. Its
+/// `[[verdict]]` rules are written once, typed, in `spec.verdict`, where the
+/// report reads them (a manifest from before also wrote a copy here, as
+/// `verdict`: it is ignored on reading).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ManifestExperiment {
     pub file: String,
@@ -13,7 +17,6 @@ pub struct ManifestExperiment {
     pub claim: String,
     pub title: String,
     pub description: Option<String>,
-    pub verdict: Vec<Verdict>,
     pub spec: ExperimentSpec,
     pub cells: Vec<PlannedCell>,
 }
@@ -218,5 +221,33 @@ mod redact_tests {
         assert_eq!(out[4], "--pg-url=host=h port=1 password=*** user=u");
         assert_eq!(out[5], "postgres://bench@h/db?password=***&x=1");
         assert_eq!(out[6], "experiments/c10k.toml");
+    }
+}
+
+#[cfg(test)]
+mod rules_once_tests {
+    use super::Manifest;
+
+    /// A manifest from before the rules were written once (a copy of them
+    /// beside the spec) still reads, its rules in the spec; written again,
+    /// each rule is there once.
+    #[test]
+    fn an_older_manifest_reads_and_is_written_with_each_rule_once() {
+        let text = include_str!("../../data/baselines/smoke/manifest.json");
+        let old: serde_json::Value = serde_json::from_str(text).unwrap();
+        let m: Manifest = serde_json::from_str(text).unwrap();
+        let mut rules = 0;
+        for (e, written) in m.experiments.iter().zip(old["experiments"].as_array().unwrap()) {
+            let copy: Vec<threadloop_vocab::rule::Rule> =
+                serde_json::from_value(written["verdict"].clone()).unwrap();
+            assert_eq!(e.spec.verdict, copy, "{}", e.name);
+            rules += copy.len();
+        }
+        assert!(rules > 0);
+        let again = serde_json::to_value(&m).unwrap();
+        for e in again["experiments"].as_array().unwrap() {
+            assert!(e.get("verdict").is_none(), "{e}");
+            assert!(e["spec"]["verdict"].is_array());
+        }
     }
 }

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use threadloop_engine::Factor as _;
 use threadloop_reports::load::Value;
 use threadloop_reports::verdict::value_matches;
+use threadloop_vocab::class_row;
 use threadloop_vocab::schema::cols;
 
 /// The rows a planned cell will have in `results.parquet`: its own and, with
@@ -34,7 +35,7 @@ pub fn planned_rows(c: &PlannedCell) -> Vec<BTreeMap<&'static str, Value>> {
         if cell.classes.is_empty() {
             Null
         } else {
-            Str("all".into())
+            Str(class_row::WHOLE_CELL.into())
         },
     );
     row.insert(cols::model, Str(cell.model.name().to_string()));
@@ -71,7 +72,7 @@ pub fn planned_rows(c: &PlannedCell) -> Vec<BTreeMap<&'static str, Value>> {
     let mut rows = vec![row.clone()];
     for class in &cell.classes {
         let mut r = row.clone();
-        r.insert(cols::cell, Str(format!("{}~{}", c.id, class.name)));
+        r.insert(cols::cell, Str(class_row::row_id(&c.id, &class.name)));
         r.insert(cols::class, Str(class.name.clone()));
         rows.push(r);
     }

@@ -143,7 +143,6 @@ pub fn run(opts: RunOptions) -> anyhow::Result<RunSummary> {
                     claim: s.claim.clone(),
                     title: s.title.clone(),
                     description: s.description.clone(),
-                    verdict: s.verdict.clone(),
                     // A shard keeps its cells only; `--resume` reads them back.
                     cells: crate::shard::select_spec(&s, plan::expand(&s, machine), opts.shard),
                     spec: s,

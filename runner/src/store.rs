@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use threadloop_engine::Factor as _;
 use threadloop_engine::{Cell, CellOutcome};
 use threadloop_vocab::schema::{self, cols, spectrum_cols};
+use threadloop_vocab::{class_row, notes, Status};
 
 /// One execution of a cell: its outcome, or why there is none.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -46,13 +47,13 @@ impl CellRecord {
                 .is_some_and(|ms| ms >= crate::hiccup::DISTURBING.as_secs_f64() * 1e3)
     }
 
-    /// `ok`, `disturbed`, `failed` or `skipped`: the `status` column.
-    pub fn status(&self) -> &'static str {
+    /// What became of the execution: the `status` column.
+    pub fn status(&self) -> Status {
         match (&self.outcome, self.skipped) {
-            (Some(_), _) if self.disturbed() => "disturbed",
-            (Some(_), _) => "ok",
-            (None, true) => "skipped",
-            (None, false) => "failed",
+            (Some(_), _) if self.disturbed() => Status::Disturbed,
+            (Some(_), _) => Status::Ok,
+            (None, true) => Status::Skipped,
+            (None, false) => Status::Failed,
         }
     }
 }
@@ -234,7 +235,7 @@ pub fn with_class_rows(records: &[CellRecord]) -> Vec<CellRecord> {
         rows.push(r.clone());
         for c in mix {
             let mut row = r.clone();
-            row.cell_id = format!("{}~{}", r.cell_id, c.name);
+            row.cell_id = class_row::row_id(&r.cell_id, &c.name);
             if let Some(o) = row.outcome.as_mut() {
                 o.completed = c.completed;
                 o.errors = c.errors;
@@ -260,12 +261,12 @@ pub fn results_frame(run_id: &str, records: &[CellRecord]) -> anyhow::Result<Dat
         records,
         columns: Vec::new(),
     };
-    // The class column is derived from the row's id: `<cell>~<class>`.
+    // The class column is derived from the row's id, as `with_class_rows`
+    // made it.
     f.opt_str(cols::class, |r| {
-        r.cell_id
-            .split_once('~')
-            .map(|(_, c)| c.to_string())
-            .or_else(|| (!r.cell.classes.is_empty()).then(|| "all".to_string()))
+        class_row::class_of_row_id(&r.cell_id)
+            .map(str::to_string)
+            .or_else(|| (!r.cell.classes.is_empty()).then(|| class_row::WHOLE_CELL.to_string()))
     });
     f.str(cols::run_id, |_| run_id.to_string())
         .str(cols::experiment, |r| r.experiment.clone())
@@ -424,9 +425,9 @@ pub fn results_frame(run_id: &str, records: &[CellRecord]) -> anyhow::Result<Dat
     f.columns
         .push(Column::new(cols::transient.into(), transient));
     f.opt_str(cols::notes, |r| {
-        r.outcome.as_ref().map(|o| o.notes.join("; "))
+        r.outcome.as_ref().map(|o| notes::join(&o.notes))
     })
-    .str(cols::status, |r| r.status().to_string())
+    .str(cols::status, |r| r.status().name().to_string())
     .opt_str(cols::error, |r| r.error.clone())
     .float(cols::stall_ms, |r| r.stall_ms)
     .opt_str(cols::histogram, |r| {

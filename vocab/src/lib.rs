@@ -6,21 +6,30 @@
 //!   kind, client, offload, pinning, query, arrival, transport), each one enum whose
 //!   names, parsing and list of values come from one derive.
 //! - [`calibration`]: the run's calibration of the CPU work (manifest).
+//! - [`class_row`]: how a request class's row of `results.parquet` names
+//!   its cell.
 //! - [`claim`]: the claims (H1-H10) a spec may name, with their summaries.
 //! - [`manifest`]: `manifest.json`'s shared part (the run, its machine,
 //!   the inputs of a merged run).
+//! - [`notes`]: a cell's notes, a list, and the one join and split of the
+//!   `notes` column.
 //! - [`rule`]: a `[[verdict]]` rule and its comparison.
 //! - [`schema`]: every column of `results.parquet`, once: name, type, unit,
 //!   role and a line of doc, and the schema's version.
+//! - [`status`]: what became of an execution (the `status` column).
 
 pub mod calibration;
+pub mod class_row;
 pub mod claim;
 pub mod factor;
 pub mod manifest;
+pub mod notes;
 pub mod rule;
 pub mod schema;
+pub mod status;
 
 pub use calibration::Calibration;
+pub use status::Status;
 pub use factor::{
     Arrival, Client, DbQuery, Factor, IoKind, ModelKind, Offload, Pinning, Transport, UnknownName,
 };

@@ -90,7 +90,7 @@ table! {
     /// as `cols::throughput_rps`, never as a string literal, so a column
     /// renamed or removed here fails to compile where it is read.
     cols {
-        class: Str, "", Id, "null without a request mix; `all` on the cell's own row, the class on its class rows (`<cell>~<class>`)";
+        class: Str, "", Id, "null without a request mix; `all` on the cell's own row, the class on its class rows (`<cell>~<class>`, see `class_row`)";
         run_id: Str, "", Id, "the run";
         experiment: Str, "", Id, "the spec's name";
         claim: Str, "", Id, "the claim it tests (H1-H10, calibration)";
@@ -178,8 +178,8 @@ table! {
         db_pool_wait_p50_ms: Float, "ms", Metric, "wait for a pooled connection, median";
         db_pool_wait_p99_ms: Float, "ms", Metric, "wait for a pooled connection, 99th percentile";
         transient: Bool, "", Meta, "the queue turns over slower than the warm-up: not a steady state";
-        notes: Str, "", Meta, "caveats, `; `-joined";
-        status: Str, "", Meta, "ok, disturbed, failed or skipped";
+        notes: Str, "", Meta, "caveats, `; `-joined (`notes::join`)";
+        status: Str, "", Meta, "ok, disturbed, failed or skipped (`Status`)";
         error: Str, "", Meta, "why not ok";
         stall_ms: Float, "ms", Meta, "the longest machine stall during the execution";
         histogram: Str, "", Meta, "the latency histogram (HdrHistogram V2, base64)";

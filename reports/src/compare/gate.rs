@@ -41,7 +41,7 @@
 //! absolute throughput are reported only.
 
 use crate::analysis::Analysis;
-use crate::stats::{Cell, FACTORS};
+use crate::stats::{MeasuredCell, FACTORS};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use threadloop_vocab::schema::cols;
@@ -220,7 +220,7 @@ impl Quantity {
     /// The cell's per-repetition values of the quantity's numerator:
     /// fidelity (else throughput / theory bound, e.g. a request class's
     /// row, whose `fidelity` is null), or p50.
-    pub fn values(self, cell: &Cell) -> Vec<(i64, f64)> {
+    pub fn values(self, cell: &MeasuredCell) -> Vec<(i64, f64)> {
         let col = |name: &str| cell.values.get(name).cloned().unwrap_or_default();
         let v = match self {
             Quantity::P50 => col(cols::latency_p50_ms),
@@ -490,7 +490,7 @@ pub struct Repetitions {
 }
 
 impl Repetitions {
-    fn of(cell: &Cell) -> Repetitions {
+    fn of(cell: &MeasuredCell) -> Repetitions {
         // A cell is skipped as a whole (the runner decides per cell, before
         // starting it); then its first row is a skipped one.
         let skipped =
@@ -514,7 +514,7 @@ pub struct Info {
 }
 
 impl Info {
-    fn of(b: &Cell, n: &Cell, metric: &str) -> Info {
+    fn of(b: &MeasuredCell, n: &MeasuredCell, metric: &str) -> Info {
         let base = median(&b.raw(metric));
         let new = median(&n.raw(metric));
         let change_pct = match (base, new) {
@@ -695,7 +695,7 @@ impl Comparison {
 
 /// The load point of a cell: its experiment and every factor outside the
 /// model configuration.
-pub fn load_point(cell: &Cell) -> String {
+pub fn load_point(cell: &MeasuredCell) -> String {
     let mut key = cell.experiment.clone();
     for f in FACTORS.iter().filter(|f| !MODEL_FACTORS.contains(f)) {
         key.push('\u{1f}');
@@ -708,7 +708,7 @@ pub fn load_point(cell: &Cell) -> String {
 
 /// The cell's fidelity in its run (median over repetitions); a request
 /// class's row (`<cell>~<class>`, fidelity null) takes its cell's.
-fn fidelity(cell: &Cell, run: &[Cell]) -> Option<f64> {
+fn fidelity(cell: &MeasuredCell, run: &[MeasuredCell]) -> Option<f64> {
     median(&cell.raw(cols::fidelity)).or_else(|| {
         let (parent, _) = cell.cell.split_once('~')?;
         let p = run
@@ -725,9 +725,9 @@ fn fidelity(cell: &Cell, run: &[Cell]) -> Option<f64> {
 /// the threshold above the service time (`io_latency_ms + cpu_ms`).
 pub fn structural(
     q: Quantity,
-    base: &Cell,
-    new: &Cell,
-    run: &[Cell],
+    base: &MeasuredCell,
+    new: &MeasuredCell,
+    run: &[MeasuredCell],
     t: &Thresholds,
 ) -> Option<NotGated> {
     let tol = t.fail_pct / 100.0;
@@ -793,9 +793,9 @@ type Both = (Reps, Reps);
 /// sets the thresholds (default [`DEFAULT_PCT`]) and switches failing on.
 pub fn compare(base: &Analysis, new: &Analysis, fail_on_regression_pct: Option<f64>) -> Comparison {
     let thresholds = Thresholds::new(fail_on_regression_pct.unwrap_or(DEFAULT_PCT));
-    let key = |c: &Cell| format!("{}/{}", c.experiment, c.cell);
+    let key = |c: &MeasuredCell| format!("{}/{}", c.experiment, c.cell);
     // Matched cells, in NEW's order.
-    let mut pairs: Vec<(&Cell, &Cell)> = Vec::new();
+    let mut pairs: Vec<(&MeasuredCell, &MeasuredCell)> = Vec::new();
     let mut only_in_new = Vec::new();
     for n in &new.cells {
         match base

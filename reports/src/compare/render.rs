@@ -3,7 +3,7 @@
 
 use super::gate::{Check, CompareRow, Comparison, Info, NotGated, Ratio};
 use crate::error::{ReportError, Result};
-use crate::load::fmt_num;
+use crate::load::fmt_compact;
 use crate::render::charts::model_hex;
 use crate::render::html::render_page;
 use crate::render::{report_dir, write};
@@ -47,7 +47,7 @@ fn fmt_ratio(r: Option<&Ratio>) -> String {
 }
 
 fn fmt_info(i: &Info) -> String {
-    let v = |x: Option<f64>| x.map(fmt_num).unwrap_or_else(|| "–".into());
+    let v = |x: Option<f64>| x.map(fmt_compact).unwrap_or_else(|| "–".into());
     format!("{} → {} ({})", v(i.base), v(i.new), fmt_pct(i.change_pct))
 }
 

@@ -9,9 +9,9 @@
 
 use crate::analysis::{Analysis, Experiment};
 use crate::error::{ReportError, Result};
-use crate::load::fmt_num;
+use crate::load::fmt_compact;
 use crate::render::slug;
-use crate::stats::{in_model_order, median, model_rank, varying_factors, Cell};
+use crate::stats::{in_model_order, median, model_rank, varying_factors, MeasuredCell};
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
 use plotters::prelude::*;
 use std::collections::BTreeMap;
@@ -554,7 +554,7 @@ pub struct ChartOut {
 }
 
 /// The x factor of an experiment's load charts.
-fn load_axis(cells: &[&Cell]) -> (&'static str, &'static str) {
+fn load_axis(cells: &[&MeasuredCell]) -> (&'static str, &'static str) {
     let open = cells
         .iter()
         .all(|c| c.factor(cols::load_mode).as_str() == Some("open"));
@@ -565,7 +565,7 @@ fn load_axis(cells: &[&Cell]) -> (&'static str, &'static str) {
     }
 }
 
-fn distinct(cells: &[&Cell], factor: &str) -> Vec<f64> {
+fn distinct(cells: &[&MeasuredCell], factor: &str) -> Vec<f64> {
     let mut v: Vec<f64> = cells.iter().filter_map(|c| c.factor_num(factor)).collect();
     v.sort_by(|a, b| a.total_cmp(b));
     v.dedup();
@@ -579,7 +579,7 @@ fn spans_decades(values: &[f64]) -> bool {
 }
 
 /// Factors with at least two distinct non-null values among `cells`.
-fn label_factors(cells: &[&Cell], skip: &[&str]) -> Vec<&'static str> {
+fn label_factors(cells: &[&MeasuredCell], skip: &[&str]) -> Vec<&'static str> {
     varying_factors(cells)
         .into_iter()
         .filter(|f| *f != cols::model && !skip.contains(f))
@@ -593,10 +593,10 @@ struct Group<'a> {
     /// The label without the model (`workers=2`).
     variant: String,
     marker: Marker,
-    cells: Vec<&'a Cell>,
+    cells: Vec<&'a MeasuredCell>,
 }
 
-fn groups<'a>(cells: &[&'a Cell], x: &str, skip: &[&str]) -> Vec<Group<'a>> {
+fn groups<'a>(cells: &[&'a MeasuredCell], x: &str, skip: &[&str]) -> Vec<Group<'a>> {
     let mut skip_all = vec![x];
     skip_all.extend_from_slice(skip);
     if skip_all.contains(&cols::cpu_ms) || label_factors(cells, &skip_all).contains(&cols::cpu_ms) {
@@ -606,7 +606,7 @@ fn groups<'a>(cells: &[&'a Cell], x: &str, skip: &[&str]) -> Vec<Group<'a>> {
     for &c in cells {
         // Factors that tell this model's series apart (a factor that only
         // applies to some models, like `threads`, does not).
-        let same_model: Vec<&Cell> = cells
+        let same_model: Vec<&MeasuredCell> = cells
             .iter()
             .copied()
             .filter(|o| o.model == c.model)
@@ -728,7 +728,7 @@ fn auto_scale(series: &[Series]) -> Scale {
 pub fn experiment_charts(analysis: &Analysis, exp: &Experiment) -> Result<Vec<ChartOut>> {
     // Rows of one class of a request mix (`class` other than `all`) are in
     // the tables and rules; the charts plot whole cells.
-    let cells: Vec<&Cell> = analysis
+    let cells: Vec<&MeasuredCell> = analysis
         .experiment_cells(exp)
         .into_iter()
         .filter(|c| c.is_ok())
@@ -744,7 +744,7 @@ pub fn experiment_charts(analysis: &Analysis, exp: &Experiment) -> Result<Vec<Ch
     } else {
         cols::concurrency
     };
-    let load_cells: Vec<&Cell> = cells
+    let load_cells: Vec<&MeasuredCell> = cells
         .iter()
         .copied()
         .filter(|c| c.factor_num(x).is_some())
@@ -884,7 +884,7 @@ pub fn experiment_charts(analysis: &Analysis, exp: &Experiment) -> Result<Vec<Ch
                 format!(
                     " @ {}={}",
                     if x == cols::rate_rps { "rate" } else { "c" },
-                    fmt_num(v)
+                    fmt_compact(v)
                 )
             })
             .unwrap_or_default();
@@ -922,7 +922,7 @@ pub fn experiment_charts(analysis: &Analysis, exp: &Experiment) -> Result<Vec<Ch
         (cols::cpu_ms, "CPU work per request (ms)")
     };
     if distinct(&cells, lag_x).len() >= 2 {
-        let lag_cells: Vec<&Cell> = cells
+        let lag_cells: Vec<&MeasuredCell> = cells
             .iter()
             .copied()
             .filter(|c| c.factor_num(lag_x).is_some())
@@ -972,7 +972,7 @@ pub fn experiment_charts(analysis: &Analysis, exp: &Experiment) -> Result<Vec<Ch
     }
 
     // C10K: memory and context switches per request.
-    let conc_cells: Vec<&Cell> = cells
+    let conc_cells: Vec<&MeasuredCell> = cells
         .iter()
         .copied()
         .filter(|c| c.factor_num(cols::concurrency).is_some())

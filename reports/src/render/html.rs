@@ -4,15 +4,15 @@
 
 use crate::analysis::{Analysis, Experiment};
 use crate::error::Result;
-use crate::load::fmt_num;
+use crate::load::fmt_compact;
 use crate::render::charts::headline::{
     check_tokens, fmt_value, headline, render_headline, CheckState,
 };
 use crate::render::charts::{experiment_charts, model_hex, ChartOut};
 use crate::render::side_by_side::{side_by_side, SideVerdicts};
 use crate::render::{anchor, slug};
-use crate::stats::{in_model_order, Cell, Estimate, Failure, FACTORS};
-use crate::verdict::{Rule, RuleOutcome};
+use crate::stats::{in_model_order, table_factors, Estimate, Failure, MeasuredCell};
+use crate::verdict::RuleOutcome;
 use serde::Serialize;
 use tera::{Context, Tera};
 use threadloop_vocab::schema::cols;
@@ -38,12 +38,12 @@ pub fn fmt_estimate(e: Option<&Estimate>, scale: f64) -> String {
         Some(e) => match (e.ci_lo, e.ci_hi) {
             (Some(lo), Some(hi)) => format!(
                 "{} [{}, {}] n={}",
-                fmt_num(e.mean * scale),
-                fmt_num(lo * scale),
-                fmt_num(hi * scale),
+                fmt_compact(e.mean * scale),
+                fmt_compact(lo * scale),
+                fmt_compact(hi * scale),
                 e.n
             ),
-            _ => format!("{} n={}", fmt_num(e.mean * scale), e.n),
+            _ => format!("{} n={}", fmt_compact(e.mean * scale), e.n),
         },
         None => "–".into(),
     }
@@ -70,12 +70,12 @@ pub fn fmt_effect(r: Option<&RuleOutcome>) -> String {
         (Some(lo), Some(hi)) => {
             format!(
                 "{}{x} [{}, {}] ({method})",
-                fmt_num(v),
-                fmt_num(lo),
-                fmt_num(hi)
+                fmt_compact(v),
+                fmt_compact(lo),
+                fmt_compact(hi)
             )
         }
-        _ => format!("{}{x} ({method})", fmt_num(v)),
+        _ => format!("{}{x} ({method})", fmt_compact(v)),
     }
 }
 
@@ -204,22 +204,7 @@ struct IndexPage {
     experiments: Vec<ExperimentView>,
 }
 
-/// Factors whose value differs between the experiment's cells.
-pub fn varying_factors(cells: &[&Cell]) -> Vec<&'static str> {
-    FACTORS
-        .iter()
-        .copied()
-        .filter(|f| *f != cols::model)
-        .filter(|f| {
-            let mut v: Vec<String> = cells.iter().map(|c| c.factor(f).display()).collect();
-            v.sort();
-            v.dedup();
-            v.len() > 1
-        })
-        .collect()
-}
-
-fn outlier_text(cell: &Cell) -> String {
+fn outlier_text(cell: &MeasuredCell) -> String {
     let mut parts = Vec::new();
     for (metric, label) in [
         (cols::throughput_rps, "throughput"),
@@ -244,7 +229,7 @@ pub fn fmt_fidelity(e: Option<&Estimate>) -> String {
     }
 }
 
-fn cell_row(cell: &Cell, factors: &[&str]) -> CellRow {
+fn cell_row(cell: &MeasuredCell, factors: &[&str]) -> CellRow {
     let thr = cell.estimate(cols::throughput_rps);
     let p99 = cell.estimate(cols::latency_p99_ms);
     CellRow {
@@ -264,29 +249,8 @@ fn cell_row(cell: &Cell, factors: &[&str]) -> CellRow {
     }
 }
 
-/// The spec rules of an experiment, parsed from the manifest, in the order
-/// [`crate::analysis::analyse`] evaluated them; a rule that does not parse,
-/// or an experiment missing from the manifest, gives `None`.
-fn spec_rules(analysis: &Analysis, e: &Experiment) -> Vec<Option<Rule>> {
-    let raw = analysis
-        .manifest()
-        .experiments
-        .iter()
-        .find(|m| m.name == e.name)
-        .map(|m| m.verdict.as_slice())
-        .unwrap_or_default();
-    e.rules
-        .iter()
-        .enumerate()
-        .map(|(i, outcome)| {
-            let rule: Rule = serde_json::from_value(raw.get(i)?.clone()).ok()?;
-            (rule.formal() == outcome.formal).then_some(rule)
-        })
-        .collect()
-}
-
-fn rule_view(r: &RuleOutcome, spec: Option<&Rule>, cells: &[&Cell], chart_id: String) -> RuleView {
-    let head = headline(r, spec, cells);
+fn rule_view(r: &RuleOutcome, cells: &[&MeasuredCell], chart_id: String) -> RuleView {
+    let head = headline(r, r.rule.as_ref(), cells);
     let ratio = head.as_ref().is_some_and(|h| h.ratio);
     let labels = check_tokens(&r.checks, cells);
     let checks: Vec<CheckRow> = r
@@ -307,7 +271,7 @@ fn rule_view(r: &RuleOutcome, spec: Option<&Rule>, cells: &[&Cell], chart_id: St
                 },
                 value: fmt_value(c.value, ratio),
                 interval: match (c.ci_lo, c.ci_hi) {
-                    (Some(lo), Some(hi)) => format!("[{}, {}]", fmt_num(lo), fmt_num(hi)),
+                    (Some(lo), Some(hi)) => format!("[{}, {}]", fmt_compact(lo), fmt_compact(hi)),
                     _ => "no interval".into(),
                 },
                 method: c.method.clone(),
@@ -348,12 +312,14 @@ fn rule_view(r: &RuleOutcome, spec: Option<&Rule>, cells: &[&Cell], chart_id: St
 
 fn experiment_view(analysis: &Analysis, e: &Experiment) -> Result<ExperimentView> {
     let cells = analysis.experiment_cells(e);
-    let factors = varying_factors(&cells);
+    let factors = table_factors(&cells);
     // Identical notes are listed once, with the cells they concern.
     let mut notes: Vec<(String, Vec<String>)> = Vec::new();
     for c in &cells {
         let mut texts = c.notes.clone();
-        if c.transient && !c.notes.iter().any(|n| n.starts_with("transient")) {
+        // The engine explains a transient cell in a note whenever it knows
+        // the queue's turnover; without one, say it here.
+        if c.transient && c.raw(cols::theory_turnover_s).is_empty() {
             texts.push("transient: the cell had not reached a steady state".into());
         }
         for text in texts {
@@ -385,11 +351,10 @@ fn experiment_view(analysis: &Analysis, e: &Experiment) -> Result<ExperimentView
         rules: e
             .rules
             .iter()
-            .zip(spec_rules(analysis, e))
             .enumerate()
-            .map(|(i, (r, spec))| {
+            .map(|(i, r)| {
                 let id = format!("{}-rule-{}", slug(&e.name), i + 1);
-                rule_view(r, spec.as_ref(), &cells, id)
+                rule_view(r, &cells, id)
             })
             .collect(),
         charts: experiment_charts(analysis, e)?,
@@ -414,7 +379,7 @@ fn environment(analysis: &Analysis) -> Vec<KeyValue> {
             "cell time",
             format!(
                 "{} s (sum of wall_s)",
-                fmt_num(
+                fmt_compact(
                     analysis
                         .run
                         .rows
@@ -448,7 +413,7 @@ fn environment(analysis: &Analysis) -> Vec<KeyValue> {
         kv(
             "calibration",
             match m.calibration.iters_per_ms {
-                i if i > 0.0 => format!("{} iterations/ms", fmt_num(i)),
+                i if i > 0.0 => format!("{} iterations/ms", fmt_compact(i)),
                 _ => dash(),
             },
         ),

@@ -4,7 +4,7 @@
 use crate::analysis::Analysis;
 use crate::load::Value;
 use crate::render::html::fmt_effect;
-use crate::stats::{Cell, Estimate, Failure};
+use crate::stats::{MeasuredCell, Estimate, Failure};
 use crate::verdict::{RuleOutcome, Verdict};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -70,7 +70,7 @@ pub struct CellSummary {
     pub transient: bool,
 }
 
-fn cell_summary(c: &Cell) -> CellSummary {
+fn cell_summary(c: &MeasuredCell) -> CellSummary {
     CellSummary {
         experiment: c.experiment.clone(),
         cell: c.cell.clone(),

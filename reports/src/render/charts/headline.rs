@@ -17,9 +17,9 @@
 //! (`threshold`, `errorbar`, `point`, `no-interval`) so tests can find them.
 
 use super::{fmt_tick, Scale};
-use crate::load::{fmt_num, Value};
-use crate::stats::{varying_factors, Cell, FACTORS};
-use crate::verdict::{Check, Compare, Rule, RuleOutcome};
+use crate::load::{fmt_compact, Value};
+use crate::stats::{varying_factors, MeasuredCell, FACTORS};
+use crate::verdict::{RuleCheck, Compare, Rule, RuleOutcome};
 use std::fmt::Write as _;
 use threadloop_vocab::schema::cols;
 
@@ -40,7 +40,7 @@ pub enum CheckState {
 }
 
 impl CheckState {
-    pub fn of(c: &Check) -> Self {
+    pub fn of(c: &RuleCheck) -> Self {
         if c.clear {
             CheckState::Clear
         } else if c.wrong {
@@ -148,7 +148,7 @@ pub fn n_part(method: &str) -> &str {
 
 /// `4.93×` or `0.977`.
 pub fn fmt_value(v: f64, ratio: bool) -> String {
-    format!("{}{}", fmt_num(v), if ratio { "×" } else { "" })
+    format!("{}{}", fmt_compact(v), if ratio { "×" } else { "" })
 }
 
 /// A factor's value in a label: the model bare, `c=1000`, `client=async`.
@@ -164,7 +164,7 @@ fn token(factor: &str, v: &Value) -> String {
 }
 
 /// Factors on which two cells differ, both having a value.
-fn differing(a: &Cell, b: &Cell) -> Vec<&'static str> {
+fn differing(a: &MeasuredCell, b: &MeasuredCell) -> Vec<&'static str> {
     FACTORS
         .iter()
         .copied()
@@ -179,9 +179,9 @@ fn differing(a: &Cell, b: &Cell) -> Vec<&'static str> {
 /// that tell it apart from the other checks and from its baseline; the
 /// baseline's tokens are where it differs from the cell (its model when
 /// nothing differs). A cell the experiment does not have keeps its id.
-pub fn check_tokens(checks: &[Check], cells: &[&Cell]) -> Vec<(Vec<String>, Option<Vec<String>>)> {
+pub fn check_tokens(checks: &[RuleCheck], cells: &[&MeasuredCell]) -> Vec<(Vec<String>, Option<Vec<String>>)> {
     let find = |id: &str| cells.iter().copied().find(|c| c.cell == id);
-    let own: Vec<&Cell> = checks.iter().filter_map(|c| find(&c.cell)).collect();
+    let own: Vec<&MeasuredCell> = checks.iter().filter_map(|c| find(&c.cell)).collect();
     let vary = varying_factors(&own);
     checks
         .iter()
@@ -275,7 +275,7 @@ const CHAR_W: f64 = 6.2;
 /// draw: the rule's reason says why). `rule` is the parsed spec rule (for
 /// the threshold and the metric's unit); `cells` the experiment's cells
 /// (for the labels).
-pub fn headline(outcome: &RuleOutcome, rule: Option<&Rule>, cells: &[&Cell]) -> Option<Headline> {
+pub fn headline(outcome: &RuleOutcome, rule: Option<&Rule>, cells: &[&MeasuredCell]) -> Option<Headline> {
     if outcome.checks.is_empty() {
         return None;
     }
@@ -302,7 +302,7 @@ pub fn headline(outcome: &RuleOutcome, rule: Option<&Rule>, cells: &[&Cell]) -> 
                 None => c.cell.clone(),
             };
             let interval = match (c.ci_lo, c.ci_hi) {
-                (Some(lo), Some(hi)) => format!(" [{}, {}]", fmt_num(lo), fmt_num(hi)),
+                (Some(lo), Some(hi)) => format!(" [{}, {}]", fmt_compact(lo), fmt_compact(hi)),
                 _ => String::new(),
             };
             let state = CheckState::of(c);
@@ -642,8 +642,8 @@ mod tests {
         ci: Option<(f64, f64)>,
         method: &str,
         state: CheckState,
-    ) -> Check {
-        Check {
+    ) -> RuleCheck {
+        RuleCheck {
             cell: cell.into(),
             model: "tokio".into(),
             baseline_cell: Some(format!("threads-of-{cell}")),
@@ -686,6 +686,7 @@ mod tests {
             ),
         ];
         let outcome = RuleOutcome {
+            rule: Some(rule.clone()),
             experiment: "e".into(),
             text: rule.text.clone(),
             formal: rule.formal(),

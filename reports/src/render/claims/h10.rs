@@ -2,14 +2,14 @@
 //! column from the run beside each row where a number fits.
 
 use super::ComparisonRow;
-use crate::load::fmt_num;
-use crate::stats::Cell;
+use crate::load::fmt_compact;
+use crate::stats::MeasuredCell;
 use threadloop_vocab::schema::cols;
 
 /// The median of `metric` in the cell of `model` (and `pinning`, when given)
 /// at concurrency `c`.
 fn median(
-    cells: &[&Cell],
+    cells: &[&MeasuredCell],
     model: &str,
     c: f64,
     pinning: Option<&str>,
@@ -29,7 +29,7 @@ fn median(
 
 /// `model value` pairs, skipping models the run does not have.
 fn list(
-    cells: &[&Cell],
+    cells: &[&MeasuredCell],
     models: &[(&str, Option<&str>)],
     c: f64,
     metric: &str,
@@ -39,7 +39,7 @@ fn list(
     let parts: Vec<String> = models
         .iter()
         .filter_map(|(m, p)| {
-            median(cells, m, c, *p, metric).map(|v| format!("{m} {}{unit}", fmt_num(v * scale)))
+            median(cells, m, c, *p, metric).map(|v| format!("{m} {}{unit}", fmt_compact(v * scale)))
         })
         .collect();
     if parts.is_empty() {
@@ -50,7 +50,7 @@ fn list(
 }
 
 /// The table, or nothing when the experiment has no coroutine cells.
-pub fn comparison(cells: &[&Cell]) -> Vec<ComparisonRow> {
+pub fn comparison(cells: &[&MeasuredCell]) -> Vec<ComparisonRow> {
     if !cells.iter().any(|c| c.model == "coroutines") {
         return Vec::new();
     }
@@ -72,7 +72,7 @@ pub fn comparison(cells: &[&Cell]) -> Vec<ComparisonRow> {
     let stack = cells
         .iter()
         .find_map(|c| c.factor_num(cols::stack_kib))
-        .map_or("–".to_string(), |k| format!("{} KiB", fmt_num(k)));
+        .map_or("–".to_string(), |k| format!("{} KiB", fmt_compact(k)));
     vec![
         ComparisonRow {
             aspect: "unit",
@@ -80,7 +80,7 @@ pub fn comparison(cells: &[&Cell]) -> Vec<ComparisonRow> {
             stackful: "a thread the runtime schedules onto a few carrier threads",
             measured: format!(
                 "{} concurrent requests, one task / coroutine / pooled thread each",
-                fmt_num(hi)
+                fmt_compact(hi)
             ),
         },
         ComparisonRow {
@@ -89,7 +89,7 @@ pub fn comparison(cells: &[&Cell]) -> Vec<ComparisonRow> {
             stackful: "its own stack (Java: growable, moved to the heap on unmount)",
             measured: format!(
                 "RSS per in-flight request at {}: {} (coroutine stack {stack})",
-                fmt_num(hi),
+                fmt_compact(hi),
                 list(
                     cells,
                     &yielding[..3],
@@ -112,7 +112,7 @@ pub fn comparison(cells: &[&Cell]) -> Vec<ComparisonRow> {
             stackful: "a blocking call parks the virtual thread and frees its carrier",
             measured: format!(
                 "throughput at {} waits: {}",
-                fmt_num(hi),
+                fmt_compact(hi),
                 list(cells, &yielding, hi, cols::throughput_rps, 1.0, " req/s")
             ),
         },
@@ -122,7 +122,7 @@ pub fn comparison(cells: &[&Cell]) -> Vec<ComparisonRow> {
             stackful: "synchronous code scales unchanged: scale, not speed",
             measured: format!(
                 "unloaded latency ({} client): {}",
-                fmt_num(lo),
+                fmt_compact(lo),
                 list(cells, &yielding, lo, cols::latency_mean_ms, 1.0, " ms")
             ),
         },
@@ -132,7 +132,7 @@ pub fn comparison(cells: &[&Cell]) -> Vec<ComparisonRow> {
             stackful: "pinning: synchronized blocks and native calls hold the carrier",
             measured: format!(
                 "at {} clients: {}",
-                fmt_num(hi),
+                fmt_compact(hi),
                 list(
                     cells,
                     &[

@@ -5,7 +5,7 @@
 
 pub mod h10;
 
-use crate::stats::Cell;
+use crate::stats::MeasuredCell;
 use serde::Serialize;
 
 /// One row of a claim's comparison table: an aspect, what two designs do
@@ -19,13 +19,13 @@ pub struct ComparisonRow {
 }
 
 /// A claim's comparison table, built from its experiment's cells.
-type Section = fn(&[&Cell]) -> Vec<ComparisonRow>;
+type Section = fn(&[&MeasuredCell]) -> Vec<ComparisonRow>;
 
 /// Claims with a section of their own.
 const SECTIONS: &[(&str, Section)] = &[("H10", h10::comparison)];
 
 /// The comparison rows `claim` adds (none for a claim without a section).
-pub fn comparison(claim: Option<&str>, cells: &[&Cell]) -> Vec<ComparisonRow> {
+pub fn comparison(claim: Option<&str>, cells: &[&MeasuredCell]) -> Vec<ComparisonRow> {
     SECTIONS
         .iter()
         .find(|(id, _)| Some(*id) == claim)
