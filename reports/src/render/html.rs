@@ -310,7 +310,7 @@ fn rule_view(r: &RuleOutcome, spec: Option<&Rule>, cells: &[&Cell], chart_id: St
                     (Some(lo), Some(hi)) => format!("[{}, {}]", fmt_num(lo), fmt_num(hi)),
                     _ => "no interval".into(),
                 },
-                method: c.method.clone(),
+                method: c.method.to_string(),
                 state: state.describe(),
                 state_slug: state.slug(),
             }
