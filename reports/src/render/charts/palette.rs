@@ -1,8 +1,7 @@
 //! Each model's colour in every chart, legend and swatch of the report.
 
-use crate::stats::in_model_order;
 use plotters::style::RGBColor;
-use threadloop_vocab::ModelKind;
+use threadloop_vocab::{Factor, ModelKind};
 
 /// Each model's colour in every chart and legend: the vocabulary declares
 /// it beside the model (`ModelKind::colour`, an exhaustive match), so a new
@@ -29,6 +28,7 @@ pub fn model_hex(model: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::stats::in_model_order;
 
     #[test]
     fn every_model_has_its_own_colour_and_place() {
