@@ -25,6 +25,7 @@
 
 use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, StudentsT};
+use std::fmt;
 
 /// Confidence level of every interval.
 pub const LEVEL: f64 = 0.95;
@@ -61,21 +62,77 @@ impl Method {
     }
 }
 
+/// The n behind an interval: one group's values, or a ratio's two groups'.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SampleSize {
+    /// One group of values.
+    One(usize),
+    /// A ratio: the numerator's values and the denominator's.
+    Ratio(usize, usize),
+}
+
+impl SampleSize {
+    /// Values behind the estimate; for a ratio, the smaller group's.
+    pub fn fewest(self) -> usize {
+        match self {
+            SampleSize::One(n) => n,
+            SampleSize::Ratio(a, b) => a.min(b),
+        }
+    }
+}
+
+/// `n = 3`, or `n = 3 vs 2` for a ratio.
+impl fmt::Display for SampleSize {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SampleSize::One(n) => write!(f, "n = {n}"),
+            SampleSize::Ratio(a, b) => write!(f, "n = {a} vs {b}"),
+        }
+    }
+}
+
+/// What an interval rests on: its n, its method and the degrees of freedom
+/// of its t quantile. Carried as data from the verdict to the report, so
+/// that a chart reads the n from here rather than from the text; shown (and
+/// serialised) as the text `n = 3 vs 3, Welch t on logs (df 3.8)`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Basis {
+    pub n: SampleSize,
+    pub method: Method,
+    /// Degrees of freedom of the t quantile (Welch's may be fractional).
+    pub df: Option<f64>,
+}
+
+/// `n = 3, Student t on logs (df 2)` or `n = 1: no interval`.
+impl fmt::Display for Basis {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.n;
+        match (self.method, self.df) {
+            (Method::TooFew | Method::NonPositive, _) => {
+                write!(f, "{n}: {}", self.method.describe())
+            }
+            (m, Some(df)) => write!(f, "{n}, {} (df {})", m.describe(), fmt_df(df)),
+            (m, None) => write!(f, "{n}, {}", m.describe()),
+        }
+    }
+}
+
+/// As its text: the report's JSON shows how an interval was made as before.
+impl Serialize for Basis {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
 /// An estimate with its 95% confidence interval (absent when the method
-/// cannot give one at this n), the n behind it and how it was computed.
+/// cannot give one at this n), and what it rests on.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Interval {
     pub estimate: f64,
     pub lo: Option<f64>,
     pub hi: Option<f64>,
-    /// Values behind the estimate; for a ratio, the smaller group's.
-    pub n: usize,
-    /// For a ratio: the two groups' n (numerator, denominator).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub n_pair: Option<(usize, usize)>,
-    /// Degrees of freedom of the t quantile (Welch's may be fractional).
-    pub df: Option<f64>,
-    pub method: Method,
+    /// Its n, method and degrees of freedom.
+    pub basis: Basis,
 }
 
 impl Interval {
@@ -84,19 +141,14 @@ impl Interval {
         self.lo.zip(self.hi)
     }
 
+    /// Values behind the estimate; for a ratio, the smaller group's.
+    pub fn n(&self) -> usize {
+        self.basis.n.fewest()
+    }
+
     /// `n = 3, Student t on logs (df 2)` or `n = 1: no interval`.
     pub fn describe(&self) -> String {
-        let n = match self.n_pair {
-            Some((a, b)) => format!("n = {a} vs {b}"),
-            None => format!("n = {}", self.n),
-        };
-        match (self.method, self.df) {
-            (Method::TooFew | Method::NonPositive, _) => {
-                format!("{n}: {}", self.method.describe())
-            }
-            (m, Some(df)) => format!("{n}, {} (df {})", m.describe(), fmt_df(df)),
-            (m, None) => format!("{n}, {}", m.describe()),
-        }
+        self.basis.to_string()
     }
 }
 
@@ -129,15 +181,17 @@ pub fn t_quantile(df: f64) -> f64 {
         .inverse_cdf(1.0 - (1.0 - LEVEL) / 2.0)
 }
 
-fn too_few(estimate: f64, n: usize, method: Method) -> Interval {
+/// No interval: too few values, or non-positive ones for a ratio.
+fn too_few(estimate: f64, n: SampleSize, method: Method) -> Interval {
     Interval {
         estimate,
         lo: None,
         hi: None,
-        n,
-        n_pair: None,
-        df: None,
-        method,
+        basis: Basis {
+            n,
+            method,
+            df: None,
+        },
     }
 }
 
@@ -151,21 +205,23 @@ fn t_half_width(xs: &[f64]) -> (f64, f64, f64) {
 /// The mean of `xs` with a Student t interval.
 pub fn mean_t(xs: &[f64]) -> Interval {
     let xs = finite(xs);
+    let n = SampleSize::One(xs.len());
     if xs.is_empty() {
-        return too_few(f64::NAN, 0, Method::TooFew);
+        return too_few(f64::NAN, n, Method::TooFew);
     }
     if xs.len() < MIN_N {
-        return too_few(mean(&xs), xs.len(), Method::TooFew);
+        return too_few(mean(&xs), n, Method::TooFew);
     }
     let (m, h, df) = t_half_width(&xs);
     Interval {
         estimate: m,
         lo: Some(m - h),
         hi: Some(m + h),
-        n: xs.len(),
-        n_pair: None,
-        df: Some(df),
-        method: Method::StudentT,
+        basis: Basis {
+            n,
+            method: Method::StudentT,
+            df: Some(df),
+        },
     }
 }
 
@@ -177,23 +233,25 @@ pub fn geometric_t(xs: &[f64]) -> Interval {
         return mean_t(&xs);
     }
     let logs: Vec<f64> = xs.iter().map(|x| x.ln()).collect();
+    let n = SampleSize::One(logs.len());
     if logs.len() < MIN_N {
         let est = if logs.is_empty() {
             f64::NAN
         } else {
             mean(&logs).exp()
         };
-        return too_few(est, logs.len(), Method::TooFew);
+        return too_few(est, n, Method::TooFew);
     }
     let (m, h, df) = t_half_width(&logs);
     Interval {
         estimate: m.exp(),
         lo: Some((m - h).exp()),
         hi: Some((m + h).exp()),
-        n: logs.len(),
-        n_pair: None,
-        df: Some(df),
-        method: Method::LogStudentT,
+        basis: Basis {
+            n,
+            method: Method::LogStudentT,
+            df: Some(df),
+        },
     }
 }
 
@@ -201,28 +259,18 @@ pub fn geometric_t(xs: &[f64]) -> Interval {
 /// difference of log means.
 pub fn ratio_welch(a: &[f64], b: &[f64]) -> Interval {
     let (a, b) = (finite(a), finite(b));
-    let pair = Some((a.len(), b.len()));
-    let n = a.len().min(b.len());
+    let pair = SampleSize::Ratio(a.len(), b.len());
     if a.is_empty() || b.is_empty() {
-        return Interval {
-            n_pair: pair,
-            ..too_few(f64::NAN, n, Method::TooFew)
-        };
+        return too_few(f64::NAN, pair, Method::TooFew);
     }
     if a.iter().chain(&b).any(|x| *x <= 0.0) {
-        return Interval {
-            n_pair: pair,
-            ..too_few(mean(&a) / mean(&b), n, Method::NonPositive)
-        };
+        return too_few(mean(&a) / mean(&b), pair, Method::NonPositive);
     }
     let la: Vec<f64> = a.iter().map(|x| x.ln()).collect();
     let lb: Vec<f64> = b.iter().map(|x| x.ln()).collect();
     let d = mean(&la) - mean(&lb);
-    if n < MIN_N {
-        return Interval {
-            n_pair: pair,
-            ..too_few(d.exp(), n, Method::TooFew)
-        };
+    if pair.fewest() < MIN_N {
+        return too_few(d.exp(), pair, Method::TooFew);
     }
     let (va, vb) = (
         variance(&la) / la.len() as f64,
@@ -241,10 +289,11 @@ pub fn ratio_welch(a: &[f64], b: &[f64]) -> Interval {
         estimate: d.exp(),
         lo: Some((d - h).exp()),
         hi: Some((d + h).exp()),
-        n,
-        n_pair: pair,
-        df: Some(df),
-        method: Method::WelchLogT,
+        basis: Basis {
+            n: pair,
+            method: Method::WelchLogT,
+            df: Some(df),
+        },
     }
 }
 
@@ -435,13 +484,32 @@ mod tests {
         let one = geometric_t(&[5.0]);
         assert_eq!(one.bounds(), None);
         assert_eq!(one.describe(), "n = 1: no interval");
-        assert_eq!(mean_t(&[]).n, 0);
+        assert_eq!(mean_t(&[]).n(), 0);
         let r = ratio_welch(&[10.0, 11.0], &[2.0]);
         assert_eq!(r.bounds(), None);
         assert_eq!(r.describe(), "n = 2 vs 1: no interval");
         let z = ratio_welch(&[0.0, 1.0], &[2.0, 3.0]);
-        assert_eq!(z.method, Method::NonPositive);
+        assert_eq!(z.basis.method, Method::NonPositive);
+        assert_eq!(z.basis.n, SampleSize::Ratio(2, 2));
         assert_eq!(z.bounds(), None);
+    }
+
+    #[test]
+    fn a_basis_is_data_shown_and_serialised_as_its_text() {
+        let r = ratio_welch(&[10.0, 11.0, 12.0], &[2.0, 2.2, 2.1]);
+        assert_eq!(r.basis.n, SampleSize::Ratio(3, 3));
+        assert_eq!(r.n(), 3);
+        assert_eq!(r.basis.n.to_string(), "n = 3 vs 3");
+        assert!(
+            r.describe().starts_with("n = 3 vs 3, Welch t on logs (df "),
+            "{}",
+            r.describe()
+        );
+        assert_eq!(
+            serde_json::to_value(r.basis).unwrap(),
+            serde_json::Value::String(r.describe())
+        );
+        assert_eq!(geometric_t(&[1.0, 2.0, 4.0]).basis.n, SampleSize::One(3));
     }
 
     #[test]

@@ -240,7 +240,7 @@ mod tests {
             value,
             ci_lo: Some(value * 0.9),
             ci_hi: Some(value * 1.1),
-            method: "n = 3, t on logs".into(),
+            method: crate::interval::geometric_t(&[value; 3]).basis,
             holds,
             clear: holds,
             wrong: !holds,

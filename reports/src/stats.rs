@@ -353,6 +353,34 @@ pub fn cells(rows: &[Row]) -> Vec<MeasuredCell> {
         .collect()
 }
 
+/// The pointwise median of one cell's latency spectra, one spectrum per
+/// repetition: `(percentile, median latency in ms)` in percentile order,
+/// at the percentiles every repetition reached. The pointwise median of
+/// monotone curves is monotone, but a tail point only the fastest
+/// repetition recorded would make the curve drop at its end.
+pub fn median_spectrum<'a>(
+    points: impl IntoIterator<Item = &'a crate::load::SpectrumPoint>,
+) -> Vec<(f64, f64)> {
+    let mut by_p: BTreeMap<u64, (f64, Vec<f64>)> = BTreeMap::new();
+    let mut reps: Vec<i64> = Vec::new();
+    for p in points {
+        reps.push(p.repetition);
+        by_p.entry(p.percentile.to_bits())
+            .or_insert((p.percentile, Vec::new()))
+            .1
+            .push(p.latency_ms);
+    }
+    reps.sort_unstable();
+    reps.dedup();
+    let mut out: Vec<(f64, f64)> = by_p
+        .values()
+        .filter(|(_, v)| v.len() >= reps.len())
+        .map(|(p, v)| (*p, median(v)))
+        .collect();
+    out.sort_by(|a, b| a.0.total_cmp(&b.0));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -435,5 +463,33 @@ mod tests {
         assert_eq!(cv(&[2.0, 2.0, 2.0]), Some(0.0));
         let c = cv(&[1.0, 2.0, 3.0]).unwrap();
         assert!((c - 0.5).abs() < 1e-12, "{c}");
+    }
+
+    #[test]
+    fn median_spectrum_is_pointwise_where_every_repetition_reached() {
+        let point =
+            |repetition: i64, percentile: f64, latency_ms: f64| crate::load::SpectrumPoint {
+                experiment: "e".into(),
+                cell: "c".into(),
+                repetition,
+                model: "tokio".into(),
+                percentile,
+                latency_ms,
+            };
+        let points = [
+            point(1, 50.0, 1.0),
+            point(2, 50.0, 3.0),
+            point(3, 50.0, 2.0),
+            point(1, 99.0, 9.0),
+            point(2, 99.0, 7.0),
+            point(3, 99.0, 8.0),
+            // Only one repetition reached the tail.
+            point(1, 99.99, 4.0),
+        ];
+        assert_eq!(
+            median_spectrum(points.iter().rev()),
+            vec![(50.0, 2.0), (99.0, 8.0)]
+        );
+        assert!(median_spectrum([]).is_empty());
     }
 }

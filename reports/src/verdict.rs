@@ -13,7 +13,7 @@
 //! threshold; `not supported` needs a check whose CI lies entirely on the
 //! wrong side; anything else is `inconclusive`.
 
-use crate::interval::{geometric_t, ratio_welch, Interval};
+use crate::interval::{geometric_t, ratio_welch, Basis, Interval};
 use crate::load::{fmt_compact, MalformedRule, Value};
 use crate::stats::{MeasuredCell, FACTORS};
 use serde::Serialize;
@@ -84,7 +84,7 @@ pub struct RuleCheck {
     pub ci_lo: Option<f64>,
     pub ci_hi: Option<f64>,
     /// How the interval was made: `n = 3 vs 3, Welch t on logs (df 3.8)`.
-    pub method: String,
+    pub method: Basis,
     /// `value compare threshold` holds.
     pub holds: bool,
     /// The whole CI satisfies the comparison.
@@ -332,7 +332,7 @@ pub fn evaluate(experiment: &str, rule: &Rule, cells: &[&MeasuredCell]) -> RuleO
             Some(b) => format!("{} vs {}", c.cell, b),
             None => c.cell.clone(),
         }),
-        method: worst.map(|c| c.method.clone()),
+        method: worst.map(|c| c.method.to_string()),
         reason,
         checks,
     }
@@ -412,11 +412,11 @@ fn make_check(rule: &Rule, cell: &MeasuredCell, baseline: Option<&str>, interval
         value: interval.estimate,
         ci_lo: interval.lo,
         ci_hi: interval.hi,
-        method: interval.describe(),
+        method: interval.basis,
         holds: cmp.holds(interval.estimate, t),
         clear,
         wrong,
-        repetitions: interval.n,
+        repetitions: interval.n(),
         undecided: !clear && !wrong,
     }
 }

@@ -274,7 +274,7 @@ fn rule_view(r: &RuleOutcome, cells: &[&MeasuredCell], chart_id: String) -> Rule
                     (Some(lo), Some(hi)) => format!("[{}, {}]", fmt_compact(lo), fmt_compact(hi)),
                     _ => "no interval".into(),
                 },
-                method: c.method.clone(),
+                method: c.method.to_string(),
                 state: state.describe(),
                 state_slug: state.slug(),
             }
