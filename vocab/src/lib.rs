@@ -10,6 +10,7 @@
 //! - [`manifest`]: `manifest.json`'s shared part (the run, its machine,
 //!   the inputs of a merged run).
 //! - [`rule`]: a `[[verdict]]` rule and its comparison.
+//! - [`stack`]: the foreign stacks, each a folder and one declaration.
 //! - [`schema`]: every column of `results.parquet`, once: name, type, unit,
 //!   role and a line of doc, and the schema's version.
 
@@ -19,6 +20,7 @@ pub mod factor;
 pub mod manifest;
 pub mod rule;
 pub mod schema;
+pub mod stack;
 
 pub use calibration::Calibration;
 pub use factor::{
