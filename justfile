@@ -47,8 +47,7 @@ setup:
       echo "no Docker engine answers: postgres cells will use a local cluster (--pg local)" >&2
     fi
     command -v cargo-nextest >/dev/null || cargo install cargo-nextest --locked
-    stacks/tomcat/setup.sh
-    stacks/fastapi/setup.sh
+    for s in stacks/*/setup.sh; do "$s"; done
 
 # Build the local PostgreSQL image threadloop/postgres:15 from Debian's
 # PostgreSQL 15 (Docker Hub is not reachable everywhere); `--smoke` checks it.

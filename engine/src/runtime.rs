@@ -6,7 +6,7 @@ use std::future::Future;
 use std::time::Duration;
 
 /// What the shared request path needs from a runtime. One implementation per
-/// runtime; adding a runtime is one file and a line in `models::start`.
+/// runtime; adding a runtime is one file and an arm in `models::build`.
 pub trait AsyncRuntime: Send + Sync + 'static {
     /// Spawns a detached task. Called from the load generator's thread, which
     /// is never one of the runtime's threads.

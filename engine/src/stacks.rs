@@ -6,7 +6,7 @@
 //! stops it when the cell ends. It dies with the cell however the cell ends
 //! (`PR_SET_PDEATHSIG`).
 
-use crate::cell::{Cell, Client, DbQuery, Factor as _, ModelKind, Offload, Pinning, Stack};
+use crate::cell::{Cell, Client, DbQuery, Factor as _, ModelKind, Offload, Stack};
 use crate::measure::LagRecorder;
 use crate::outcome::StackReport;
 use crate::server::Model;
@@ -16,6 +16,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+pub use threadloop_vocab::stack::{StackDecl, StackFlag};
 
 /// Where the stacks are: `THREADLOOP_STACKS`, else this repository's `stacks/`.
 pub const DIR_ENV: &str = "THREADLOOP_STACKS";
@@ -49,7 +50,7 @@ pub fn dir(stack: Stack) -> PathBuf {
         .map(PathBuf::from)
         .or_else(|| Some(PathBuf::from("stacks")).filter(|p| p.join("CONTRACT.md").is_file()))
         .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../stacks")));
-    root.join(<&str>::from(stack))
+    root.join(stack.decl().dir)
 }
 
 /// `Some(reason)` when the cell's stack is not installed (its launcher's
@@ -80,76 +81,23 @@ pub fn missing(cell: &Cell) -> Option<String> {
     }
 }
 
-/// The launcher's flags for `cell` (names and values are the spec's factors).
+/// The launcher's flags for `cell` (names and values are the spec's
+/// factors): `--port 0`, the groups its declaration lists
+/// ([`Stack::decl`]), then those every stack takes.
 pub fn args(cell: &Cell) -> Result<(Stack, Vec<String>), StackError> {
     let stack = cell
         .model
         .stack()
         .ok_or(StackError::NotAStack { model: cell.model })?;
-    let unsupported = |why: String| StackError::Unsupported { stack, why };
+    let decl = stack.decl();
     let mut a: Vec<String> = vec!["--port".into(), "0".into()];
+    for group in decl.flags {
+        flags(cell, stack, *group, &mut a)?;
+    }
     let mut flag = |k: &str, v: String| {
         a.push(k.into());
         a.push(v);
     };
-    match cell.model {
-        ModelKind::TomcatPool | ModelKind::TomcatAsync | ModelKind::TomcatVirtual => {
-            flag("--java", cell.java.unwrap_or(21).to_string());
-            let mode = match cell.model {
-                ModelKind::TomcatPool => "pool",
-                ModelKind::TomcatAsync => "async",
-                _ => "virtual",
-            };
-            flag("--mode", mode.into());
-            if let Some(t) = cell.threads {
-                flag("--max-threads", t.to_string());
-                // The essay's remedy raises the spare threads with the pool
-                // (500 threads, 50 spare); Tomcat's default is 10.
-                flag("--min-spare", (t / 10).clamp(1, 50).min(t).to_string());
-            }
-            flag("--accept-count", crate::models::ACCEPT_COUNT.to_string());
-            match (cell.model, cell.queue) {
-                (_, Some(q)) => {
-                    let max = q.saturating_sub(crate::models::ACCEPT_COUNT).max(1);
-                    flag("--max-connections", max.to_string());
-                }
-                // Virtual threads have no pool to protect: Tomcat's default
-                // of 8,192 connections would leave the rest of a 10,000-client
-                // cell in the accept queue, so no limit (-1), as a
-                // deployment chosen for its scale would set it.
-                (ModelKind::TomcatVirtual, None) => flag("--max-connections", "-1".into()),
-                _ => {}
-            }
-            match cell.pinning {
-                None => {}
-                Some(p @ (Pinning::None | Pinning::Synchronized | Pinning::Jdbc)) => {
-                    flag("--pinning", p.name().into())
-                }
-                Some(p) => return Err(unsupported(format!("pinning = {p} is the coroutines'"))),
-            }
-        }
-        ModelKind::Fastapi => {
-            flag(
-                "--client",
-                cell.client.unwrap_or(Client::Async).name().into(),
-            );
-            match cell.offload.unwrap_or(Offload::Inline) {
-                Offload::Inline => flag("--offload", "inline".into()),
-                Offload::WorkerPool => {
-                    flag("--offload", "worker-pool".into());
-                    if let Some(n) = cell.pool_threads {
-                        flag("--pool-threads", n.to_string());
-                    }
-                }
-                Offload::SpawnBlocking => {
-                    return Err(unsupported(
-                        "offload = spawn-blocking is a Rust runtime's pool; FastAPI offloads to a worker-pool (run_in_executor)".into(),
-                    ))
-                }
-            }
-        }
-        m => return Err(StackError::NotAStack { model: m }),
-    }
     if cell.uses_postgres() {
         flag(
             "--db-pool",
@@ -167,6 +115,176 @@ pub fn args(cell: &Cell) -> Result<(Stack, Vec<String>), StackError> {
         a.push("--debug".into());
     }
     Ok((stack, a))
+}
+
+/// One group of a stack's flags, from the cell's factors.
+fn flags(
+    cell: &Cell,
+    stack: Stack,
+    group: StackFlag,
+    a: &mut Vec<String>,
+) -> Result<(), StackError> {
+    let unsupported = |why: String| StackError::Unsupported { stack, why };
+    let mut flag = |k: &str, v: String| {
+        a.push(k.into());
+        a.push(v);
+    };
+    match group {
+        StackFlag::Java => {
+            let default = stack.decl().java.first().copied();
+            match cell.java.or(default) {
+                Some(j) => flag("--java", j.to_string()),
+                None => return Err(unsupported("it declares no Java version".into())),
+            }
+        }
+        StackFlag::Mode => {
+            let prefix = format!("{}-", stack.decl().dir);
+            let mode = cell.model.name().strip_prefix(&prefix).ok_or_else(|| {
+                unsupported(format!("its model {} is not named {prefix}<mode>", cell.model))
+            })?;
+            flag("--mode", mode.into());
+        }
+        StackFlag::Pool => {
+            if let Some(t) = cell.threads {
+                flag("--max-threads", t.to_string());
+                // The essay's remedy raises the spare threads with the pool
+                // (500 threads, 50 spare); Tomcat's default is 10.
+                flag("--min-spare", (t / 10).clamp(1, 50).min(t).to_string());
+            }
+            flag("--accept-count", crate::models::ACCEPT_COUNT.to_string());
+            match cell.queue {
+                Some(q) => {
+                    let max = q.saturating_sub(crate::models::ACCEPT_COUNT).max(1);
+                    flag("--max-connections", max.to_string());
+                }
+                // A model without a pool (virtual threads) has none to
+                // protect: Tomcat's default of 8,192 connections would leave
+                // the rest of a 10,000-client cell in the accept queue, so no
+                // limit (-1), as a deployment chosen for its scale would set it.
+                None if !cell.model.has_pool() => flag("--max-connections", "-1".into()),
+                None => {}
+            }
+        }
+        StackFlag::Pinning => match cell.pinning {
+            None => {}
+            Some(p) if p.applies_to(cell.model) => flag("--pinning", p.name().into()),
+            Some(p) => {
+                let owners: Vec<&str> = ModelKind::all()
+                    .into_iter()
+                    .filter(|m| p.applies_to(*m))
+                    .map(|m| m.name())
+                    .collect();
+                return Err(unsupported(format!(
+                    "pinning = {p} is not {}'s but the {}'",
+                    cell.model,
+                    owners.join(", ")
+                )));
+            }
+        },
+        StackFlag::Client => flag(
+            "--client",
+            cell.client.unwrap_or(Client::Async).name().into(),
+        ),
+        StackFlag::Offload => match cell.offload.unwrap_or(Offload::Inline) {
+            Offload::Inline => flag("--offload", "inline".into()),
+            Offload::WorkerPool => {
+                flag("--offload", "worker-pool".into());
+                if let Some(n) = cell.pool_threads {
+                    flag("--pool-threads", n.to_string());
+                }
+            }
+            Offload::SpawnBlocking => {
+                return Err(unsupported(format!(
+                    "offload = spawn-blocking is a Rust runtime's pool; the {stack} stack offloads to a worker-pool"
+                )))
+            }
+        },
+    }
+    Ok(())
+}
+
+/// The PostgreSQL server as a stack gets it: one environment variable a
+/// field ([`PgEndpoint::env`]), so that no stack parses a connection string.
+/// The engine reads the runner's (`THREADLOOP_PG_URL`: libpq keywords or a
+/// URL) once, with the parser its own driver uses.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PgEndpoint {
+    /// A TCP host name or address, or a Unix socket's directory.
+    pub host: String,
+    pub port: u16,
+    pub user: String,
+    pub password: Option<String>,
+    pub dbname: String,
+}
+
+/// Never the password, in any message.
+impl std::fmt::Debug for PgEndpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}@{}:{}/{}",
+            self.user, self.host, self.port, self.dbname
+        )
+    }
+}
+
+impl PgEndpoint {
+    /// The environment variables a stack reads, in [`PgEndpoint::env`]'s order.
+    pub const VARS: [&'static str; 5] = [
+        "THREADLOOP_PG_HOST",
+        "THREADLOOP_PG_PORT",
+        "THREADLOOP_PG_USER",
+        "THREADLOOP_PG_PASSWORD",
+        "THREADLOOP_PG_DBNAME",
+    ];
+
+    /// libpq's defaults for what the string leaves out: `localhost`, 5432,
+    /// the user running this, a database named as the user.
+    pub fn parse(conninfo: &str) -> Result<PgEndpoint, String> {
+        use tokio_postgres::config::Host;
+        let c: tokio_postgres::Config = conninfo
+            .parse()
+            .map_err(|e| format!("the PostgreSQL connection string does not parse: {e}"))?;
+        let host = match (c.get_hosts().first(), c.get_hostaddrs().first()) {
+            (Some(Host::Tcp(h)), _) => h.clone(),
+            (Some(Host::Unix(p)), _) => p.display().to_string(),
+            (None, Some(a)) => a.to_string(),
+            (None, None) => "localhost".into(),
+        };
+        let user = match c.get_user() {
+            Some(u) => u.to_string(),
+            None => std::env::var("USER")
+                .map_err(|_| "the PostgreSQL connection string names no user".to_string())?,
+        };
+        let password = c
+            .get_password()
+            .map(|p| String::from_utf8(p.to_vec()))
+            .transpose()
+            .map_err(|_| "the PostgreSQL password is not UTF-8".to_string())?;
+        Ok(PgEndpoint {
+            host,
+            port: c.get_ports().first().copied().unwrap_or(5432),
+            dbname: c.get_dbname().map_or_else(|| user.clone(), str::to_string),
+            user,
+            password,
+        })
+    }
+
+    /// `(variable, value)` for the stack's environment; no password variable
+    /// when the server asks for none.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        let [host, port, user, password, dbname] = Self::VARS;
+        let mut env = vec![
+            (host, self.host.clone()),
+            (port, self.port.to_string()),
+            (user, self.user.clone()),
+        ];
+        if let Some(p) = &self.password {
+            env.push((password, p.clone()));
+        }
+        env.push((dbname, self.dbname.clone()));
+        env
+    }
 }
 
 /// A stack serving one cell: its process, killed when this is dropped.
@@ -197,6 +315,15 @@ impl StackServer {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
+        // The server, normalised, and only to a cell that queries it.
+        command.env_remove(crate::db::URL_ENV);
+        for var in PgEndpoint::VARS {
+            command.env_remove(var);
+        }
+        if cell.uses_postgres() {
+            let url = crate::db::url_from_env().map_err(|e| start_err(e.to_string()))?;
+            command.envs(PgEndpoint::parse(&url).map_err(start_err)?.env());
+        }
         // The stack dies with the cell, however the cell ends.
         crate::child::dies_with_parent(&mut command);
         let started = Instant::now();
@@ -261,7 +388,8 @@ impl StackServer {
             child: Mutex::new(child),
             addr: SocketAddr::from(([127, 0, 0, 1], port)),
             startup: started.elapsed(),
-            counters: cell.model == ModelKind::TomcatVirtual || cell.loop_debug == Some(true),
+            // A model that pins counts its pinning in the stack (JFR).
+            counters: cell.model.pins() || cell.loop_debug == Some(true),
         })
     }
 
@@ -349,7 +477,7 @@ impl Drop for StackServer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cell::{Load, Transport};
+    use crate::cell::{Load, Pinning, Transport};
 
     fn cell(model: ModelKind) -> Cell {
         Cell {
@@ -415,6 +543,56 @@ mod tests {
                 model: ModelKind::Tokio
             })
         ));
+    }
+
+    #[test]
+    fn a_stack_gets_the_server_as_one_variable_a_field_whatever_the_string() {
+        let keywords = PgEndpoint::parse(
+            "host=127.0.0.1 port=5433 user=bench password='p w\\'d' dbname=threadloop",
+        )
+        .unwrap();
+        let url = PgEndpoint::parse("postgres://bench:p%20w'd@127.0.0.1:5433/threadloop").unwrap();
+        assert_eq!(keywords, url);
+        let env = keywords.env();
+        assert_eq!(
+            env.iter().map(|(k, _)| *k).collect::<Vec<_>>(),
+            PgEndpoint::VARS
+        );
+        assert_eq!(env[3], ("THREADLOOP_PG_PASSWORD", "p w'd".to_string()));
+        assert!(
+            !format!("{keywords:?}").contains("p w"),
+            "no password in messages"
+        );
+        let bare = PgEndpoint::parse("host=db user=u").unwrap();
+        assert_eq!((bare.port, bare.dbname.as_str()), (5432, "u"));
+        assert!(bare
+            .env()
+            .iter()
+            .all(|(k, _)| *k != "THREADLOOP_PG_PASSWORD"));
+    }
+
+    #[test]
+    fn every_declared_stack_is_a_folder_with_its_installer_and_launcher() {
+        // This repository's stacks, whatever THREADLOOP_STACKS says.
+        let root = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../stacks"));
+        for stack in Stack::all() {
+            let d = root.join(stack.decl().dir);
+            for f in ["setup.sh", "serve"] {
+                assert!(d.join(f).is_file(), "{stack}: {}", d.join(f).display());
+            }
+            let models: Vec<ModelKind> = ModelKind::all()
+                .into_iter()
+                .filter(|m| m.stack() == Some(stack))
+                .collect();
+            assert!(!models.is_empty(), "{stack} has no model");
+            for m in models {
+                let c = Cell {
+                    java: stack.decl().java.first().copied(),
+                    ..cell(m)
+                };
+                assert!(args(&c).is_ok(), "{m}: {:?}", args(&c).err());
+            }
+        }
     }
 
     #[test]

@@ -8,11 +8,12 @@
 //! pool is an M/D/T queue (or D/D/T for constant arrivals), whose mean
 //! queueing delay is computed by simulation.
 
-use crate::cell::{Arrival, Cell, DbQuery, Load, ModelKind, Offload};
+use crate::cell::{Arrival, Cell, DbQuery, Load, Offload};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 use std::collections::BinaryHeap;
+use threadloop_vocab::factor::{CpuOn, Holds};
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct Theory {
@@ -38,52 +39,53 @@ pub struct Theory {
     pub turnover_s: Option<f64>,
 }
 
-/// Starlette runs a plain `def` endpoint in AnyIO's thread pool: 40 threads.
-const FASTAPI_THREADS: f64 = 40.0;
-
-/// Requests the model can have in service at once (None: unbounded).
+/// Requests the model can have in service at once (None: unbounded): the
+/// scarce thread its traits say a request holds ([`Holds`]).
 fn concurrency_cap(cell: &Cell) -> Option<f64> {
     use crate::cell::{Client, IoKind, Pinning};
+    let traits = cell.model.traits();
     let workers = cell.workers.unwrap_or(cell.cores).max(1) as f64;
-    let loop_threads = match cell.model {
-        ModelKind::TokioCurrent | ModelKind::SmolLocal | ModelKind::Fastapi => 1.0,
-        _ => workers,
-    };
-    // Java's virtual threads run on a carrier pool of one thread per core.
-    let carriers = cell.cores.max(1) as f64;
-    let java21 = cell.java.is_some_and(|j| j < 24);
-    match (cell.model, cell.io, cell.client) {
-        (ModelKind::Threads | ModelKind::TomcatPool, _, _) => {
-            Some(cell.threads.unwrap_or(1) as f64)
+    match traits.holds {
+        Holds::Nothing => None,
+        Holds::PoolThread => Some(cell.threads.unwrap_or(1) as f64),
+        Holds::LoopThread => {
+            // The client waits on the loop's thread (or its blocking pool's)
+            // for its I/O; FastAPI's waits there on its timer too (`time.sleep`
+            // on the loop; a `def` endpoint holds one of AnyIO's threads).
+            let held = cell.io.has_client() || traits.client_sleeps;
+            let loop_threads = if traits.workers { workers } else { 1.0 };
+            match cell.client {
+                Some(Client::Blocking) if held => Some(loop_threads),
+                Some(Client::BlockingOffload) if held => traits.blocking_pool.map(f64::from),
+                Some(Client::Blocking | Client::BlockingOffload | Client::Async) | None => None,
+            }
         }
-        // Before JEP 491 (Java 24), a virtual thread blocking inside
-        // `synchronized` pins its carrier; pgjdbc 42.5.5's execute is one.
-        (ModelKind::TomcatVirtual, io, _) => match cell.pinning {
-            Some(Pinning::Synchronized) if java21 => Some(carriers),
-            Some(Pinning::Jdbc) if java21 && io == IoKind::Postgres => Some(carriers),
-            _ => None,
+        // A pinned coroutine holds its carrier for the whole request; libpq
+        // in a coroutine is a native call: it pins the carrier.
+        Holds::Carrier => match (cell.io, cell.pinning) {
+            (IoKind::Postgres, _) => Some(workers),
+            (IoKind::Timer | IoKind::Http, Some(p)) if p != Pinning::None => Some(workers),
+            (IoKind::Timer | IoKind::Http, Some(_) | None) => None,
         },
-        // FastAPI's client governs the timer too: `time.sleep` on the loop
-        // holds it; a `def` endpoint holds one of AnyIO's 40 threads.
-        (ModelKind::Fastapi, _, Some(Client::Blocking)) => Some(1.0),
-        (ModelKind::Fastapi, _, Some(Client::BlockingOffload)) => Some(FASTAPI_THREADS),
-        // A pinned coroutine holds its carrier for the whole request.
-        (ModelKind::Coroutines, io, _) if io != IoKind::Postgres => cell
-            .pinning
-            .filter(|p| *p != Pinning::None)
-            .map(|_| workers),
-        // libpq in a coroutine is a native call: it pins the carrier.
-        (ModelKind::Coroutines, IoKind::Postgres, _) => Some(workers),
-        // A blocking call on the loop holds a loop thread for the whole call.
-        (_, IoKind::Http | IoKind::Postgres, Some(Client::Blocking)) => Some(loop_threads),
-        // The runtimes' blocking pools: tokio 512 threads, async-std/smol 500.
-        (
-            ModelKind::Tokio | ModelKind::TokioCurrent,
-            IoKind::Http | IoKind::Postgres,
-            Some(Client::BlockingOffload),
-        ) => Some(512.0),
-        (_, IoKind::Http | IoKind::Postgres, Some(Client::BlockingOffload)) => Some(500.0),
-        _ => None,
+        // Before JEP 491 (Java 24), a virtual thread blocking inside
+        // `synchronized` pins its carrier (one per core); pgjdbc 42.5.5's
+        // execute is one.
+        Holds::VirtualThreadCarrier => {
+            let carriers = cell.cores.max(1) as f64;
+            let java21 = cell.java.is_some_and(|j| j < 24);
+            match cell.pinning {
+                Some(Pinning::Synchronized) if java21 => Some(carriers),
+                Some(Pinning::Jdbc) if java21 && cell.io == IoKind::Postgres => Some(carriers),
+                Some(
+                    Pinning::None
+                    | Pinning::Synchronized
+                    | Pinning::Jdbc
+                    | Pinning::BlockingSyscall
+                    | Pinning::Mutex,
+                )
+                | None => None,
+            }
+        }
     }
 }
 
@@ -92,7 +94,8 @@ fn concurrency_cap(cell: &Cell) -> Option<f64> {
 /// blocking HTTP call for a loop thread (a mix's other classes do not hold it).
 fn holding_s(cell: &Cell, service_s: f64) -> f64 {
     use crate::cell::{Client, IoKind};
-    let blocking_client = cell.model.is_async()
+    let traits = cell.model.traits();
+    let blocking_client = traits.tasks
         && matches!(
             cell.client,
             Some(Client::Blocking | Client::BlockingOffload)
@@ -101,7 +104,7 @@ fn holding_s(cell: &Cell, service_s: f64) -> f64 {
         return service_s;
     }
     // FastAPI's blocking client blocks on its timer too (`time.sleep`).
-    let held = |io: IoKind| io.has_client() || cell.model == ModelKind::Fastapi;
+    let held = |io: IoKind| io.has_client() || traits.client_sleeps;
     let http_ms = |io: IoKind, ms: f64| if held(io) { ms } else { 0.0 };
     let total: f64 = cell.classes.iter().map(|c| c.weight).sum();
     let ms = if cell.classes.is_empty() || total <= 0.0 {
@@ -138,28 +141,34 @@ fn db_holding_s(cell: &Cell) -> f64 {
     ms / 1e3
 }
 
-/// Cores the CPU part of requests can use at once.
+/// Cores the CPU part of requests can use at once: where the model's traits
+/// say it runs ([`CpuOn`]).
 pub fn cpu_parallelism(cell: &Cell) -> f64 {
+    let traits = cell.model.traits();
     let cores = cell.cores.max(1) as f64;
     let workers = cell.workers.unwrap_or(cell.cores).max(1) as f64;
     let pool = cell.pool_threads.unwrap_or(cell.cores).max(1) as f64;
-    match (cell.model, cell.offload.unwrap_or(Offload::Inline)) {
-        (
-            ModelKind::Threads
-            | ModelKind::ThreadsAsyncIo
-            | ModelKind::TomcatPool
-            | ModelKind::TomcatAsync,
-            _,
-        ) => cores.min(cell.threads.unwrap_or(1) as f64),
-        (ModelKind::TomcatVirtual, _) => cores,
-        // Pure-Python CPU work holds the GIL wherever it runs.
-        (ModelKind::Fastapi, _) => 1.0,
-        (ModelKind::ThreadPerRequest, _) => cores,
-        (ModelKind::Coroutines, _) => cores.min(workers),
-        (_, Offload::SpawnBlocking) => cores,
-        (_, Offload::WorkerPool) => cores.min(pool),
-        (ModelKind::TokioCurrent | ModelKind::SmolLocal, Offload::Inline) => 1.0,
-        (_, Offload::Inline) => cores.min(workers),
+    match traits.cpu {
+        CpuOn::PoolThreads => cores.min(cell.threads.unwrap_or(1) as f64),
+        CpuOn::EveryCore => cores,
+        CpuOn::OneThread => 1.0,
+        CpuOn::Carriers => cores.min(workers),
+        CpuOn::Offload => match cell.offload.unwrap_or(Offload::Inline) {
+            Offload::SpawnBlocking => cores,
+            Offload::WorkerPool => cores.min(pool),
+            // On the loop's threads: `workers` of them, or the one loop.
+            Offload::Inline if traits.workers => cores.min(workers),
+            Offload::Inline => 1.0,
+        },
+    }
+}
+
+/// The pool of `threads` a request holds throughout, when the model has one
+/// (the closed loop's turnover, the open loop's M/D/T queue).
+fn held_pool(cell: &Cell) -> Option<u32> {
+    match cell.model.traits().holds {
+        Holds::PoolThread => cell.threads,
+        Holds::Nothing | Holds::LoopThread | Holds::Carrier | Holds::VirtualThreadCarrier => None,
     }
 }
 
@@ -192,14 +201,9 @@ pub fn theory(cell: &Cell) -> Theory {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
             };
-            let turnover = match (cell.model, cell.threads) {
-                (ModelKind::Threads | ModelKind::TomcatPool, Some(t))
-                    if concurrency > t && s > 0.0 =>
-                {
-                    Some(n / t as f64 * s)
-                }
-                _ => None,
-            };
+            let turnover = held_pool(cell)
+                .filter(|&t| concurrency > t && s > 0.0)
+                .map(|t| n / t as f64 * s);
             Theory {
                 throughput_rps: bound,
                 capacity_rps: capacity,
@@ -212,15 +216,10 @@ pub fn theory(cell: &Cell) -> Theory {
         }
         Load::Open { rate_rps, arrival } => {
             let rho = capacity.map(|cap| rate_rps / cap);
-            let pool = match (cell.model, cell.threads) {
-                // The queue simulations assume one fixed service time.
-                (ModelKind::Threads | ModelKind::TomcatPool, Some(t))
-                    if s > 0.0 && cell.classes.is_empty() =>
-                {
-                    Some(t as usize)
-                }
-                _ => None,
-            };
+            // The queue simulations assume one fixed service time.
+            let pool = held_pool(cell)
+                .filter(|_| s > 0.0 && cell.classes.is_empty())
+                .map(|t| t as usize);
             let queue_wait = pool
                 .filter(|_| rho.is_some_and(|r| r < 1.0))
                 .map(|t| simulate_pool_wait(rate_rps, s, t, arrival, 200_000, cell.seed) * 1e3);
@@ -321,7 +320,7 @@ pub fn simulate_pool_wait(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cell::{IoKind, Load, Pinning};
+    use crate::cell::{IoKind, Load, ModelKind, Pinning};
 
     fn cell(model: ModelKind, load: Load) -> Cell {
         Cell {

@@ -1,27 +1,29 @@
-//! The essay's own stacks (Tomcat, FastAPI) as servers of the contract:
-//! each starts as a process of its own, answers every fixed request and a
+//! The declared stacks (`Stack::all()`: Tomcat, FastAPI) as servers of the
+//! contract, every model of each: each starts as a process of its own, answers every fixed request and a
 //! load from the generator, reports its own figures, and is gone when its
 //! server is dropped. `just setup` installs them (CI too); without them
 //! this test fails and says how to install them.
 
 #[path = "support/contract.rs"]
 mod contract;
-use threadloop_engine::cell::{Cell, Client, Load, ModelKind, Pinning, Transport};
+use threadloop_engine::cell::{
+    Cell, Client, Factor as _, Load, ModelKind, Pinning, Stack, Transport,
+};
 use threadloop_engine::counters::CellCounters;
 use threadloop_engine::io::Io;
 use threadloop_engine::server::{Job, Work};
+use threadloop_engine::stacks::StackFlag;
 use threadloop_engine::wire::loadgen::{run, HttpPlan};
 use threadloop_engine::work::CpuWork;
 
-fn cell(model: ModelKind) -> Cell {
-    let java = model.stack() == Some(threadloop_engine::Stack::Tomcat);
+fn cell(stack: Stack, model: ModelKind) -> Cell {
     Cell {
         transport: Transport::Http,
         threads: model.has_pool().then_some(20),
         queue: model.has_pool().then_some(8292),
         pinning: model.pins().then_some(Pinning::None),
-        java: java.then_some(21),
-        client: (model == ModelKind::Fastapi).then_some(Client::Async),
+        java: stack.decl().java.first().copied(),
+        client: stack.takes(StackFlag::Client).then_some(Client::Async),
         offload: model
             .is_async()
             .then_some(threadloop_engine::Offload::Inline),
@@ -40,13 +42,14 @@ fn job() -> Job {
 
 #[test]
 fn each_stack_serves_the_contract_and_leaves_nothing_behind() {
-    for model in [
-        ModelKind::TomcatPool,
-        ModelKind::TomcatAsync,
-        ModelKind::TomcatVirtual,
-        ModelKind::Fastapi,
-    ] {
-        let c = cell(model);
+    let models = Stack::all().into_iter().flat_map(|stack| {
+        ModelKind::all()
+            .into_iter()
+            .filter(move |m| m.stack() == Some(stack))
+            .map(move |m| (stack, m))
+    });
+    for (stack, model) in models {
+        let c = cell(stack, model);
         if let Some(why) = threadloop_engine::stacks::missing(&c) {
             panic!("{model}: {why}");
         }
@@ -76,7 +79,7 @@ fn each_stack_serves_the_contract_and_leaves_nothing_behind() {
         let stack = stack.expect("a stack reports itself");
         assert!(stack.startup_s > 0.0, "{model}: {stack:?}");
         assert!(notes.is_empty(), "{model}: {notes:?}");
-        if model == ModelKind::TomcatVirtual {
+        if model.pins() {
             // JFR counts pinning on virtual threads (whatever pinned or not).
             assert!(stack.pinned.is_some(), "{model}: {stack:?}");
         }

@@ -23,7 +23,6 @@ offloading frees the loop between GIL switches (sys.getswitchinterval(),
 import argparse
 import asyncio
 import logging
-import os
 import socket
 import sys
 import time
@@ -211,13 +210,13 @@ async def serve(args, iters_per_ms: float) -> None:
         slow = count_slow_callbacks()
 
     # Pools connect now, before LISTENING, and only when asked for.
-    pg_url = os.environ.get("THREADLOOP_PG_URL") or None
+    pg = backends.PgEndpoint.from_env()
     if args.client == "async":
         io = backends.AsyncIo(args.db_query, args.downstream)
-        await io.open(pg_url, args.db_pool)
+        await io.open(pg, args.db_pool)
     else:
         io = backends.BlockingIo(args.db_query, args.downstream)
-        io.open(pg_url, args.db_pool)  # blocks the loop, but nothing is served yet
+        io.open(pg, args.db_pool)  # blocks the loop, but nothing is served yet
     executor = None
     if args.offload == "worker-pool":
         executor = ThreadPoolExecutor(max_workers=args.pool_threads, thread_name_prefix="cpu")

@@ -10,6 +10,7 @@ answer raises IoFailed, which the request answers with 500 and its reason.
 
 import asyncio
 import itertools
+import os
 import threading
 import time
 from contextlib import contextmanager
@@ -62,15 +63,57 @@ def check_rows(db_query: str, param, rows) -> None:
         raise IoFailed(f"postgres: update of {param} returned {first!r}")
 
 
-def _endpoint(pg_url: str) -> str:
-    """host:port of the connection string, for messages (never credentials)."""
-    from psycopg2.extensions import parse_dsn
+class PgEndpoint:
+    """The PostgreSQL server as threadloop hands it to a stack: one
+    environment variable a field (stacks/CONTRACT.md), so nothing here parses
+    a connection string. The password stays out of every message."""
 
-    try:
-        d = parse_dsn(pg_url)
-    except Exception:
-        return "the given server"
-    return f"{d.get('host', 'localhost')}:{d.get('port', 5432)}"
+    def __init__(self, host: str, port: int, user: str, password: str | None, dbname: str):
+        self.host, self.port, self.user = host, port, user
+        self.password, self.dbname = password, dbname
+
+    @staticmethod
+    def from_env(env=os.environ) -> "PgEndpoint | None":
+        """None when threadloop gave no server (no THREADLOOP_PG_HOST)."""
+        if not env.get("THREADLOOP_PG_HOST"):
+            return None
+
+        def required(name: str) -> str:
+            v = env.get(name)
+            if not v:
+                raise ValueError(f"{name} is not set (threadloop sets it with THREADLOOP_PG_HOST)")
+            return v
+
+        return PgEndpoint(
+            host=env["THREADLOOP_PG_HOST"],
+            port=int(required("THREADLOOP_PG_PORT")),
+            user=required("THREADLOOP_PG_USER"),
+            password=env.get("THREADLOOP_PG_PASSWORD"),
+            dbname=required("THREADLOOP_PG_DBNAME"),
+        )
+
+    def __str__(self) -> str:
+        """host:port, for messages."""
+        return f"{self.host}:{self.port}"
+
+    def asyncpg(self) -> dict:
+        """asyncpg's connect arguments."""
+        return {
+            "host": self.host,
+            "port": self.port,
+            "user": self.user,
+            "password": self.password,
+            "database": self.dbname,
+            "timeout": CONNECT_TIMEOUT_S,
+            "server_settings": {"application_name": APP_NAME},
+        }
+
+    def psycopg2(self) -> dict:
+        """psycopg2's (libpq's) connect keywords."""
+        kw = {"host": self.host, "port": self.port, "user": self.user, "dbname": self.dbname}
+        if self.password is not None:
+            kw["password"] = self.password
+        return {**kw, "connect_timeout": CONNECT_TIMEOUT_S, "application_name": APP_NAME}
 
 
 class AsyncIo:
@@ -82,7 +125,7 @@ class AsyncIo:
         self.pool = None
         self.http = None
 
-    async def open(self, pg_url: str | None, db_pool: int | None) -> None:
+    async def open(self, pg: PgEndpoint | None, db_pool: int | None) -> None:
         import asyncpg
         import httpx
 
@@ -93,17 +136,15 @@ class AsyncIo:
             timeout=IO_TIMEOUT_S,
             limits=httpx.Limits(max_connections=None, max_keepalive_connections=None),
         )
-        if pg_url and db_pool:
+        if pg and db_pool:
             # min = max = N: every connection is opened now, before LISTENING.
             # A request that finds all N in use waits in pool.acquire() (a
             # queue on the loop, FIFO) until one is released: it never fails
             # for want of a connection, it queues.
             try:
-                self.pool = await asyncpg.create_pool(
-                    min_size=db_pool, max_size=db_pool, **asyncpg_kwargs(pg_url)
-                )
+                self.pool = await asyncpg.create_pool(min_size=db_pool, max_size=db_pool, **pg.asyncpg())
             except Exception as e:
-                raise IoFailed(f"connect to PostgreSQL at {_endpoint(pg_url)} (asyncpg): {_one_line(e)}") from e
+                raise IoFailed(f"connect to PostgreSQL at {pg} (asyncpg): {_one_line(e)}") from e
 
     async def close(self) -> None:
         if self.http is not None:
@@ -116,7 +157,7 @@ class AsyncIo:
             await asyncio.sleep(io_ms / 1e3)
         elif io == "postgres":
             if self.pool is None:
-                raise IoFailed("postgres: no connection pool (the stack needs --db-pool N and THREADLOOP_PG_URL)")
+                raise IoFailed("postgres: no connection pool (the stack needs --db-pool N and THREADLOOP_PG_HOST)")
             p = query_param(self.db_query, io_ms)
             try:
                 async with self.pool.acquire(timeout=IO_TIMEOUT_S) as con:
@@ -144,13 +185,11 @@ class _WaitingPool:
     the same way. (On the loop thread, with --client blocking, only one
     request runs at a time, so it never waits there.)"""
 
-    def __init__(self, n: int, pg_url: str):
+    def __init__(self, n: int, pg: PgEndpoint):
         from psycopg2.pool import ThreadedConnectionPool
 
         self.slots = threading.BoundedSemaphore(n)
-        self.pool = ThreadedConnectionPool(
-            n, n, pg_url, connect_timeout=CONNECT_TIMEOUT_S, application_name=APP_NAME
-        )
+        self.pool = ThreadedConnectionPool(n, n, **pg.psycopg2())
 
     @contextmanager
     def connection(self):
@@ -182,12 +221,12 @@ class BlockingIo:
         # each keeping its one keep-alive connection to the downstream.
         self._local = threading.local()
 
-    def open(self, pg_url: str | None, db_pool: int | None) -> None:
-        if pg_url and db_pool:
+    def open(self, pg: PgEndpoint | None, db_pool: int | None) -> None:
+        if pg and db_pool:
             try:
-                self.pool = _WaitingPool(db_pool, pg_url)
+                self.pool = _WaitingPool(db_pool, pg)
             except Exception as e:
-                raise IoFailed(f"connect to PostgreSQL at {_endpoint(pg_url)} (psycopg2): {_one_line(e)}") from e
+                raise IoFailed(f"connect to PostgreSQL at {pg} (psycopg2): {_one_line(e)}") from e
 
     def close(self) -> None:
         if self.pool is not None:
@@ -206,7 +245,7 @@ class BlockingIo:
             time.sleep(io_ms / 1e3)
         elif io == "postgres":
             if self.pool is None:
-                raise IoFailed("postgres: no connection pool (the stack needs --db-pool N and THREADLOOP_PG_URL)")
+                raise IoFailed("postgres: no connection pool (the stack needs --db-pool N and THREADLOOP_PG_HOST)")
             p = query_param(self.db_query, io_ms)
             try:
                 with self.pool.connection() as con, con.cursor() as cur:
@@ -231,43 +270,3 @@ def _delay_url(downstream: str | None, io_ms: float) -> str:
     if not downstream:
         raise IoFailed("http: no downstream (the stack needs --downstream HOST:PORT)")
     return f"http://{downstream}/delay/{int(io_ms * 1e3)}"
-
-
-def asyncpg_kwargs(pg_url: str) -> dict:
-    """THREADLOOP_PG_URL for asyncpg: a postgres:// URL goes in as its `dsn`
-    (asyncpg reads URLs itself); libpq keywords (`host=… port=…`), which
-    asyncpg does not read, are parsed by libpq (psycopg2's parse_dsn, quoting
-    rules included) into connect arguments. A keyword asyncpg has no
-    equivalent for is an error, not silently dropped."""
-    settings = {"application_name": APP_NAME}
-    base = {"timeout": CONNECT_TIMEOUT_S, "server_settings": settings}
-    if pg_url.lstrip().startswith(("postgres://", "postgresql://")):
-        return {"dsn": pg_url.strip(), **base}
-    from psycopg2.extensions import parse_dsn
-
-    kw = dict(base)
-    for key, value in parse_dsn(pg_url).items():
-        if key in ("host", "user", "password"):
-            kw[key] = value
-        elif key == "hostaddr":
-            kw["host"] = value
-        elif key == "port":
-            kw["port"] = int(value)
-        elif key == "dbname":
-            kw["database"] = value
-        elif key == "sslmode":
-            kw["ssl"] = value
-        elif key == "connect_timeout":
-            kw["timeout"] = float(value)
-        elif key == "application_name":
-            settings["application_name"] = value
-        elif key == "options":  # `-c name=value ...`
-            words = value.split()
-            for flag, setting in zip(words[::2], words[1::2]):
-                if flag != "-c" or "=" not in setting:
-                    raise ValueError(f"THREADLOOP_PG_URL: options {value!r}: only `-c name=value` is supported")
-                name, _, v = setting.partition("=")
-                settings[name] = v
-        else:
-            raise ValueError(f"THREADLOOP_PG_URL: keyword `{key}` has no asyncpg equivalent here")
-    return kw

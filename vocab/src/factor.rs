@@ -44,9 +44,10 @@ pub struct UnknownName {
     pub expected: String,
 }
 
-/// An execution model under test. Adding one means a variant here and a
-/// file in the engine's `models/` (its `start` match will not compile
-/// without it, nor will the reports' palette).
+/// An execution model under test. Adding a Rust model means a variant here
+/// with its traits, colour and rank, and a file in the engine's `models/`
+/// (its one dispatch, `models::build`, will not compile without it). Adding
+/// a stack's model means a variant here whose traits name the [`Stack`].
 #[derive(
     Debug,
     Clone,
@@ -147,8 +148,10 @@ impl ModelKind {
     }
 
     /// What the model is made of, declared once per variant (exhaustive:
-    /// a new model does not build until it says); the predicates below read it.
+    /// a new model does not build until it says); the predicates below and
+    /// the engine's theory read it.
     pub fn traits(self) -> ModelTraits {
+        // A thread per request, nothing shared: the base the others amend.
         const THREAD: ModelTraits = ModelTraits {
             pool: false,
             tasks: false,
@@ -156,24 +159,49 @@ impl ModelKind {
             pins: false,
             stackful: false,
             stack: None,
+            holds: Holds::Nothing,
+            cpu: CpuOn::EveryCore,
+            blocking_pool: None,
+            client_sleeps: false,
         };
-        const TOMCAT: ModelTraits = ModelTraits {
-            stack: Some(Stack::Tomcat),
+        // A bounded pool whose thread a request holds throughout (Tomcat's).
+        const POOL: ModelTraits = ModelTraits {
+            pool: true,
+            holds: Holds::PoolThread,
+            cpu: CpuOn::PoolThreads,
             ..THREAD
         };
+        // The same pool, its threads freed while the I/O is away.
+        const POOL_ASYNC_IO: ModelTraits = ModelTraits {
+            holds: Holds::Nothing,
+            ..POOL
+        };
+        // An async runtime on `workers` threads; its blocking pool is
+        // async-std's and smol's (`blocking`): 500 threads.
         const RUNTIME: ModelTraits = ModelTraits {
             tasks: true,
             workers: true,
+            holds: Holds::LoopThread,
+            cpu: CpuOn::Offload,
+            blocking_pool: Some(500),
             ..THREAD
         };
+        // tokio's `spawn_blocking` pool: 512 threads.
+        const TOKIO: ModelTraits = ModelTraits {
+            blocking_pool: Some(512),
+            ..RUNTIME
+        };
         match self {
-            ModelKind::Threads | ModelKind::ThreadsAsyncIo => ModelTraits {
-                pool: true,
-                ..THREAD
-            },
+            ModelKind::Threads => POOL,
+            ModelKind::ThreadsAsyncIo => POOL_ASYNC_IO,
             ModelKind::ThreadPerRequest => THREAD,
-            ModelKind::Tokio | ModelKind::AsyncStd | ModelKind::Smol => RUNTIME,
-            ModelKind::TokioCurrent | ModelKind::SmolLocal => ModelTraits {
+            ModelKind::Tokio => TOKIO,
+            ModelKind::TokioCurrent => ModelTraits {
+                workers: false,
+                ..TOKIO
+            },
+            ModelKind::AsyncStd | ModelKind::Smol => RUNTIME,
+            ModelKind::SmolLocal => ModelTraits {
                 workers: false,
                 ..RUNTIME
             },
@@ -181,19 +209,33 @@ impl ModelKind {
                 workers: true,
                 pins: true,
                 stackful: true,
+                holds: Holds::Carrier,
+                cpu: CpuOn::Carriers,
                 ..THREAD
             },
-            ModelKind::TomcatPool | ModelKind::TomcatAsync => ModelTraits {
-                pool: true,
-                ..TOMCAT
+            ModelKind::TomcatPool => ModelTraits {
+                stack: Some(Stack::Tomcat),
+                ..POOL
+            },
+            ModelKind::TomcatAsync => ModelTraits {
+                stack: Some(Stack::Tomcat),
+                ..POOL_ASYNC_IO
             },
             ModelKind::TomcatVirtual => ModelTraits {
                 pins: true,
-                ..TOMCAT
+                stack: Some(Stack::Tomcat),
+                holds: Holds::VirtualThreadCarrier,
+                ..THREAD
             },
+            // One asyncio loop; a `def` endpoint runs in Starlette's (AnyIO's)
+            // pool of 40 threads; pure-Python CPU work holds the GIL.
             ModelKind::Fastapi => ModelTraits {
                 tasks: true,
                 stack: Some(Stack::Fastapi),
+                holds: Holds::LoopThread,
+                cpu: CpuOn::OneThread,
+                blocking_pool: Some(40),
+                client_sleeps: true,
                 ..THREAD
             },
         }
@@ -230,32 +272,73 @@ impl ModelKind {
     }
 }
 
-/// A foreign stack: a real server, in `stacks/<name>/`, that a cell starts
-/// as a process of its own and drives over HTTP only.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, IntoStaticStr, Display)]
-#[strum(serialize_all = "kebab-case")]
-pub enum Stack {
-    /// Embedded Tomcat 10.1 on Java 21 or 25 (the `java` factor).
-    Tomcat,
-    /// FastAPI on uvicorn, Python 3.
-    Fastapi,
-}
+pub use crate::stack::Stack;
 
-/// Which factors a model uses: [`ModelKind::traits`].
+/// Which factors a model uses, and what bounds it: [`ModelKind::traits`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ModelTraits {
     /// A bounded pool of threads: `threads` and `queue`.
     pub pool: bool,
     /// Requests run as async tasks: `offload`.
     pub tasks: bool,
-    /// Several worker or carrier threads: `workers`.
+    /// Several worker or carrier threads: `workers` (else one event loop).
     pub workers: bool,
     /// What the I/O does to the carrier: `pinning`.
     pub pins: bool,
     /// Stackful coroutines: `stack_kib`.
     pub stackful: bool,
-    /// A foreign stack, served over HTTP only; the Java ones take `java`.
+    /// A foreign stack, served over HTTP only ([`Stack::decl`] says which
+    /// factors its launcher takes).
     pub stack: Option<Stack>,
+    /// The scarce thread a request can hold, which caps how many are in
+    /// service at once (the theory's concurrency cap).
+    pub holds: Holds,
+    /// How many cores the CPU part of requests can use at once.
+    pub cpu: CpuOn,
+    /// Threads of the pool a blocking client is offloaded to (`spawn_blocking`,
+    /// `unblock`, `run_in_executor`'s default); `None`: no such pool.
+    pub blocking_pool: Option<u32>,
+    /// Its blocking client waits on the timer too (FastAPI's `time.sleep`),
+    /// so a blocking client holds its thread for a timer's I/O as well.
+    pub client_sleeps: bool,
+}
+
+/// What a request holds that there are few of: the theory caps the requests
+/// in service at the number of them, each held for the time it says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Holds {
+    /// Nothing scarce: the I/O frees the thread (a pool handing it to an
+    /// async client), or every request gets a thread of its own.
+    Nothing,
+    /// A pool thread for the whole request (`threads` of them); the pool
+    /// is an M/D/T queue.
+    PoolThread,
+    /// A loop thread while a blocking client runs on it (`workers`, or the
+    /// one loop), or a thread of the [`ModelTraits::blocking_pool`] when
+    /// that client is offloaded.
+    LoopThread,
+    /// A coroutine's carrier (`workers`) when the I/O pins it (`pinning`,
+    /// or libpq's native call).
+    Carrier,
+    /// A virtual thread's carrier (one per core) when it pins before JEP 491
+    /// (Java 24): `synchronized` around the I/O, or pgjdbc's `execute`.
+    VirtualThreadCarrier,
+}
+
+/// Where the CPU part of a request runs, and so how many cores it can use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CpuOn {
+    /// Its pool's threads: at most `threads` cores.
+    PoolThreads,
+    /// A thread of its own: every core.
+    EveryCore,
+    /// One thread at a time (Python's GIL).
+    OneThread,
+    /// The carriers: at most `workers` cores.
+    Carriers,
+    /// Where `offload` puts it: the loop's threads, the runtime's blocking
+    /// pool, or a worker pool of `pool_threads`.
+    Offload,
 }
 
 /// Where the I/O of a request goes. `http` and `postgres` go through a

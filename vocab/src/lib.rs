@@ -14,6 +14,7 @@
 //! - [`notes`]: a cell's notes, a list, and the one join and split of the
 //!   `notes` column.
 //! - [`rule`]: a `[[verdict]]` rule and its comparison.
+//! - [`stack`]: the foreign stacks, each a folder and one declaration.
 //! - [`schema`]: every column of `results.parquet`, once: name, type, unit,
 //!   role and a line of doc, and the schema's version.
 //! - [`status`]: what became of an execution (the `status` column).
@@ -26,6 +27,7 @@ pub mod manifest;
 pub mod notes;
 pub mod rule;
 pub mod schema;
+pub mod stack;
 pub mod status;
 
 pub use calibration::Calibration;

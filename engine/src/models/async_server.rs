@@ -126,6 +126,21 @@ impl<R: AsyncRuntime> AsyncServer<R> {
     }
 }
 
+/// Both transports run the same request path: over HTTP it reads each order's work.
+impl<R: AsyncRuntime> super::Runtime for AsyncServer<R> {
+    fn in_process(self: Box<Self>) -> anyhow::Result<Box<dyn Server>> {
+        Ok(self)
+    }
+
+    fn over_http(
+        self: Box<Self>,
+        listener: std::net::TcpListener,
+    ) -> anyhow::Result<Box<dyn Model>> {
+        self.serve_http(listener);
+        Ok(self)
+    }
+}
+
 impl<R: AsyncRuntime> Server for AsyncServer<R> {
     fn submit(&self, req: Request) {
         self.rt.spawn(serve::<R>(req, self.path.clone()));

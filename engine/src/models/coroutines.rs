@@ -184,3 +184,42 @@ impl Model for CoroutineServer {
 fn req_slot(req: &Request) -> usize {
     req.id() as usize
 }
+
+/// The coroutines built for a cell: `workers` carriers, the cell's stack
+/// size and pinning, and a pool of finished coroutines sized to the requests
+/// in flight; the same server takes requests in-process or over HTTP.
+pub struct Coroutines {
+    server: CoroutineServer,
+    iters_per_ms: f64,
+}
+
+impl Coroutines {
+    pub fn start(cell: &crate::cell::Cell, job: Job) -> anyhow::Result<Self> {
+        let server = CoroutineServer::start(
+            cell.workers.unwrap_or(cell.cores).max(1) as usize,
+            cell.stack_kib.unwrap_or(DEFAULT_STACK_KIB),
+            cell.concurrency()
+                .map_or(1000, |c| (c as usize * 6 / 5).clamp(1000, 200_000)),
+            cell.pinning.unwrap_or(Pinning::None),
+            job,
+        )?;
+        Ok(Coroutines {
+            server,
+            iters_per_ms: cell.cpu_iters_per_ms,
+        })
+    }
+}
+
+impl super::Runtime for Coroutines {
+    fn in_process(self: Box<Self>) -> anyhow::Result<Box<dyn Server>> {
+        Ok(Box::new(self.server))
+    }
+
+    fn over_http(
+        self: Box<Self>,
+        listener: std::net::TcpListener,
+    ) -> anyhow::Result<Box<dyn Model>> {
+        self.server.serve_http(listener, self.iters_per_ms)?;
+        Ok(Box::new(self.server))
+    }
+}

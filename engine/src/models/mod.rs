@@ -1,6 +1,8 @@
-//! The execution models. Each file starts one model (or one runtime's flavours) and returns it as a
-//! [`Server`]; the async runtimes share the request path in [`async_server`]
-//! and differ only in their [`AsyncRuntime`] implementation ([`crate::runtime`]).
+//! The execution models. [`build`] dispatches a cell's model once, to its
+//! file's [`Runtime`], which then serves in-process ([`start`]) or over HTTP
+//! ([`start_http`]); the async runtimes share the request path in
+//! [`async_server`] and differ only in their [`AsyncRuntime`] implementation
+//! ([`crate::runtime`]).
 
 mod accept_queue;
 mod async_server;
@@ -20,6 +22,7 @@ use crate::cell::{Cell, ModelKind};
 use crate::counters::CellCounters;
 use crate::runtime::AsyncRuntime;
 use crate::server::{Job, Model, Server};
+use std::net::TcpListener;
 use std::sync::Arc;
 
 /// A pool model's cell without a pool size. The runner resolves `threads`
@@ -37,6 +40,78 @@ fn pool_size(cell: &Cell) -> Result<usize, MissingThreads> {
         .ok_or(MissingThreads { model: cell.model })
 }
 
+/// A model built for one cell, not yet taking requests: what both
+/// transports start from, so that each model is dispatched once ([`build`]).
+pub trait Runtime {
+    /// Takes requests in-process, through [`Server::submit`].
+    fn in_process(self: Box<Self>) -> anyhow::Result<Box<dyn Server>>;
+
+    /// Serves the request contract (`crate::wire::contract`) on `listener`
+    /// (bound with the model's backlog) with the model's own sockets.
+    fn over_http(self: Box<Self>, listener: TcpListener) -> anyhow::Result<Box<dyn Model>>;
+}
+
+/// Builds the cell's model: the one place a model is dispatched. The async
+/// runtimes share the request path ([`AsyncServer`]); the other models are
+/// their own files' [`Runtime`]s. A stack is no runtime of this process: it
+/// starts as a process of its own ([`start_http`]).
+pub fn build(
+    cell: &Cell,
+    job: Job,
+    counters: &Arc<CellCounters>,
+) -> anyhow::Result<Box<dyn Runtime>> {
+    let workers = cell.workers.unwrap_or(cell.cores).max(1) as usize;
+    Ok(match cell.model {
+        ModelKind::Threads => Box::new(threads::Pool::new(cell, pool_size(cell)?, job)),
+        ModelKind::ThreadsAsyncIo => Box::new(threads_async_io::AsyncIoPool::new(
+            cell,
+            pool_size(cell)?,
+            job,
+            counters,
+        )),
+        ModelKind::ThreadPerRequest => Box::new(thread_per_request::Spawn::new(cell, job)),
+        ModelKind::Tokio => Box::new(async_server(
+            tokio_rt::TokioRuntime::multi_thread(workers)?,
+            cell,
+            job,
+            counters,
+        )?),
+        ModelKind::TokioCurrent => Box::new(async_server(
+            tokio_rt::TokioRuntime::current_thread()?,
+            cell,
+            job,
+            counters,
+        )?),
+        ModelKind::AsyncStd => Box::new(async_server(
+            async_std_rt::AsyncStd::start(workers)?,
+            cell,
+            job,
+            counters,
+        )?),
+        ModelKind::Smol => Box::new(async_server(
+            smol_rt::SmolRuntime::multi_thread(workers)?,
+            cell,
+            job,
+            counters,
+        )?),
+        ModelKind::SmolLocal => Box::new(async_server(
+            smol_rt::SmolRuntime::local()?,
+            cell,
+            job,
+            counters,
+        )?),
+        ModelKind::Coroutines => Box::new(coroutines::Coroutines::start(cell, job)?),
+        // The stacks' models, whose traits name their stack, so that a new
+        // stack adds no arm here; a test checks that every other model has one.
+        m => match m.stack() {
+            Some(_) => anyhow::bail!(
+                "{m} is a stack of its own (a process): it serves over HTTP only (transport = \"http\")"
+            ),
+            None => anyhow::bail!("{m} has no runtime: models::build has no arm for it"),
+        },
+    })
+}
+
 /// Starts the cell's model. Returns once it can take requests. The async
 /// clients and drivers it opens count into the cell's `counters`.
 pub fn start(
@@ -44,71 +119,7 @@ pub fn start(
     job: Job,
     counters: &Arc<CellCounters>,
 ) -> anyhow::Result<Box<dyn Server>> {
-    let workers = cell.workers.unwrap_or(cell.cores).max(1) as usize;
-    Ok(match cell.model {
-        ModelKind::Threads => Box::new(threads::PoolServer::start(
-            pool_size(cell)?,
-            cell.queue.unwrap_or(0) as usize,
-            job,
-        )?),
-        ModelKind::ThreadsAsyncIo => Box::new(threads_async_io::AsyncIoPoolServer::start(
-            cell,
-            pool_size(cell)?,
-            cell.queue.unwrap_or(0) as usize,
-            job,
-            counters,
-        )?),
-        ModelKind::ThreadPerRequest => Box::new(thread_per_request::SpawnServer::new(job)),
-        ModelKind::Tokio => async_model(
-            tokio_rt::TokioRuntime::multi_thread(workers)?,
-            cell,
-            job,
-            counters,
-        )?,
-        ModelKind::TokioCurrent => async_model(
-            tokio_rt::TokioRuntime::current_thread()?,
-            cell,
-            job,
-            counters,
-        )?,
-        ModelKind::AsyncStd => {
-            async_model(async_std_rt::AsyncStd::start(workers)?, cell, job, counters)?
-        }
-        ModelKind::Smol => async_model(
-            smol_rt::SmolRuntime::multi_thread(workers)?,
-            cell,
-            job,
-            counters,
-        )?,
-        ModelKind::SmolLocal => async_model(smol_rt::SmolRuntime::local()?, cell, job, counters)?,
-        ModelKind::Coroutines => Box::new(coroutine_server(cell, job)?),
-        m @ (ModelKind::TomcatPool
-        | ModelKind::TomcatAsync
-        | ModelKind::TomcatVirtual
-        | ModelKind::Fastapi) => anyhow::bail!(
-            "{m} is a stack of its own (a process): it serves over HTTP only (transport = \"http\")"
-        ),
-    })
-}
-
-fn coroutine_server(cell: &Cell, job: Job) -> anyhow::Result<coroutines::CoroutineServer> {
-    coroutines::CoroutineServer::start(
-        cell.workers.unwrap_or(cell.cores).max(1) as usize,
-        cell.stack_kib.unwrap_or(coroutines::DEFAULT_STACK_KIB),
-        cell.concurrency()
-            .map_or(1000, |c| (c as usize * 6 / 5).clamp(1000, 200_000)),
-        cell.pinning.unwrap_or(crate::cell::Pinning::None),
-        job,
-    )
-}
-
-fn async_model<R: AsyncRuntime>(
-    rt: R,
-    cell: &Cell,
-    job: Job,
-    counters: &Arc<CellCounters>,
-) -> anyhow::Result<Box<dyn Server>> {
-    Ok(Box::new(async_server(rt, cell, job, counters)?))
+    build(cell, job, counters)?.in_process()
 }
 
 fn async_server<R: AsyncRuntime>(
@@ -131,8 +142,8 @@ pub const ACCEPT_COUNT: u32 = 100;
 
 /// A pool model's open connections over HTTP (Tomcat's maxConnections):
 /// its `queue` less the backlog's [`ACCEPT_COUNT`].
-fn max_connections(cell: &Cell) -> usize {
-    let queue = cell.queue.unwrap_or(ACCEPT_COUNT + 1);
+fn max_connections(queue: Option<u32>) -> usize {
+    let queue = queue.unwrap_or(ACCEPT_COUNT + 1);
     queue.saturating_sub(ACCEPT_COUNT).max(1) as usize
 }
 
@@ -142,7 +153,8 @@ const BACKLOG: u32 = 1024;
 
 /// Starts the cell's model as an HTTP server on `bind` (a cell's own:
 /// [`crate::wire::LOOPBACK`]), serving the request contract
-/// (`crate::wire::contract`) with the model's own sockets. Returns it and its
+/// (`crate::wire::contract`) with the model's own sockets; a stack starts as
+/// a process of its own, on the port it picks. Returns the model and its
 /// address once it accepts connections.
 pub fn start_http(
     cell: &Cell,
@@ -155,7 +167,6 @@ pub fn start_http(
         let addr = stack.addr();
         return Ok((Box::new(stack), addr));
     }
-    let workers = cell.workers.unwrap_or(cell.cores).max(1) as usize;
     let backlog = if cell.model.has_pool() {
         ACCEPT_COUNT
     } else {
@@ -163,92 +174,46 @@ pub fn start_http(
     };
     let listener = crate::wire::listen(bind, backlog)?;
     let addr = listener.local_addr()?;
-    fn served<R: AsyncRuntime>(
-        s: AsyncServer<R>,
-        listener: std::net::TcpListener,
-    ) -> Box<dyn Model> {
-        s.serve_http(listener);
-        Box::new(s)
-    }
-    let model: Box<dyn Model> = match cell.model {
-        ModelKind::Threads => Box::new(threads::PoolHttpServer::start(
-            pool_size(cell)?,
-            max_connections(cell),
-            job,
-            cell.cpu_iters_per_ms,
-            listener,
-        )?),
-        ModelKind::Tokio => served(
-            async_server(
-                tokio_rt::TokioRuntime::multi_thread(workers)?,
-                cell,
-                job,
-                counters,
-            )?,
-            listener,
-        ),
-        ModelKind::TokioCurrent => served(
-            async_server(
-                tokio_rt::TokioRuntime::current_thread()?,
-                cell,
-                job,
-                counters,
-            )?,
-            listener,
-        ),
-        ModelKind::AsyncStd => served(
-            async_server(async_std_rt::AsyncStd::start(workers)?, cell, job, counters)?,
-            listener,
-        ),
-        ModelKind::Smol => served(
-            async_server(
-                smol_rt::SmolRuntime::multi_thread(workers)?,
-                cell,
-                job,
-                counters,
-            )?,
-            listener,
-        ),
-        ModelKind::SmolLocal => served(
-            async_server(smol_rt::SmolRuntime::local()?, cell, job, counters)?,
-            listener,
-        ),
-        ModelKind::ThreadsAsyncIo => Box::new(threads_async_io::AsyncIoPoolHttpServer::start(
-            cell,
-            pool_size(cell)?,
-            max_connections(cell),
-            job,
-            counters,
-            listener,
-        )?),
-        ModelKind::ThreadPerRequest => Box::new(thread_per_request::SpawnHttpServer::start(
-            job,
-            cell.cpu_iters_per_ms,
-            listener,
-        )?),
-        ModelKind::Coroutines => {
-            let server = coroutine_server(cell, job)?;
-            server.serve_http(listener, cell.cpu_iters_per_ms)?;
-            Box::new(server)
-        }
-        ModelKind::TomcatPool
-        | ModelKind::TomcatAsync
-        | ModelKind::TomcatVirtual
-        | ModelKind::Fastapi => unreachable!("a stack is started above, as a process"),
-    };
+    let model = build(cell, job, counters)?.over_http(listener)?;
     Ok((model, addr))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cell::Load;
+    use crate::cell::{Factor as _, Load};
 
     fn pool_cell(threads: Option<u32>) -> Cell {
         Cell {
             threads,
             queue: Some(0),
             ..Cell::timer(ModelKind::Threads, Load::Closed { concurrency: 1 }, 0.0)
+        }
+    }
+
+    #[test]
+    fn every_rust_model_builds_and_every_stack_is_refused_in_process() {
+        let job = || {
+            Job::single(crate::server::Work {
+                cpu: crate::work::CpuWork::new(0.0, 1.0),
+                io: crate::io::Io::new(crate::cell::IoKind::Timer, 1.0, Default::default()),
+            })
+        };
+        let counters = Arc::new(CellCounters::new());
+        // async-std reads it at start-up (the cell process sets it from `workers`).
+        std::env::set_var("ASYNC_STD_THREAD_COUNT", "1");
+        for model in ModelKind::all() {
+            let cell = Cell {
+                model,
+                workers: Some(1),
+                ..pool_cell(Some(1))
+            };
+            match (model.stack(), start(&cell, job(), &counters)) {
+                (None, Ok(_)) => {}
+                (None, Err(e)) => panic!("{model}: {e:#}"),
+                (Some(_), Ok(_)) => panic!("{model} is a stack, yet started in-process"),
+                (Some(_), Err(e)) => assert!(e.to_string().contains("HTTP only"), "{e}"),
+            }
         }
     }
 

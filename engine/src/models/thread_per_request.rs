@@ -104,3 +104,35 @@ fn spawn_lag_probe(lag: Arc<LagRecorder>) {
         })
         .expect("spawning the lag probe");
 }
+
+/// The model built for a cell: a thread per request, in-process or over HTTP.
+pub struct Spawn {
+    job: Job,
+    iters_per_ms: f64,
+}
+
+impl Spawn {
+    pub fn new(cell: &crate::cell::Cell, job: Job) -> Self {
+        Spawn {
+            job,
+            iters_per_ms: cell.cpu_iters_per_ms,
+        }
+    }
+}
+
+impl super::Runtime for Spawn {
+    fn in_process(self: Box<Self>) -> anyhow::Result<Box<dyn Server>> {
+        Ok(Box::new(SpawnServer::new(self.job)))
+    }
+
+    fn over_http(
+        self: Box<Self>,
+        listener: std::net::TcpListener,
+    ) -> anyhow::Result<Box<dyn Model>> {
+        Ok(Box::new(SpawnHttpServer::start(
+            self.job,
+            self.iters_per_ms,
+            listener,
+        )?))
+    }
+}

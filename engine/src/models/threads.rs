@@ -76,3 +76,44 @@ impl Model for PoolHttpServer {
     /// connections, not the probe's tasks (the lag columns stay empty).
     fn start_probe(&self, _lag: Arc<LagRecorder>) {}
 }
+
+/// The pool built for a cell, started in the shape its transport wants: the
+/// in-process accept queue of `queue` places, or the HTTP connector with
+/// `queue` less the backlog as its open connections.
+pub struct Pool {
+    threads: usize,
+    queue: Option<u32>,
+    job: Job,
+    iters_per_ms: f64,
+}
+
+impl Pool {
+    pub fn new(cell: &crate::cell::Cell, threads: usize, job: Job) -> Self {
+        Pool {
+            threads,
+            queue: cell.queue,
+            job,
+            iters_per_ms: cell.cpu_iters_per_ms,
+        }
+    }
+}
+
+impl super::Runtime for Pool {
+    fn in_process(self: Box<Self>) -> anyhow::Result<Box<dyn Server>> {
+        let queue = self.queue.unwrap_or(0) as usize;
+        Ok(Box::new(PoolServer::start(self.threads, queue, self.job)?))
+    }
+
+    fn over_http(
+        self: Box<Self>,
+        listener: std::net::TcpListener,
+    ) -> anyhow::Result<Box<dyn Model>> {
+        Ok(Box::new(PoolHttpServer::start(
+            self.threads,
+            super::max_connections(self.queue),
+            self.job,
+            self.iters_per_ms,
+            listener,
+        )?))
+    }
+}

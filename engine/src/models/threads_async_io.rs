@@ -132,3 +132,50 @@ impl Model for AsyncIoPoolHttpServer {
     /// No loop-lag probe, as for the `threads` pool over HTTP.
     fn start_probe(&self, _lag: Arc<LagRecorder>) {}
 }
+
+/// The pool built for a cell: in-process with its accept queue, or over
+/// HTTP with `queue` less the backlog as its open connections.
+pub struct AsyncIoPool {
+    cell: Cell,
+    threads: usize,
+    job: Job,
+    counters: Arc<CellCounters>,
+}
+
+impl AsyncIoPool {
+    pub fn new(cell: &Cell, threads: usize, job: Job, counters: &Arc<CellCounters>) -> Self {
+        AsyncIoPool {
+            cell: cell.clone(),
+            threads,
+            job,
+            counters: counters.clone(),
+        }
+    }
+}
+
+impl super::Runtime for AsyncIoPool {
+    fn in_process(self: Box<Self>) -> anyhow::Result<Box<dyn Server>> {
+        let queue = self.cell.queue.unwrap_or(0) as usize;
+        Ok(Box::new(AsyncIoPoolServer::start(
+            &self.cell,
+            self.threads,
+            queue,
+            self.job,
+            &self.counters,
+        )?))
+    }
+
+    fn over_http(
+        self: Box<Self>,
+        listener: std::net::TcpListener,
+    ) -> anyhow::Result<Box<dyn Model>> {
+        Ok(Box::new(AsyncIoPoolHttpServer::start(
+            &self.cell,
+            self.threads,
+            super::max_connections(self.cell.queue),
+            self.job,
+            &self.counters,
+            listener,
+        )?))
+    }
+}

@@ -46,7 +46,7 @@ final class Db implements AutoCloseable {
      * connecting is not inside the measured window and a database that cannot
      * be reached fails start-up.
      */
-    Db(PgUrl url, int size, Query query) throws SQLException {
+    Db(PgEndpoint url, int size, Query query) throws SQLException {
         this.query = query;
         HikariConfig c = new HikariConfig();
         c.setPoolName("threadloop-db");

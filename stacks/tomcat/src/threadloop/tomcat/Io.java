@@ -141,7 +141,7 @@ final class Io {
 
     private Db db() throws Failure {
         if (db == null) {
-            throw new Failure("postgres: no database: start the stack with --db-pool or --db-query and THREADLOOP_PG_URL");
+            throw new Failure("postgres: no database: start the stack with --db-pool or --db-query and THREADLOOP_PG_HOST");
         }
         return db;
     }

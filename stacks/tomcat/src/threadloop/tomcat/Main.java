@@ -44,11 +44,11 @@ public final class Main {
 
         Db db = null;
         if (o.wantsDb()) {
-            String url = System.getenv("THREADLOOP_PG_URL");
-            if (url == null || url.isBlank()) {
-                throw new IllegalStateException("--db-pool/--db-query need THREADLOOP_PG_URL");
+            PgEndpoint server = PgEndpoint.fromEnv();
+            if (server == null) {
+                throw new IllegalStateException("--db-pool/--db-query need THREADLOOP_PG_HOST (and the rest of the endpoint)");
             }
-            db = new Db(PgUrl.parse(url), o.dbPool() != null ? o.dbPool() : 10,
+            db = new Db(server, o.dbPool() != null ? o.dbPool() : 10,
                     o.dbQuery() != null ? o.dbQuery() : Db.Query.SLEEP);
         }
         // The HttpClient's completions run on a few named threads of their own.
