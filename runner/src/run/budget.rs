@@ -42,7 +42,10 @@ mod tests {
 
     #[test]
     fn no_budget_leaves_all_the_time_there_is() {
-        assert_eq!(Budget::new(None, &[], Instant::now()).left_s(), f64::INFINITY);
+        assert_eq!(
+            Budget::new(None, &[], Instant::now()).left_s(),
+            f64::INFINITY
+        );
     }
 
     #[test]

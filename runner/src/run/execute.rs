@@ -105,7 +105,7 @@ pub fn execute(
             }
             Execution::Recorded { record, failed: f } => {
                 failed += usize::from(f);
-                record
+                *record
             }
         };
         if record.disturbed() {
@@ -138,7 +138,13 @@ pub fn execute(
 
 /// Queues an extra repetition, records it (and why) in the manifest, and
 /// lengthens the progress by its estimate.
-fn add(manifest: &mut Manifest, queue: &mut Queue, bar: &Progress, cells: &[PlannedCell], e: Extra) {
+fn add(
+    manifest: &mut Manifest,
+    queue: &mut Queue,
+    bar: &Progress,
+    cells: &[PlannedCell],
+    e: Extra,
+) {
     let planned = &cells[e.slot.cell];
     manifest.extra_repetitions.push(ExtraRepetition {
         experiment: planned.experiment.clone(),

@@ -16,7 +16,8 @@ use threadloop_engine::{Cell, CellOutcome, IoKind};
 enum Postgres {
     /// No cell queries it.
     Unused,
-    Up(PgServer),
+    // Boxed: a server is large, the other variants small.
+    Up(Box<PgServer>),
     /// It did not start: the `postgres` cells fail with this reason, and
     /// every other cell still runs.
     Failed(String),
@@ -55,7 +56,7 @@ impl Services {
                     );
                     executor.pg_url = Some(server.url.clone());
                     manifest.postgres = Some(server.info.clone());
-                    Postgres::Up(server)
+                    Postgres::Up(Box::new(server))
                 }
                 Err(e) => {
                     tracing::warn!("{e:#}");

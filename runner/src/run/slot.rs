@@ -28,7 +28,11 @@ pub enum Execution {
     /// Ctrl-C stopped it: nothing to record.
     Interrupted,
     /// Its record; `failed` if the cell ran and failed (a skipped one did not).
-    Recorded { record: CellRecord, failed: bool },
+    Recorded {
+        // Boxed: a record is large, the other variant empty.
+        record: Box<CellRecord>,
+        failed: bool,
+    },
 }
 
 /// Executes `slot` of `planned`, seeded from the run's seed.
@@ -93,5 +97,8 @@ pub fn execute(
         skipped: skip.is_some(),
         stall_ms: Some(stall.as_secs_f64() * 1e3),
     };
-    Execution::Recorded { record, failed }
+    Execution::Recorded {
+        record: Box::new(record),
+        failed,
+    }
 }
