@@ -5,6 +5,10 @@
 //! - [`factor`]: the closed sets of choices a cell is made of (model, I/O
 //!   kind, client, offload, pinning, query, arrival, transport), each one enum whose
 //!   names, parsing and list of values come from one derive.
+//! - [`factors`]: every factor of a cell, each declared once (its column,
+//!   its part, and for a setting the models it applies to, its token in
+//!   the cell id, its default): what the spec, the plan, the id, the store
+//!   and the gate read.
 //! - [`calibration`]: the run's calibration of the CPU work (manifest).
 //! - [`claim`]: the claims (H1-H10) a spec may name, with their summaries.
 //! - [`manifest`]: `manifest.json`'s shared part (the run, its machine,
@@ -16,6 +20,7 @@
 pub mod calibration;
 pub mod claim;
 pub mod factor;
+pub mod factors;
 pub mod manifest;
 pub mod rule;
 pub mod schema;
