@@ -7,6 +7,7 @@ pub use threadloop_vocab::factor::{
     Arrival, Client, DbQuery, Factor, IoKind, ModelKind, Offload, Pinning, Stack, Transport,
     UnknownName,
 };
+pub use threadloop_vocab::factors::{Setting, SettingType, Value};
 
 /// One class of a request mix (e.g. 90% light, 10% heavy), resolved: every
 /// field has a value. Each request draws its class by weight.
@@ -115,8 +116,9 @@ impl Cell {
     /// on the model's own timer: no CPU work, no mix, no clients, no factor a
     /// model would need (a pool's size, a runtime's workers), a 1 s window
     /// without warm-up. The base of tests and benchmarks, which set what they
-    /// study with `Cell { threads: Some(20), ..Cell::timer(..) }`; cells of a
-    /// spec are resolved by the runner, never from this.
+    /// study with `Cell { threads: Some(20), ..Cell::timer(..) }`. The
+    /// runner's plan takes from it only the settings (all unset), and sets
+    /// each from the spec with [`Cell::set_setting`].
     pub fn timer(model: ModelKind, load: Load, io_latency_ms: f64) -> Cell {
         Cell {
             model,
@@ -150,61 +152,30 @@ impl Cell {
         }
     }
 
-    /// A readable, unique id of the cell within its experiment.
+    /// A readable, unique id of the cell within its experiment: the model,
+    /// the transport, then each factor's token in column order (a
+    /// setting's token is declared with it, in `vocab::factors`).
     pub fn id(&self) -> String {
         let mut parts = vec![self.model.name().to_string()];
         // In-process ids stay as they were before the transport existed.
         if self.transport == Transport::Http {
             parts.push("http".to_string());
         }
-        if let Some(t) = self.threads {
-            parts.push(format!("t{t}"));
-        }
-        if let Some(q) = self.queue {
-            parts.push(format!("q{q}"));
-        }
-        if let Some(w) = self.workers {
-            parts.push(format!("w{w}"));
-        }
+        let setting = |s: Setting| self.setting(s);
+        parts.extend(threadloop_vocab::factors::id_tokens(true, setting));
         match self.load {
             Load::Closed { concurrency } => parts.push(format!("c{concurrency}")),
             Load::Open { rate_rps, arrival } => {
-                parts.push(format!("{}{}rps", arrival.name(), fmt_num(rate_rps)))
+                parts.push(format!("{}{}rps", arrival.name(), id_number(rate_rps)))
             }
         }
         parts.push(format!(
             "{}{}ms",
             self.io.name(),
-            fmt_num(self.io_latency_ms)
+            id_number(self.io_latency_ms)
         ));
-        parts.push(format!("cpu{}ms", fmt_num(self.cpu_ms)));
-        if let Some(o) = self.offload {
-            parts.push(o.name().to_string());
-        }
-        if let Some(p) = self.pool_threads {
-            parts.push(format!("p{p}"));
-        }
-        if let Some(p) = self.pinning {
-            parts.push(format!("pin-{}", p.name()));
-        }
-        if let Some(k) = self.stack_kib {
-            parts.push(format!("stack{k}k"));
-        }
-        if let Some(j) = self.java {
-            parts.push(format!("java{j}"));
-        }
-        if self.loop_debug == Some(true) {
-            parts.push("loop-debug".into());
-        }
-        if let Some(c) = self.client {
-            parts.push(format!("client-{}", c.name()));
-        }
-        if let Some(q) = self.db_query {
-            parts.push(format!("db-{}", q.name()));
-        }
-        if let Some(p) = self.db_pool {
-            parts.push(format!("dbpool{p}"));
-        }
+        parts.push(format!("cpu{}ms", id_number(self.cpu_ms)));
+        parts.extend(threadloop_vocab::factors::id_tokens(false, setting));
         parts.join("-")
     }
 
@@ -280,12 +251,77 @@ impl Cell {
     }
 }
 
-/// Formats a number for ids: integers without a fraction, others trimmed.
-pub fn fmt_num(x: f64) -> String {
+/// A number as a cell id spells it: an integer without a fraction, others
+/// to four decimals with trailing zeros trimmed (`0.25`, `100`).
+pub fn id_number(x: f64) -> String {
     if x.fract() == 0.0 && x.abs() < 1e15 {
         format!("{}", x as i64)
     } else {
         let s = format!("{x:.4}");
         s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
+/// Makes of the factor table the cell's typed access to its settings: a
+/// field per setting, named as it, of type `Option<its type>` (the match
+/// does not compile when a field is missing or of another type).
+macro_rules! cell_settings {
+    ($(
+        $name:ident: $kind:ident, $unit:literal, $part:ident, $doc:literal
+        $(=> $ty:ty { $($key:ident: $value:expr),* $(,)? })?;
+    )*) => {
+        impl Cell {
+            /// The setting's value in this cell; `None` where it does not apply.
+            pub fn setting(&self, s: Setting) -> Option<Value> {
+                match s {
+                    $($(Setting::$name => {
+                        let v: Option<$ty> = self.$name;
+                        v.map(SettingType::to_value)
+                    })?)*
+                }
+            }
+
+            /// Sets the setting (the plan resolving a cell).
+            ///
+            /// # Panics
+            /// On a value of another type than the setting's.
+            pub fn set_setting(&mut self, s: Setting, value: Option<Value>) {
+                match s {
+                    $($(Setting::$name => {
+                        let v: Option<$ty> = value.map(|v| {
+                            SettingType::from_value(v).unwrap_or_else(|| {
+                                panic!("{v:?} is not a value of {}", stringify!($name))
+                            })
+                        });
+                        self.$name = v;
+                    })?)*
+                }
+            }
+        }
+    };
+}
+
+threadloop_vocab::for_each_factor!(cell_settings);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every setting reads back what was set, and the id spells it.
+    #[test]
+    fn settings_read_back_and_show_in_the_id() {
+        let mut c = Cell::timer(ModelKind::Tokio, Load::Closed { concurrency: 4 }, 10.0);
+        assert!(Setting::all().all(|s| c.setting(s).is_none()));
+        c.set_setting(Setting::workers, Some(Value::Int(2)));
+        c.set_setting(Setting::offload, Some(Value::Name("worker-pool")));
+        c.set_setting(Setting::pool_threads, Some(Value::Int(3)));
+        c.set_setting(Setting::loop_debug, Some(Value::Bool(false)));
+        assert_eq!(c.workers, Some(2));
+        assert_eq!(c.offload, Some(Offload::WorkerPool));
+        assert_eq!(c.setting(Setting::pool_threads), Some(Value::Int(3)));
+        assert_eq!(c.id(), "tokio-w2-c4-timer10ms-cpu0ms-worker-pool-p3");
+        c.loop_debug = Some(true);
+        c.io_latency_ms = 0.25;
+        assert_eq!(c.id(), "tokio-w2-c4-timer0.25ms-cpu0ms-worker-pool-p3-loop-debug");
     }
 }

@@ -5,6 +5,10 @@
 //! - [`factor`]: the closed sets of choices a cell is made of (model, I/O
 //!   kind, client, offload, pinning, query, arrival, transport), each one enum whose
 //!   names, parsing and list of values come from one derive.
+//! - [`factors`]: every factor of a cell, each declared once (its column,
+//!   its part, and for a setting the models it applies to, its token in
+//!   the cell id, its default): what the spec, the plan, the id, the store
+//!   and the gate read.
 //! - [`calibration`]: the run's calibration of the CPU work (manifest).
 //! - [`class_row`]: how a request class's row of `results.parquet` names
 //!   its cell.
@@ -23,6 +27,7 @@ pub mod calibration;
 pub mod class_row;
 pub mod claim;
 pub mod factor;
+pub mod factors;
 pub mod manifest;
 pub mod notes;
 pub mod rule;

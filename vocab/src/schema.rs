@@ -65,7 +65,9 @@ use Role::{Factor, Id, Meta, Metric};
 
 /// Declares a file's columns once, each a line `name: Kind, "unit", Role,
 /// "doc";`, and makes of them both the list (`RESULTS`) and a module with a
-/// constant per column (`cols`), named after the column.
+/// constant per column (`cols`), named after the column. A line `..factors;`
+/// splices in the factor columns, which `factors.rs` declares (their
+/// constants too).
 macro_rules! table {
     ($(#[$list_doc:meta])* $list:ident, $(#[$mod_doc:meta])* $module:ident {
         $($name:ident: $kind:ident, $unit:literal, $role:ident, $doc:literal;)*
@@ -81,6 +83,49 @@ macro_rules! table {
             $(#[doc = $doc] pub const $name: &str = stringify!($name);)*
         }
     };
+    ($(#[$list_doc:meta])* $list:ident, $(#[$mod_doc:meta])* $module:ident {
+        $($name:ident: $kind:ident, $unit:literal, $role:ident, $doc:literal;)*
+        ..factors;
+        $($after:ident: $akind:ident, $aunit:literal, $arole:ident, $adoc:literal;)*
+    }) => {
+        $(#[$list_doc])*
+        pub const $list: &[Column] = &concat::<
+            {
+                const BEFORE: &[&str] = &[$(stringify!($name)),*];
+                const AFTER: &[&str] = &[$(stringify!($after)),*];
+                BEFORE.len() + crate::factors::FACTOR_COLUMNS.len() + AFTER.len()
+            },
+        >(&[
+            &[$(def(stringify!($name), $kind, $unit, $role, $doc)),*],
+            &crate::factors::FACTOR_COLUMNS,
+            &[$(def(stringify!($after), $akind, $aunit, $arole, $adoc)),*],
+        ]);
+
+        $(#[$mod_doc])*
+        #[allow(non_upper_case_globals)]
+        pub mod $module {
+            $(#[doc = $doc] pub const $name: &str = stringify!($name);)*
+            pub use crate::factors::cols::*;
+            $(#[doc = $adoc] pub const $after: &str = stringify!($after);)*
+        }
+    };
+}
+
+/// The parts, one after the other.
+const fn concat<const N: usize>(parts: &[&[Column]]) -> [Column; N] {
+    let mut out = [def("", Str, "", Id, ""); N];
+    let (mut n, mut i) = (0, 0);
+    while i < parts.len() {
+        let mut j = 0;
+        while j < parts[i].len() {
+            out[n] = parts[i][j];
+            n += 1;
+            j += 1;
+        }
+        i += 1;
+    }
+    assert!(n == N);
+    out
 }
 
 table! {
@@ -97,31 +142,7 @@ table! {
         title: Str, "", Id, "the spec's title";
         cell: Str, "", Id, "a readable id of the cell's factors";
         repetition: Int, "", Id, "0-based";
-        model: Str, "", Factor, "the execution model";
-        transport: Str, "", Factor, "in-process (a channel) or http (loopback, into the model's own server)";
-        threads: Int, "count", Factor, "pool size (pool models)";
-        queue: Int, "count", Factor, "accept-queue bound (pool models)";
-        workers: Int, "count", Factor, "runtime or carrier threads";
-        pool_threads: Int, "count", Factor, "the offload worker pool's threads";
-        concurrency: Int, "count", Factor, "closed loop: clients";
-        rate_rps: Float, "rps", Factor, "open loop: offered rate";
-        arrival: Str, "", Factor, "open loop: inter-arrival distribution";
-        io: Str, "", Factor, "where a request's I/O goes";
-        io_latency_ms: Float, "ms", Factor, "the I/O's latency";
-        cpu_ms: Float, "ms", Factor, "the CPU part of a request";
-        cpu_ratio: Float, "ratio", Factor, "cpu_ms / (cpu_ms + io_latency_ms)";
-        offload: Str, "", Factor, "where an async model runs the CPU part";
-        pinning: Str, "", Factor, "coroutines: what the I/O does to the carrier";
-        stack_kib: Int, "KiB", Factor, "coroutines: stack size";
-        java: Int, "", Factor, "Java stacks: the JVM's major version (21 or 25)";
-        loop_debug: Bool, "", Factor, "FastAPI: asyncio's debug mode (warns of callbacks over 100 ms)";
-        client: Str, "", Factor, "the HTTP client or DB driver";
-        db_query: Str, "", Factor, "postgres cells: the query";
-        db_pool: Int, "count", Factor, "postgres cells: connections per cell";
-        load_mode: Str, "", Factor, "closed or open loop";
-        duration_s: Float, "s", Factor, "the measurement window";
-        warmup_s: Float, "s", Factor, "the warm-up before it";
-        timeout_ms: Int, "ms", Factor, "a client gives up after this";
+        ..factors;
         completed: Int, "count", Metric, "answered in time inside the window";
         errors: Int, "count", Metric, "failed requests inside the window";
         rejected: Int, "count", Metric, "refused by a full accept queue";
@@ -210,12 +231,10 @@ pub fn column(name: &str) -> Option<&'static Column> {
     RESULTS.iter().find(|c| c.name == name)
 }
 
-/// The factor columns, in writing order: what was varied or fixed in a cell.
+/// The factor columns, in writing order: what was varied or fixed in a cell
+/// (declared in `factors.rs`).
 pub fn factors() -> impl Iterator<Item = &'static str> {
-    RESULTS
-        .iter()
-        .filter(|c| c.role == Role::Factor)
-        .map(|c| c.name)
+    crate::factors::FACTORS.iter().map(|f| f.column.name)
 }
 
 /// Whether a reader built for [`VERSION`] can read a file written with
@@ -255,6 +274,25 @@ mod tests {
                 c.name
             );
         }
+    }
+
+    /// The factor columns spliced in from `factors.rs` sit where they
+    /// always were: after the ids, before the measurements.
+    #[test]
+    fn the_factor_columns_keep_their_place() {
+        let names: Vec<&str> = RESULTS.iter().map(|c| c.name).collect();
+        let at = names.iter().position(|n| *n == "model").unwrap();
+        assert_eq!(names[at - 1], "repetition");
+        assert_eq!(
+            names[at..at + 25].join(" "),
+            "model transport threads queue workers pool_threads concurrency rate_rps arrival io \
+             io_latency_ms cpu_ms cpu_ratio offload pinning stack_kib java loop_debug client \
+             db_query db_pool load_mode duration_s warmup_s timeout_ms"
+        );
+        assert_eq!(names[at + 25], "completed");
+        assert!(RESULTS[at..at + 25].iter().all(|c| c.role == Role::Factor));
+        assert_eq!(cols::loop_debug, "loop_debug");
+        assert_eq!(column("db_pool").unwrap().unit, "count");
     }
 
     #[test]

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use threadloop_engine::cell::{
-    fmt_num, Arrival, Client, DbQuery, IoKind, ModelKind, Offload, Pinning, Transport,
+    id_number, Arrival, Client, DbQuery, IoKind, ModelKind, Offload, Pinning, Transport,
 };
 use toml::de::{DeTable, DeValue};
 use toml::Spanned;
@@ -354,8 +354,8 @@ impl Ctx<'_> {
                 v.span(),
                 format!(
                     "{x} is out of range: must be >= {} and {upper} {}",
-                    fmt_num(min),
-                    fmt_num(max)
+                    id_number(min),
+                    id_number(max)
                 ),
             );
         }
