@@ -56,19 +56,7 @@ pub const DEFAULT_PCT: f64 = 8.0;
 /// request class, database query and pool, load mode, window, timeout) is
 /// the *load point*: cells of one experiment with the same load point are
 /// one another's reference.
-pub const MODEL_FACTORS: &[&str] = &[
-    cols::model,
-    cols::threads,
-    cols::queue,
-    cols::workers,
-    cols::pool_threads,
-    cols::offload,
-    cols::pinning,
-    cols::stack_kib,
-    cols::java,
-    cols::loop_debug,
-    cols::client,
-];
+pub const MODEL_FACTORS: &[&str] = &threadloop_vocab::factors::MODEL_FACTORS;
 
 /// Standard deviations between the threshold and unchanged code: a ratio
 /// is gated only if `Z` × (the 95% upper bound of its standard deviation)
