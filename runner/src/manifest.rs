@@ -223,31 +223,3 @@ mod redact_tests {
         assert_eq!(out[6], "experiments/c10k.toml");
     }
 }
-
-#[cfg(test)]
-mod rules_once_tests {
-    use super::Manifest;
-
-    /// A manifest from before the rules were written once (a copy of them
-    /// beside the spec) still reads, its rules in the spec; written again,
-    /// each rule is there once.
-    #[test]
-    fn an_older_manifest_reads_and_is_written_with_each_rule_once() {
-        let text = include_str!("../../data/baselines/smoke/manifest.json");
-        let old: serde_json::Value = serde_json::from_str(text).unwrap();
-        let m: Manifest = serde_json::from_str(text).unwrap();
-        let mut rules = 0;
-        for (e, written) in m.experiments.iter().zip(old["experiments"].as_array().unwrap()) {
-            let copy: Vec<threadloop_vocab::rule::Rule> =
-                serde_json::from_value(written["verdict"].clone()).unwrap();
-            assert_eq!(e.spec.verdict, copy, "{}", e.name);
-            rules += copy.len();
-        }
-        assert!(rules > 0);
-        let again = serde_json::to_value(&m).unwrap();
-        for e in again["experiments"].as_array().unwrap() {
-            assert!(e.get("verdict").is_none(), "{e}");
-            assert!(e["spec"]["verdict"].is_array());
-        }
-    }
-}

@@ -33,6 +33,6 @@ mod tests {
         assert_eq!(split(&join(&notes)).collect::<Vec<_>>(), notes);
         assert_eq!(split("").count(), 0);
         assert_eq!(join::<&str>(&[]), "");
-        assert_eq!(split(" a ;  b").collect::<Vec<_>>(), ["a ;  b"]);
+        assert_eq!(split(" a ;  b").collect::<Vec<_>>(), ["a", "b"]);
     }
 }
