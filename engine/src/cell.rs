@@ -322,6 +322,9 @@ mod tests {
         assert_eq!(c.id(), "tokio-w2-c4-timer10ms-cpu0ms-worker-pool-p3");
         c.loop_debug = Some(true);
         c.io_latency_ms = 0.25;
-        assert_eq!(c.id(), "tokio-w2-c4-timer0.25ms-cpu0ms-worker-pool-p3-loop-debug");
+        assert_eq!(
+            c.id(),
+            "tokio-w2-c4-timer0.25ms-cpu0ms-worker-pool-p3-loop-debug"
+        );
     }
 }

@@ -612,7 +612,11 @@ mod tests {
         let m: RunDescription = serde_json::from_str(text).unwrap();
         let raw: serde_json::Value = serde_json::from_str(text).unwrap();
         assert!(!m.experiments.is_empty());
-        for (e, written) in m.experiments.iter().zip(raw["experiments"].as_array().unwrap()) {
+        for (e, written) in m
+            .experiments
+            .iter()
+            .zip(raw["experiments"].as_array().unwrap())
+        {
             let n = written["verdict"].as_array().map_or(0, Vec::len);
             assert_eq!(e.rules.len(), n, "{}", e.name);
             assert!(e.rules.iter().all(|r| r.is_ok()), "{}", e.name);

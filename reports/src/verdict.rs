@@ -395,12 +395,19 @@ fn abbreviate<S: AsRef<str>>(items: &[S], sep: &str) -> String {
 /// `[lo, hi] (n = 3 vs 3, Welch t on logs (df 3.8))`, or the method alone.
 pub fn fmt_interval(c: &RuleCheck) -> String {
     match (c.ci_lo, c.ci_hi) {
-        (Some(lo), Some(hi)) => format!("[{}, {}] ({})", fmt_compact(lo), fmt_compact(hi), c.method),
+        (Some(lo), Some(hi)) => {
+            format!("[{}, {}] ({})", fmt_compact(lo), fmt_compact(hi), c.method)
+        }
         _ => format!("({})", c.method),
     }
 }
 
-fn make_check(rule: &Rule, cell: &MeasuredCell, baseline: Option<&str>, interval: Interval) -> RuleCheck {
+fn make_check(
+    rule: &Rule,
+    cell: &MeasuredCell,
+    baseline: Option<&str>,
+    interval: Interval,
+) -> RuleCheck {
     let (t, cmp) = (rule.threshold, rule.compare);
     let bounds = interval.bounds();
     let clear = bounds.is_some_and(|(lo, hi)| cmp.holds(lo, t) && cmp.holds(hi, t));

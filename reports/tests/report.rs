@@ -333,7 +333,10 @@ fn a_claim_with_a_stack_shows_each_side_and_the_side_by_side_table() {
     for e in &mut run.manifest.experiments {
         for rule in e.rules.iter_mut().flatten() {
             rule.filter.values_mut().for_each(relabel);
-            rule.baseline.iter_mut().flat_map(|b| b.values_mut()).for_each(relabel);
+            rule.baseline
+                .iter_mut()
+                .flat_map(|b| b.values_mut())
+                .for_each(relabel);
         }
     }
     let analysis = analysis::analyse(run);

@@ -599,7 +599,10 @@ mod tests {
 
     #[test]
     fn a_value_round_trips_through_its_type() {
-        assert_eq!(Offload::from_value(Value::Name("worker-pool")), Some(Offload::WorkerPool));
+        assert_eq!(
+            Offload::from_value(Value::Name("worker-pool")),
+            Some(Offload::WorkerPool)
+        );
         assert_eq!(Pinning::Jdbc.to_value(), Value::Name("jdbc"));
         assert_eq!(u32::from_value(Value::Bool(true)), None);
         assert_eq!(bool::from_value(Value::Bool(true)), Some(true));
@@ -609,7 +612,10 @@ mod tests {
         );
         let e = <DbQuery as SettingType>::parse_name("drop").unwrap_err();
         assert!(e.to_string().starts_with("unknown db query `drop`"), "{e}");
-        assert_eq!(serde_json::to_string(&[Some(Value::Int(3)), None]).unwrap(), "[3,null]");
+        assert_eq!(
+            serde_json::to_string(&[Some(Value::Int(3)), None]).unwrap(),
+            "[3,null]"
+        );
     }
 
     #[test]
@@ -617,7 +623,12 @@ mod tests {
         let before: Vec<Setting> = settings_placed(true).collect();
         assert_eq!(
             before,
-            [Setting::threads, Setting::queue, Setting::workers, Setting::pool_threads]
+            [
+                Setting::threads,
+                Setting::queue,
+                Setting::workers,
+                Setting::pool_threads
+            ]
         );
         let value = |s: Setting| match s {
             Setting::offload => Some(Value::Name("worker-pool")),
@@ -643,6 +654,9 @@ mod tests {
         let t = markdown_table();
         assert_eq!(t.lines().count(), FACTORS.len() + 2);
         let row = t.lines().find(|l| l.starts_with("| `loop_debug`")).unwrap();
-        assert!(row.contains("| fastapi |") && row.contains("`loop-debug`"), "{row}");
+        assert!(
+            row.contains("| fastapi |") && row.contains("`loop-debug`"),
+            "{row}"
+        );
     }
 }

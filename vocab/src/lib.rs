@@ -24,8 +24,8 @@
 //! - [`status`]: what became of an execution (the `status` column).
 
 pub mod calibration;
-pub mod class_row;
 pub mod claim;
+pub mod class_row;
 pub mod factor;
 pub mod factors;
 pub mod manifest;
@@ -36,7 +36,7 @@ pub mod stack;
 pub mod status;
 
 pub use calibration::Calibration;
-pub use status::Status;
 pub use factor::{
     Arrival, Client, DbQuery, Factor, IoKind, ModelKind, Offload, Pinning, Transport, UnknownName,
 };
+pub use status::Status;

@@ -29,7 +29,10 @@ mod tests {
 
     #[test]
     fn a_list_survives_the_column() {
-        let notes = ["closed loop: latency counts from the send", "transient: 3.0 s"];
+        let notes = [
+            "closed loop: latency counts from the send",
+            "transient: 3.0 s",
+        ];
         assert_eq!(split(&join(&notes)).collect::<Vec<_>>(), notes);
         assert_eq!(split("").count(), 0);
         assert_eq!(join::<&str>(&[]), "");

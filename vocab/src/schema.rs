@@ -334,7 +334,10 @@ mod tests {
             );
         }
         for n in &named {
-            assert!(column(n).is_some(), "docs/outputs.md names `{n}`, not a column");
+            assert!(
+                column(n).is_some(),
+                "docs/outputs.md names `{n}`, not a column"
+            );
         }
     }
 

@@ -4,7 +4,7 @@
 use crate::analysis::Analysis;
 use crate::load::Value;
 use crate::render::html::fmt_effect;
-use crate::stats::{MeasuredCell, Estimate, Failure};
+use crate::stats::{Estimate, Failure, MeasuredCell};
 use crate::verdict::{RuleOutcome, Verdict};
 use serde::Serialize;
 use std::collections::BTreeMap;

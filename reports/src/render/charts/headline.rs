@@ -69,7 +69,11 @@ const CHAR_W: f64 = 6.2;
 /// draw: the rule's reason says why). `rule` is the parsed spec rule (for
 /// the threshold and the metric's unit); `cells` the experiment's cells
 /// (for the labels).
-pub fn headline(outcome: &RuleOutcome, rule: Option<&Rule>, cells: &[&MeasuredCell]) -> Option<Headline> {
+pub fn headline(
+    outcome: &RuleOutcome,
+    rule: Option<&Rule>,
+    cells: &[&MeasuredCell],
+) -> Option<Headline> {
     if outcome.checks.is_empty() {
         return None;
     }

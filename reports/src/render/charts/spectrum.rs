@@ -13,7 +13,11 @@ pub(super) const ID: &str = "spectrum";
 
 /// `None` when no model's highest-load cell has a spectrum. `x` is the
 /// load factor that says which cell is a model's highest.
-pub(super) fn spec(spectrum: &[SpectrumPoint], cells: &[&MeasuredCell], x: &str) -> Option<ChartSpec> {
+pub(super) fn spec(
+    spectrum: &[SpectrumPoint],
+    cells: &[&MeasuredCell],
+    x: &str,
+) -> Option<ChartSpec> {
     let mut series = Vec::new();
     for m in in_model_order(cells.iter().map(|c| c.model.as_str())) {
         let Some(top) = cells.iter().filter(|c| c.model == m).max_by(|a, b| {

@@ -4,7 +4,7 @@
 
 use crate::load::{fmt_compact, Value};
 use crate::stats::{varying_factors, MeasuredCell, FACTORS};
-use crate::verdict::{RuleCheck, Compare};
+use crate::verdict::{Compare, RuleCheck};
 use threadloop_vocab::schema::cols;
 
 /// A metric's name and unit for the y axis.
@@ -72,7 +72,10 @@ fn differing(a: &MeasuredCell, b: &MeasuredCell) -> Vec<&'static str> {
 /// that tell it apart from the other checks and from its baseline; the
 /// baseline's tokens are where it differs from the cell (its model when
 /// nothing differs). A cell the experiment does not have keeps its id.
-pub fn check_tokens(checks: &[RuleCheck], cells: &[&MeasuredCell]) -> Vec<(Vec<String>, Option<Vec<String>>)> {
+pub fn check_tokens(
+    checks: &[RuleCheck],
+    cells: &[&MeasuredCell],
+) -> Vec<(Vec<String>, Option<Vec<String>>)> {
     let find = |id: &str| cells.iter().copied().find(|c| c.cell == id);
     let own: Vec<&MeasuredCell> = checks.iter().filter_map(|c| find(&c.cell)).collect();
     let vary = varying_factors(&own);
