@@ -188,11 +188,39 @@ fn agrees(cell: &MeasuredCell, base: &MeasuredCell, named: &[&String]) -> bool {
 }
 
 fn inconclusive(experiment: &str, rule: &Rule, reason: String) -> RuleOutcome {
+    undecided(
+        experiment,
+        Some(rule.clone()),
+        rule.text.clone(),
+        rule.formal(),
+        reason,
+    )
+}
+
+/// A rule of the manifest that does not read: inconclusive, saying why.
+pub fn malformed(experiment: &str, bad: &MalformedRule) -> RuleOutcome {
+    undecided(
+        experiment,
+        None,
+        bad.text.clone(),
+        bad.written.clone(),
+        format!("malformed rule: {}", bad.why),
+    )
+}
+
+/// An inconclusive outcome with no effect and no checks: why is `reason`.
+fn undecided(
+    experiment: &str,
+    rule: Option<Rule>,
+    text: String,
+    formal: String,
+    reason: String,
+) -> RuleOutcome {
     RuleOutcome {
-        rule: Some(rule.clone()),
+        rule,
         experiment: experiment.to_string(),
-        text: rule.text.clone(),
-        formal: rule.formal(),
+        text,
+        formal,
         verdict: Verdict::Inconclusive,
         effect: None,
         effect_ci_lo: None,
@@ -200,24 +228,6 @@ fn inconclusive(experiment: &str, rule: &Rule, reason: String) -> RuleOutcome {
         effect_cell: None,
         method: None,
         reason: Some(reason),
-        checks: Vec::new(),
-    }
-}
-
-/// A rule of the manifest that does not read: inconclusive, saying why.
-pub fn malformed(experiment: &str, bad: &MalformedRule) -> RuleOutcome {
-    RuleOutcome {
-        rule: None,
-        experiment: experiment.to_string(),
-        text: bad.text.clone(),
-        formal: bad.written.clone(),
-        verdict: Verdict::Inconclusive,
-        effect: None,
-        effect_ci_lo: None,
-        effect_ci_hi: None,
-        effect_cell: None,
-        method: None,
-        reason: Some(format!("malformed rule: {}", bad.why)),
         checks: Vec::new(),
     }
 }
