@@ -1,13 +1,15 @@
 //! From validated specs to the cells that run: the cartesian product of each
-//! matrix, with factors that do not apply to a model dropped and the
-//! duplicates this creates removed, then an execution order.
+//! matrix, with factors that do not apply to a model dropped (each
+//! setting's applicability is its declaration's, in `vocab::factors`) and
+//! the duplicates this creates removed, then an execution order.
 
 use crate::spec::{CpuSize, ExperimentSpec, LoadMode};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
-use threadloop_engine::cell::{Cell, Load, ModelKind};
+use threadloop_engine::cell::{Cell, IoKind, Load, ModelKind, Offload, Pinning, SettingType};
+use threadloop_vocab::factors::{settings_placed, Context, Setting, Value, SETTINGS};
 
 pub use crate::planned::{PlannedCell, Slot};
 
@@ -19,26 +21,16 @@ pub struct Machine {
 }
 
 /// One point of the matrix, before factors that do not apply are dropped.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 struct Factors {
     model: ModelKind,
     transport: threadloop_engine::Transport,
-    threads: u32,
-    queue: u32,
-    workers: Option<u32>,
-    pool: Option<u32>,
     load: Load,
-    io: threadloop_engine::IoKind,
+    io: IoKind,
     io_ms: f64,
     cpu: CpuSize,
-    offload: threadloop_engine::Offload,
-    pinning: threadloop_engine::Pinning,
-    stack: Option<u32>,
-    java: Option<u32>,
-    loop_debug: Option<bool>,
-    client: threadloop_engine::Client,
-    db_query: threadloop_engine::DbQuery,
-    db_pool: u32,
+    /// Each setting's value at this point, indexed by [`Setting`].
+    settings: Vec<Option<Value>>,
 }
 
 /// Crosses every point so far with one factor's values (earlier factors
@@ -53,12 +45,31 @@ fn vary<T: Copy>(
         .into_iter()
         .flat_map(|p| {
             values.iter().map(move |&v| {
-                let mut p = p;
+                let mut p = p.clone();
                 set(&mut p, v);
                 p
             })
         })
         .collect()
+}
+
+/// Crosses every point so far with each of `settings`, in turn.
+fn vary_settings(
+    mut points: Vec<Factors>,
+    m: &crate::spec::Matrix,
+    settings: impl Iterator<Item = Setting>,
+) -> Vec<Factors> {
+    for s in settings {
+        points = vary(points, m.setting(s), |f, v| f.settings[s as usize] = v);
+    }
+    points
+}
+
+/// The point's value of a closed-set setting (every point has one).
+fn value_of<T: SettingType>(f: &Factors, s: Setting) -> T {
+    f.settings[s as usize]
+        .and_then(T::from_value)
+        .unwrap_or_else(|| panic!("every point has a {s:?}"))
 }
 
 /// Expands one spec into its distinct cells, in matrix order.
@@ -88,87 +99,40 @@ pub fn expand(spec: &ExperimentSpec, machine: Machine) -> Vec<PlannedCell> {
         .map(|&model| Factors {
             model,
             transport: threadloop_engine::Transport::InProcess,
-            threads: 0,
-            queue: 0,
-            workers: None,
-            pool: None,
             load: Load::Closed { concurrency: 1 },
-            io: threadloop_engine::IoKind::Timer,
+            io: IoKind::Timer,
             io_ms: 0.0,
             cpu: CpuSize::Ms(0.0),
-            offload: threadloop_engine::Offload::Inline,
-            pinning: threadloop_engine::Pinning::None,
-            stack: None,
-            java: None,
-            loop_debug: None,
-            client: threadloop_engine::Client::Async,
-            db_query: threadloop_engine::DbQuery::Sleep,
-            db_pool: threadloop_engine::db::DEFAULT_POOL,
+            settings: vec![None; SETTINGS.len()],
         })
         .collect();
     cells = vary(cells, &m.transport, |f, v| f.transport = v);
-    cells = vary(cells, &m.threads, |f, v| f.threads = v);
-    cells = vary(cells, &m.queue, |f, v| f.queue = v);
-    cells = vary(cells, &m.workers, |f, v| f.workers = v);
-    cells = vary(cells, &m.pool_threads, |f, v| f.pool = v);
+    cells = vary_settings(cells, m, settings_placed(true));
     cells = vary(cells, &loads, |f, v| f.load = v);
     cells = vary(cells, &m.io, |f, v| f.io = v);
     cells = vary(cells, &m.io_latency_ms, |f, v| f.io_ms = v);
     cells = vary(cells, &m.cpu, |f, v| f.cpu = v);
-    cells = vary(cells, &m.offload, |f, v| f.offload = v);
-    cells = vary(cells, &m.pinning, |f, v| f.pinning = v);
-    cells = vary(cells, &m.stack_kib, |f, v| f.stack = v);
-    cells = vary(cells, &m.java, |f, v| f.java = v);
-    cells = vary(cells, &m.loop_debug, |f, v| f.loop_debug = v);
-    cells = vary(cells, &m.client, |f, v| f.client = v);
-    cells = vary(cells, &m.db_query, |f, v| f.db_query = v);
-    cells = vary(cells, &m.db_pool, |f, v| f.db_pool = v);
+    cells = vary_settings(cells, m, settings_placed(false));
     // The cell's I/O, or any class's, is of this kind.
-    let uses = |io: threadloop_engine::IoKind, kind: threadloop_engine::IoKind| {
-        io == kind || spec.classes.iter().any(|c| c.io == Some(kind))
-    };
+    let uses = |io: IoKind, kind: IoKind| io == kind || spec.classes.iter().any(|c| c.io == Some(kind));
     // A pinning kind belongs to the models that have it (the coroutines'
     // analogs, Tomcat's virtual threads): one matrix can list both kinds.
-    let cells = cells
-        .into_iter()
-        .filter(|f| !f.model.pins() || f.pinning.applies_to(f.model));
+    let cells = cells.into_iter().filter(|f| {
+        !f.model.pins() || value_of::<Pinning>(f, Setting::pinning).applies_to(f.model)
+    });
     for f in cells {
-        let is_async = f.model.is_async();
-        let worker_pool = is_async && f.offload == threadloop_engine::Offload::WorkerPool;
         let cpu_ms = match f.cpu {
             CpuSize::Ms(ms) => ms,
             CpuSize::Ratio(r) => r / (1.0 - r) * f.io_ms,
         };
-        let cell = Cell {
+        // Every field but the settings; those are resolved below.
+        let mut cell = Cell {
             model: f.model,
             transport: f.transport,
-            threads: f.model.has_pool().then_some(f.threads),
-            queue: f.model.has_pool().then_some(f.queue),
-            workers: f
-                .model
-                .has_workers()
-                .then(|| f.workers.unwrap_or(machine.cores)),
-            pool_threads: worker_pool.then(|| f.pool.unwrap_or(machine.cores)),
             load: f.load,
             io: f.io,
             io_latency_ms: f.io_ms,
             cpu_ms,
-            offload: is_async.then_some(f.offload),
-            pinning: f.model.pins().then_some(f.pinning),
-            stack_kib: f.model.is_stackful().then(|| f.stack.unwrap_or(32)),
-            java: (f.model.stack() == Some(threadloop_engine::Stack::Tomcat))
-                .then(|| f.java.unwrap_or(crate::spec::JAVA_VERSIONS[0])),
-            loop_debug: (f.model == threadloop_engine::ModelKind::Fastapi)
-                .then(|| f.loop_debug.unwrap_or(false)),
-            // FastAPI's client also says how it waits on a timer
-            // (`asyncio.sleep`, `time.sleep` on the loop or in a `def` endpoint).
-            client: (is_async
-                && (f.model == threadloop_engine::ModelKind::Fastapi
-                    || uses(f.io, threadloop_engine::IoKind::Http)
-                    || uses(f.io, threadloop_engine::IoKind::Postgres)))
-            .then_some(f.client),
-            db_query: uses(f.io, threadloop_engine::IoKind::Postgres).then_some(f.db_query),
-            db_pool: uses(f.io, threadloop_engine::IoKind::Postgres).then_some(f.db_pool),
             downstream: None,
             classes: spec
                 .classes
@@ -189,7 +153,22 @@ pub fn expand(spec: &ExperimentSpec, machine: Machine) -> Vec<PlannedCell> {
             seed: 0,
             cpu_iters_per_ms: machine.cpu_iters_per_ms,
             cores: machine.cores,
+            ..Cell::timer(f.model, f.load, f.io_ms)
         };
+        // A setting applies to the point as its declaration says; where it
+        // does, a null takes the declared default.
+        let context = Context {
+            model: f.model,
+            offload: value_of::<Offload>(&f, Setting::offload),
+            http: uses(f.io, IoKind::Http),
+            postgres: uses(f.io, IoKind::Postgres),
+        };
+        for s in Setting::all() {
+            let d = s.def();
+            let value = (d.applies)(&context)
+                .then(|| f.settings[s as usize].unwrap_or(d.default.resolve(machine.cores)));
+            cell.set_setting(s, value);
+        }
         let key = serde_json::to_string(&cell).expect("cells serialise");
         if seen.insert(key) {
             out.push(PlannedCell {
@@ -373,6 +352,15 @@ mod tests {
             cells[1].id.contains("loop-debug") && !cells[0].id.contains("debug"),
             "{}",
             cells[1].id
+        );
+    }
+
+    /// The declared default pool is the engine's.
+    #[test]
+    fn the_declared_db_pool_is_the_engines_default() {
+        assert_eq!(
+            Setting::db_pool.def().default.listed(),
+            Some(Value::Int(threadloop_engine::db::DEFAULT_POOL))
         );
     }
 

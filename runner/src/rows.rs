@@ -10,6 +10,7 @@ use threadloop_engine::Factor as _;
 use threadloop_reports::load::Value;
 use threadloop_reports::verdict::value_matches;
 use threadloop_vocab::class_row;
+use threadloop_vocab::factors::{Setting, Value as SettingValue};
 use threadloop_vocab::schema::cols;
 
 /// The rows a planned cell will have in `results.parquet`: its own and, with
@@ -39,10 +40,6 @@ pub fn planned_rows(c: &PlannedCell) -> Vec<BTreeMap<&'static str, Value>> {
         },
     );
     row.insert(cols::model, Str(cell.model.name().to_string()));
-    row.insert(cols::threads, int(cell.threads));
-    row.insert(cols::queue, int(cell.queue));
-    row.insert(cols::workers, int(cell.workers));
-    row.insert(cols::pool_threads, int(cell.pool_threads));
     row.insert(cols::concurrency, int(cell.concurrency()));
     row.insert(cols::rate_rps, cell.rate_rps().map_or(Null, Num));
     row.insert(
@@ -57,14 +54,16 @@ pub fn planned_rows(c: &PlannedCell) -> Vec<BTreeMap<&'static str, Value>> {
     row.insert(cols::io_latency_ms, Num(cell.io_latency_ms));
     row.insert(cols::cpu_ms, Num(cell.cpu_ms));
     row.insert(cols::cpu_ratio, Num(cell.cpu_ratio()));
-    row.insert(cols::offload, name(cell.offload.map(|o| o.name())));
-    row.insert(cols::pinning, name(cell.pinning.map(|p| p.name())));
-    row.insert(cols::stack_kib, int(cell.stack_kib));
-    row.insert(cols::java, int(cell.java));
-    row.insert(cols::loop_debug, cell.loop_debug.map_or(Null, Bool));
-    row.insert(cols::client, name(cell.client.map(|x| x.name())));
-    row.insert(cols::db_query, name(cell.db_query.map(|q| q.name())));
-    row.insert(cols::db_pool, int(cell.db_pool));
+    // The settings, each as its declaration types it (`vocab::factors`).
+    for s in Setting::all() {
+        let value = match cell.setting(s) {
+            None => Null,
+            Some(SettingValue::Int(n)) => Num(f64::from(n)),
+            Some(SettingValue::Bool(b)) => Bool(b),
+            Some(SettingValue::Name(n)) => Str(n.to_string()),
+        };
+        row.insert(s.def().name, value);
+    }
     row.insert(cols::load_mode, Str(cell.load.mode_name().to_string()));
     row.insert(cols::duration_s, Num(cell.duration_s));
     row.insert(cols::warmup_s, Num(cell.warmup_s));

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use threadloop_engine::Factor as _;
 use threadloop_engine::{Cell, CellOutcome};
+use threadloop_vocab::factors::{settings_placed, Value};
 use threadloop_vocab::schema::{self, cols, spectrum_cols};
 use threadloop_vocab::{class_row, notes, Status};
 
@@ -204,6 +205,29 @@ impl<'a> Frame<'a> {
         self.columns.push(Column::new(name.into(), v));
         self
     }
+    /// The settings' columns (`vocab::factors`) placed before the load's,
+    /// or after it, each typed as declared.
+    fn settings(&mut self, before_load: bool) -> &mut Self {
+        for s in settings_placed(before_load) {
+            let name = s.def().name;
+            let value = move |r: &CellRecord| r.cell.setting(s);
+            match s.def().kind {
+                schema::Kind::Int => self.int(name, |r| match value(r) {
+                    Some(Value::Int(n)) => Some(i64::from(n)),
+                    _ => None,
+                }),
+                schema::Kind::Bool => self.opt_bool(name, |r| match value(r) {
+                    Some(Value::Bool(b)) => Some(b),
+                    _ => None,
+                }),
+                schema::Kind::Str | schema::Kind::Float => self.opt_str(name, |r| match value(r) {
+                    Some(Value::Name(n)) => Some(n.to_string()),
+                    _ => None,
+                }),
+            };
+        }
+        self
+    }
     /// A measured value: null for a failed record.
     fn m_int(&mut self, name: &str, f: impl Fn(&CellOutcome) -> i64) -> &mut Self {
         self.int(name, |r| r.outcome.as_ref().map(&f))
@@ -276,10 +300,7 @@ pub fn results_frame(run_id: &str, records: &[CellRecord]) -> anyhow::Result<Dat
         .int(cols::repetition, |r| Some(r.repetition as i64))
         .str(cols::model, |r| r.cell.model.name().to_string())
         .str(cols::transport, |r| r.cell.transport.name().to_string())
-        .int(cols::threads, |r| r.cell.threads.map(i64::from))
-        .int(cols::queue, |r| r.cell.queue.map(i64::from))
-        .int(cols::workers, |r| r.cell.workers.map(i64::from))
-        .int(cols::pool_threads, |r| r.cell.pool_threads.map(i64::from))
+        .settings(true)
         .int(cols::concurrency, |r| r.cell.concurrency().map(i64::from))
         .float(cols::rate_rps, |r| r.cell.rate_rps())
         .opt_str(cols::arrival, |r| match r.cell.load {
@@ -290,22 +311,7 @@ pub fn results_frame(run_id: &str, records: &[CellRecord]) -> anyhow::Result<Dat
         .float(cols::io_latency_ms, |r| Some(r.cell.io_latency_ms))
         .float(cols::cpu_ms, |r| Some(r.cell.cpu_ms))
         .float(cols::cpu_ratio, |r| Some(r.cell.cpu_ratio()))
-        .opt_str(cols::offload, |r| {
-            r.cell.offload.map(|o| o.name().to_string())
-        })
-        .opt_str(cols::pinning, |r| {
-            r.cell.pinning.map(|p| p.name().to_string())
-        })
-        .int(cols::stack_kib, |r| r.cell.stack_kib.map(i64::from))
-        .int(cols::java, |r| r.cell.java.map(i64::from))
-        .opt_bool(cols::loop_debug, |r| r.cell.loop_debug)
-        .opt_str(cols::client, |r| {
-            r.cell.client.map(|c| c.name().to_string())
-        })
-        .opt_str(cols::db_query, |r| {
-            r.cell.db_query.map(|q| q.name().to_string())
-        })
-        .int(cols::db_pool, |r| r.cell.db_pool.map(i64::from))
+        .settings(false)
         .str(cols::load_mode, |r| r.cell.load.mode_name().to_string())
         .float(cols::duration_s, |r| Some(r.cell.duration_s))
         .float(cols::warmup_s, |r| Some(r.cell.warmup_s))

@@ -188,3 +188,35 @@ fn verdict_rules_are_read() {
     assert!(e.contains(&format!("x.toml:{line}:")), "{e}");
     assert!(e.contains("compare must be one of"), "{e}");
 }
+
+/// The manifest records the matrix as the struct with a field per factor
+/// did: every list under its key, in that order, and reads it back.
+#[test]
+fn the_matrix_is_recorded_as_before() {
+    let s = parse("pool.toml", EXAMPLE, None, false).unwrap();
+    let json = serde_json::to_string(&s.matrix).unwrap();
+    assert_eq!(
+        json,
+        r#"{"model":["threads","tokio","tokio-current","async-std","smol"],"transport":["in-process"],"threads":[200],"queue":[8292],"workers":[null],"pool_threads":[null],"concurrency":[100,1000,10000],"rate_rps":[],"io":["timer"],"io_latency_ms":[100.0],"cpu":[{"ms":0.0}],"offload":["inline"],"pinning":["none"],"stack_kib":[null],"java":[null],"loop_debug":[null],"client":["async"],"db_query":["sleep"],"db_pool":[10]}"#
+    );
+    let back: Matrix = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, s.matrix);
+}
+
+/// A setting is checked as its declaration says: bounds, a further check,
+/// its closed set, and its alias.
+#[test]
+fn settings_are_checked_as_declared() {
+    let with = |line: &str| EXAMPLE.replace("offload = [\"inline\"]", line);
+    let (line, key, m) = err(&with("java = [23]"));
+    assert_eq!((line, key.as_str()), (19, "matrix.java"));
+    assert!(m.contains("the Java stacks run on [21, 25]"), "{m}");
+    let (_, key, m) = err(&with("workers = [0]"));
+    assert_eq!((key.as_str(), m.as_str()), ("matrix.workers", "0 is out of range: must be 1..=1024"));
+    let (_, _, m) = err(&with("driver = [\"nope\"]"));
+    assert!(m.starts_with("unknown client `nope`, expected one of: async"), "{m}");
+    let s = parse("x.toml", &with("driver = [\"blocking\"]\nloop_debug = [true]"), None, false).unwrap();
+    use threadloop_vocab::factors::{Setting, Value};
+    assert_eq!(s.matrix.setting(Setting::client), [Some(Value::Name("blocking"))]);
+    assert_eq!(s.matrix.setting(Setting::loop_debug), [Some(Value::Bool(true))]);
+}
