@@ -1,9 +1,10 @@
 //! `report [RUN_DIR]` renders a run's report; `report compare BASE NEW`
-//! compares two runs (the CI gate).
+//! compares two runs; `report gate [RUN]` is the CI regression gate (the
+//! comparison with the baseline, and a rerun of what fails).
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use threadloop_reports::{analysis, compare, load, render};
 
@@ -26,6 +27,33 @@ enum Command {
     /// ratios (each cell's fidelity and p50 against the other models at its
     /// load point), which a faster or slower machine leaves unchanged.
     Compare(CompareArgs),
+    /// The CI regression gate, whole: RUN against the baseline at PCT; the
+    /// experiments of cells failing on a ratio are rerun (`runner run
+    /// <specs> --profile quick --repetitions 3 --out RUN/recheck`) and
+    /// those cells fail only if they fail there too. Exit 0 pass, 1 fail,
+    /// 2 a run could not be read (or the runner's status if the rerun
+    /// did not finish).
+    Gate(GateArgs),
+}
+
+/// `report gate`'s arguments.
+#[derive(Debug, clap::Args)]
+struct GateArgs {
+    /// The run to check (default: the newest directory under data/runs/).
+    run: Option<PathBuf>,
+    /// The baseline run.
+    #[arg(long, value_name = "DIR", default_value = "data/baselines/smoke")]
+    baseline: PathBuf,
+    /// Fail when a gated ratio moves the bad way by more than PCT percent.
+    #[arg(long, value_name = "PCT", value_parser = parse_pct, default_value_t = compare::DEFAULT_PCT)]
+    threshold: f64,
+    /// The runner binary for the rerun (default: `runner` next to this
+    /// binary, in the same target directory).
+    #[arg(long, value_name = "PATH")]
+    runner: Option<PathBuf>,
+    /// Where the specs of the experiments to rerun are (`DIR/NAME.toml`).
+    #[arg(long, value_name = "DIR", default_value = "experiments")]
+    experiments: PathBuf,
 }
 
 /// `report compare`'s arguments.
@@ -43,7 +71,7 @@ struct CompareArgs {
     fail_on_regression: Option<f64>,
     /// A rerun of the failing cells' experiments (`runner run
     /// --repetitions 3 ...`): a cell failing on a ratio fails only if it
-    /// fails against BASE in RERUN too; `just gate` runs it.
+    /// fails against BASE in RERUN too; `report gate` runs it.
     #[arg(long, value_name = "RERUN")]
     recheck: Option<PathBuf>,
     /// Write the experiments with a cell failing on a ratio to FILE, one
@@ -74,11 +102,11 @@ fn render(run_dir: Option<PathBuf>, out: PathBuf) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+fn load(dir: &Path) -> Result<analysis::Analysis> {
+    Ok(compare::load_analysis(dir)?)
+}
+
 fn run_compare(a: CompareArgs, out: PathBuf) -> Result<ExitCode> {
-    let load = |d: &PathBuf| -> Result<analysis::Analysis> {
-        let run = load::load_run(d).with_context(|| format!("loading {}", d.display()))?;
-        Ok(analysis::analyse(run))
-    };
     let (b, n) = (load(&a.base)?, load(&a.new)?);
     let mut cmp = compare::compare(&b, &n, a.fail_on_regression);
     if let Some(rerun) = &a.recheck {
@@ -92,7 +120,47 @@ fn run_compare(a: CompareArgs, out: PathBuf) -> Result<ExitCode> {
             .collect();
         std::fs::write(file, names).with_context(|| format!("writing {}", file.display()))?;
     }
-    let (html, md) = compare::write_comparison(&cmp, &out)?;
+    publish(&cmp, &out)?;
+    Ok(ExitCode::from(if cmp.failing().is_empty() { 0 } else { 1 }))
+}
+
+fn run_gate(a: GateArgs, out: PathBuf) -> Result<ExitCode> {
+    let run = match a.run {
+        Some(d) => d,
+        None => load::newest_run(Path::new("data/runs"))
+            .context("no RUN given and none found under data/runs/")?,
+    };
+    let runner = match a.runner {
+        Some(r) => r,
+        None => compare::Rerunner::runner_beside(
+            &std::env::current_exe().context("locating the report binary")?,
+        ),
+    };
+    let rerunner = compare::Rerunner {
+        runner,
+        specs_dir: a.experiments,
+    };
+    let base = load(&a.baseline)?;
+    let outcome = compare::gate(&base, &run, a.threshold, &rerunner, &mut |m: &str| {
+        eprintln!("{m}")
+    })?;
+    publish(&outcome.comparison, &out)?;
+    if let compare::Rerun::RunnerFailed { code } = outcome.rerun {
+        eprintln!(
+            "error: the rerun did not finish ({}): the gate cannot judge",
+            code.map_or("the runner was killed by a signal".into(), |c| format!(
+                "the runner exited with {c}"
+            ))
+        );
+    }
+    Ok(ExitCode::from(outcome.exit_code()))
+}
+
+/// Writes `compare.html` and `compare.md`, prints the table, and says on
+/// stderr what the reader must know: nothing compared, nothing gated, the
+/// cells that fail.
+fn publish(cmp: &compare::Comparison, out: &Path) -> Result<()> {
+    let (html, md) = compare::write_comparison(cmp, out)?;
     println!("{}", cmp.markdown());
     eprintln!("wrote {} and {}", html.display(), md.display());
     if cmp.rows.is_empty() {
@@ -115,15 +183,15 @@ fn run_compare(a: CompareArgs, out: PathBuf) -> Result<ExitCode> {
                 .collect::<Vec<_>>()
                 .join(", ")
         );
-        return Ok(ExitCode::from(1));
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Some(Command::Compare(args)) => run_compare(args, cli.out),
+        Some(Command::Gate(args)) => run_gate(args, cli.out),
         None => render(cli.run_dir, cli.out),
     };
     match result {

@@ -684,3 +684,266 @@ fn a_failure_the_rerun_reproduces_fails() {
     assert!(r.fails());
     let _ = std::fs::remove_dir_all(&root);
 }
+
+// ---- `report gate`: the whole policy, with a fake runner ----
+
+/// A fake `runner` for `report gate --runner`: it records its arguments in
+/// `root/runner-args.txt`, copies the run directory `rerun` (if any) to
+/// its `--out`, and exits with `code`; no experiment runs.
+#[cfg(unix)]
+fn fake_runner(root: &Path, rerun: Option<&Path>, code: i32) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let script = root.join("fake-runner");
+    let copy = rerun.map_or(String::new(), |r| {
+        format!("mkdir -p \"$out\" && cp '{}'/* \"$out\"/\n", r.display())
+    });
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$@\" > '{args}'\nout=\nwhile [ $# -gt 0 ]; do\n  \
+             [ \"$1\" = --out ] && out=\"$2\"\n  shift\ndone\n{copy}exit {code}\n",
+            args = root.join("runner-args.txt").display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    script
+}
+
+/// The arguments the fake runner was called with (`None`: not called).
+fn runner_args(root: &Path) -> Option<Vec<String>> {
+    let text = std::fs::read_to_string(root.join("runner-args.txt")).ok()?;
+    Some(text.lines().map(str::to_string).collect())
+}
+
+/// `experiments/<name>.toml` for each name, empty (the fake runner does not
+/// read them).
+fn specs(root: &Path, names: &[&str]) -> PathBuf {
+    let dir = root.join("experiments");
+    std::fs::create_dir_all(&dir).unwrap();
+    for n in names {
+        std::fs::write(dir.join(format!("{n}.toml")), "").unwrap();
+    }
+    dir
+}
+
+/// `report gate RUN --baseline BASE --runner RUNNER --experiments SPECS`,
+/// run in `root`; returns its output and `compare.md`.
+fn report_gate(root: &Path, base: &Path, run: &Path, runner: &Path) -> (Output, String) {
+    let out = root.join("out");
+    let o = Command::new(env!("CARGO_BIN_EXE_report"))
+        .current_dir(root)
+        .arg("gate")
+        .arg(run)
+        .arg("--baseline")
+        .arg(base)
+        .arg("--runner")
+        .arg(runner)
+        .arg("--experiments")
+        .arg(root.join("experiments"))
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let id = load::load_run(run).unwrap().run_id;
+    let md = std::fs::read_to_string(render::report_dir(&out, &id).join("compare.md"))
+        .unwrap_or_else(|e| panic!("{e}: {}", stderr(&o)));
+    (o, md)
+}
+
+#[cfg(unix)]
+#[test]
+fn the_gate_passes_unchanged_code_without_a_rerun() {
+    let root = tmp("report-gate-pass");
+    let base = baseline(&root);
+    let new = varied(&root, "new-same", &other_machine(), 1);
+    specs(&root, &["h1-pool"]);
+    let runner = fake_runner(&root, None, 0);
+    let (o, md) = report_gate(&root, &base, &new, &runner);
+    assert_eq!(o.status.code(), Some(0), "{}\n{md}", stderr(&o));
+    assert!(md.contains("0 failing the 8% gate"), "{md}");
+    assert_eq!(runner_args(&root), None, "nothing to rerun");
+    // The table is on stdout, once.
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(
+        stdout.matches("# threadloop compare").count(),
+        1,
+        "{stdout}"
+    );
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+#[cfg(unix)]
+#[test]
+fn the_gate_reruns_a_ratio_failure_and_passes_if_it_does_not_reproduce() {
+    let root = tmp("report-gate-rerun-pass");
+    let base = baseline(&root);
+    let new = halved(&root, "new-halved", 1);
+    let var = Variation {
+        repetitions: 3,
+        ..other_machine()
+    };
+    let rerun = varied(&root, "rerun-same", &var, 3);
+    let specs_dir = specs(&root, &["h1-pool"]);
+    let runner = fake_runner(&root, Some(&rerun), 0);
+    let (o, md) = report_gate(&root, &base, &new, &runner);
+    assert_eq!(o.status.code(), Some(0), "{}\n{md}", stderr(&o));
+    // The rerun: the failing experiment only, quick, 3 times, into the run.
+    let spec = specs_dir.join("h1-pool.toml");
+    let into = new.join("recheck");
+    assert_eq!(
+        runner_args(&root).unwrap(),
+        [
+            "run",
+            spec.to_str().unwrap(),
+            "--profile",
+            "quick",
+            "--repetitions",
+            "3",
+            "--out",
+            into.to_str().unwrap()
+        ]
+    );
+    assert!(
+        stderr(&o).contains("gate: 1 experiment(s) failed once; rerunning"),
+        "{}",
+        stderr(&o)
+    );
+    for cell in TOKIO {
+        let line = md.lines().find(|l| l.contains(cell)).unwrap();
+        assert!(
+            line.contains("not reproduced on rerun rerun-same (3 repetitions"),
+            "{line}"
+        );
+    }
+    assert!(md.contains("3 failing once but not on a rerun"), "{md}");
+    // stdout holds the final table alone (the runner's stdout goes to stderr).
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(
+        stdout.matches("# threadloop compare").count(),
+        1,
+        "{stdout}"
+    );
+    assert!(stdout.contains("not reproduced on rerun"), "{stdout}");
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+#[cfg(unix)]
+#[test]
+fn the_gate_fails_a_ratio_failure_the_rerun_reproduces() {
+    let root = tmp("report-gate-rerun-fail");
+    let base = baseline(&root);
+    let new = halved(&root, "new-halved", 1);
+    let rerun = halved(&root, "rerun-halved", 3);
+    specs(&root, &["h1-pool"]);
+    // An old rerun in the way is replaced.
+    std::fs::create_dir_all(new.join("recheck/stale")).unwrap();
+    let runner = fake_runner(&root, Some(&rerun), 0);
+    let (o, md) = report_gate(&root, &base, &new, &runner);
+    assert_eq!(o.status.code(), Some(1), "{}\n{md}", stderr(&o));
+    assert!(
+        stderr(&o).contains("3 cell(s) failed the 8% regression gate"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!new.join("recheck/stale").exists());
+    for cell in TOKIO {
+        let line = md.lines().find(|l| l.contains(cell)).unwrap();
+        assert!(line.contains("CONFIRMED on rerun rerun-halved"), "{line}");
+    }
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+#[cfg(unix)]
+#[test]
+fn the_gate_fails_a_newly_failing_cell_without_a_rerun() {
+    let root = tmp("report-gate-crash");
+    let base = baseline(&root);
+    let new = varied(&root, "new-crashed", &other_machine(), 1);
+    rewrite(&new.join("results.parquet"), |lf| {
+        mark(lf, TOKIO[1], lit(true), "failed", "signal 11")
+    });
+    specs(&root, &["h1-pool"]);
+    let runner = fake_runner(&root, None, 0);
+    let (o, md) = report_gate(&root, &base, &new, &runner);
+    assert_eq!(o.status.code(), Some(1), "{}\n{md}", stderr(&o));
+    assert!(md.contains("FAILED in NEW"), "{md}");
+    assert_eq!(runner_args(&root), None, "a crash is never rerun");
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+#[cfg(unix)]
+#[test]
+fn the_gate_fails_when_the_rerun_cannot_run() {
+    let root = tmp("report-gate-no-rerun");
+    let base = baseline(&root);
+    let new = halved(&root, "new-halved", 1);
+    // No spec for the failing experiment: its failures stand.
+    specs(&root, &["h4-single"]);
+    let runner = fake_runner(&root, None, 0);
+    let (o, md) = report_gate(&root, &base, &new, &runner);
+    assert_eq!(o.status.code(), Some(1), "{}\n{md}", stderr(&o));
+    assert!(stderr(&o).contains("gate: no spec"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("h1-pool.toml to rerun"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(runner_args(&root), None);
+    // The runner stops (interrupted: 130): the gate exits with its status.
+    specs(&root, &["h1-pool"]);
+    let runner = fake_runner(&root, None, 130);
+    let (o, _) = report_gate(&root, &base, &new, &runner);
+    assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("the rerun did not finish (the runner exited with 130)"),
+        "{}",
+        stderr(&o)
+    );
+    // No runner at all: the gate could not judge.
+    let (o, _) = report_gate(&root, &base, &new, &root.join("no-such-runner"));
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("error: starting the runner"),
+        "{}",
+        stderr(&o)
+    );
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+#[cfg(unix)]
+#[test]
+fn the_gate_defaults_to_the_newest_run_the_smoke_baseline_and_8_percent() {
+    // Run where CI runs it: the repository root, with data/runs/,
+    // data/baselines/smoke and experiments/.
+    let root = tmp("report-gate-defaults");
+    let base = baseline(&root);
+    let smoke = root.join("data/baselines/smoke");
+    std::fs::create_dir_all(&smoke).unwrap();
+    for f in ["results.parquet", "latency.parquet", "manifest.json"] {
+        std::fs::copy(base.join(f), smoke.join(f)).unwrap();
+    }
+    let data = root.join("data");
+    let older = varied(&data, "older-same", &other_machine(), 1);
+    let newest = halved(&data, "newest-halved", 1);
+    let past = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    File::open(&older).unwrap().set_modified(past).unwrap();
+    specs(&root, &["h1-pool"]);
+    let runner = fake_runner(&root, Some(&halved(&root, "rerun-halved", 3)), 0);
+    let o = Command::new(env!("CARGO_BIN_EXE_report"))
+        .current_dir(&root)
+        .args(["gate", "--runner"])
+        .arg(&runner)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let md = std::fs::read_to_string(root.join("reports/newest-halved/compare.md"))
+        .unwrap_or_else(|e| panic!("{e}: {}", stderr(&o)));
+    assert!(md.contains("3 failing the 8% gate"), "{md}");
+    assert!(md.contains("CONFIRMED on rerun rerun-halved"), "{md}");
+    let args = runner_args(&root).unwrap();
+    assert_eq!(args[1], "experiments/h1-pool.toml", "{args:?}");
+    assert_eq!(args.last().unwrap(), "data/runs/newest-halved/recheck");
+    assert!(newest.join("recheck/results.parquet").is_file());
+    let _ = std::fs::remove_dir_all(&root);
+}

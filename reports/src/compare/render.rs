@@ -1,7 +1,9 @@
 //! The gate's outputs: the Markdown table (printed and written as
 //! `compare.md`) and `compare.html`, next to NEW's report.
 
-use super::gate::{Check, CompareRow, Comparison, Info, NotGated, Ratio};
+use super::judge::{NotGated, RatioCheck};
+use super::noise::Ratio;
+use super::rows::{CompareRow, Comparison, Info};
 use crate::error::{ReportError, Result};
 use crate::load::fmt_compact;
 use crate::render::charts::model_hex;
@@ -51,7 +53,7 @@ fn fmt_info(i: &Info) -> String {
     format!("{} → {} ({})", v(i.base), v(i.new), fmt_pct(i.change_pct))
 }
 
-impl Check {
+impl RatioCheck {
     fn base_new(&self) -> String {
         format!(
             "{} → {}",
