@@ -114,7 +114,8 @@ pub fn expand(spec: &ExperimentSpec, machine: Machine) -> Vec<PlannedCell> {
     cells = vary(cells, &m.cpu, |f, v| f.cpu = v);
     cells = vary_settings(cells, m, settings_placed(false));
     // The cell's I/O, or any class's, is of this kind.
-    let uses = |io: IoKind, kind: IoKind| io == kind || spec.classes.iter().any(|c| c.io == Some(kind));
+    let uses =
+        |io: IoKind, kind: IoKind| io == kind || spec.classes.iter().any(|c| c.io == Some(kind));
     // A pinning kind belongs to the models that have it (the coroutines'
     // analogs, Tomcat's virtual threads): one matrix can list both kinds.
     let cells = cells.into_iter().filter(|f| {
@@ -199,7 +200,7 @@ pub fn expand(spec: &ExperimentSpec, machine: Machine) -> Vec<PlannedCell> {
 }
 
 /// Whether a rule's filter or baseline could select one of the cell's rows.
-pub fn read_by_a_rule(c: &PlannedCell, rules: &[crate::spec::Verdict]) -> bool {
+pub fn read_by_a_rule(c: &PlannedCell, rules: &[crate::spec::Rule]) -> bool {
     rules.iter().any(|r| {
         crate::rows::could_match(c, &r.filter)
             || r.baseline
@@ -237,11 +238,7 @@ pub fn order(cells: &[PlannedCell], seed: u64) -> Vec<Slot> {
 /// its warm-up and window).
 pub fn estimate_s(cell: &Cell) -> f64 {
     let mut s = cell.warmup_s + cell.duration_s + 0.15;
-    s += match cell.model.stack() {
-        Some(threadloop_engine::Stack::Tomcat) => 2.5,
-        Some(threadloop_engine::Stack::Fastapi) => 1.8,
-        None => 0.0,
-    };
+    s += cell.model.stack().map_or(0.0, |stack| stack.decl().start_s);
     if cell.uses_http() || cell.uses_postgres() {
         let latency_ms = threadloop_engine::theory::theory(cell)
             .latency_ms

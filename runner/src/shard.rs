@@ -35,7 +35,7 @@
 
 use crate::plan::{self, PlannedCell};
 pub use crate::rows::{could_match, planned_rows};
-use crate::spec::{ExperimentSpec, Verdict};
+use crate::spec::{ExperimentSpec, Rule};
 use std::collections::HashMap;
 
 pub use threadloop_vocab::manifest::Shard;
@@ -85,7 +85,7 @@ impl Union {
 /// rule with a baseline, the cells its filter could match and the cells its
 /// baseline could match (when both exist) are one group; every other cell is
 /// a group of its own.
-pub fn groups(cells: &[PlannedCell], rules: &[Verdict]) -> Vec<Vec<usize>> {
+pub fn groups(cells: &[PlannedCell], rules: &[Rule]) -> Vec<Vec<usize>> {
     let mut u = Union((0..cells.len()).collect());
     for rule in rules {
         let Some(baseline) = &rule.baseline else {
@@ -125,7 +125,7 @@ pub fn weight_ms(c: &PlannedCell) -> u64 {
 /// The shard (1-based) of each cell of one experiment, in `cells` order:
 /// whole [`groups`], largest first, each to the least loaded shard (ties:
 /// the first at or after the experiment's FNV-1a offset).
-pub fn partition(cells: &[PlannedCell], rules: &[Verdict], count: u32) -> Vec<u32> {
+pub fn partition(cells: &[PlannedCell], rules: &[Rule], count: u32) -> Vec<u32> {
     let n = count.max(1) as usize;
     let mut out = vec![1; cells.len()];
     let Some(first) = cells.first() else {
@@ -159,7 +159,7 @@ pub fn partition(cells: &[PlannedCell], rules: &[Verdict], count: u32) -> Vec<u3
 /// select from the full expansion, never from an already selected list.
 pub fn select_by<'a>(
     cells: Vec<PlannedCell>,
-    rules: impl Fn(&str) -> &'a [Verdict],
+    rules: impl Fn(&str) -> &'a [Rule],
     shard: Option<Shard>,
 ) -> Vec<PlannedCell> {
     let Some(shard) = shard else {

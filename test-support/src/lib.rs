@@ -16,6 +16,7 @@ use serde_json::json;
 use std::fs::File;
 use std::path::Path;
 use threadloop_vocab::schema::{self, cols, spectrum_cols, Kind};
+use threadloop_vocab::Status;
 
 /// Knobs of the fixture.
 #[derive(Debug, Clone)]
@@ -437,7 +438,10 @@ pub fn write_fixture_varied(
         string(cols::notes, s(&|r| r.notes.to_string())),
         string(
             cols::status,
-            s(&|r| if r.failed { "failed" } else { "ok" }.into()),
+            s(&|r| {
+                let status = if r.failed { Status::Failed } else { Status::Ok };
+                status.name().into()
+            }),
         ),
         string(
             cols::error,

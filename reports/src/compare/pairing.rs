@@ -58,7 +58,8 @@ struct Matched<'a> {
 impl<'a> Matched<'a> {
     fn of(base: &'a [MeasuredCell], new: &'a [MeasuredCell]) -> Matched<'a> {
         let key = |c: &MeasuredCell| format!("{}/{}", c.experiment, c.cell);
-        let same = |a: &MeasuredCell, b: &MeasuredCell| a.experiment == b.experiment && a.cell == b.cell;
+        let same =
+            |a: &MeasuredCell, b: &MeasuredCell| a.experiment == b.experiment && a.cell == b.cell;
         let mut pairs = Vec::new();
         let mut only_in_new = Vec::new();
         for n in new {
@@ -100,7 +101,12 @@ struct Pair<'a> {
 
 impl<'a> Pair<'a> {
     /// `base_run`: BASE's cells (where a class row finds its cell).
-    fn new(base: &'a MeasuredCell, new: &'a MeasuredCell, base_run: &[MeasuredCell], t: &Thresholds) -> Pair<'a> {
+    fn new(
+        base: &'a MeasuredCell,
+        new: &'a MeasuredCell,
+        base_run: &[MeasuredCell],
+        t: &Thresholds,
+    ) -> Pair<'a> {
         let numerator = |q: Quantity| {
             let (b, n) = (q.values(base), q.values(new));
             let not_gateable = if b.is_empty() {

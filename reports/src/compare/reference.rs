@@ -4,7 +4,6 @@
 
 use super::noise::median_or_none;
 use crate::stats::{MeasuredCell, FACTORS};
-use threadloop_vocab::schema::cols;
 
 /// Factors that make up a cell's model configuration. Every other factor
 /// in [`FACTORS`] (clients, rate, I/O kind and latency, CPU per request,

@@ -8,7 +8,6 @@ use super::noise::median_or_none;
 use crate::stats::MeasuredCell;
 use serde::Serialize;
 use std::collections::BTreeSet;
-use threadloop_vocab::schema::cols;
 
 /// A cell's repetitions in one run.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -26,8 +25,8 @@ impl Repetitions {
     pub fn of(cell: &MeasuredCell) -> Repetitions {
         // A cell is skipped as a whole (the runner decides per cell, before
         // starting it); then its first row is a skipped one.
-        let skipped =
-            cell.ok_repetitions == 0 && cell.first_row.str(cols::status) == Some("skipped");
+        let skipped = cell.ok_repetitions == 0
+            && cell.first_row.status() == Some(threadloop_vocab::Status::Skipped);
         Repetitions {
             ok: cell.ok_repetitions,
             failed: if skipped { 0 } else { cell.failures.len() },

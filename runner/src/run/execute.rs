@@ -53,13 +53,15 @@ pub fn execute(
         extra: extras,
     } = work;
     let interrupt = ctrl_c();
-    let total_s: f64 = planned
+    // The planned executions and the extra ones a resumed run still owes:
+    // both count in the progress (a resume used to show `[5/3]`).
+    let slots: VecDeque<Slot> = planned.into_iter().chain(extras).collect();
+    let total_s: f64 = slots
         .iter()
         .map(|s| plan::estimate_s(&cells[s.cell].cell))
         .sum();
     // A bar on a terminal, one line per execution otherwise (progress.rs).
-    let bar = Progress::new(quiet, planned.len(), ms(total_s));
-    let slots: VecDeque<Slot> = planned.into_iter().chain(extras).collect();
+    let bar = Progress::new(quiet, slots.len(), ms(total_s));
     let mut queue = Queue {
         total: slots.len(),
         slots,

@@ -6,7 +6,7 @@
 
 use super::locate::Ctx;
 use super::raw::{RawClass, RawLoad, RawMatrix, RawSetting, RawSpec, RawVerdict};
-use super::{ClassSpec, CpuSize, ExperimentSpec, LoadMode, LoadSpec, Matrix, Verdict};
+use super::{ClassSpec, CpuSize, ExperimentSpec, LoadMode, LoadSpec, Matrix, Rule};
 use threadloop_engine::cell::{Arrival, IoKind, ModelKind, Pinning, Transport};
 use threadloop_vocab::factors::{settings_placed, Setting, SettingType, Value, SETTINGS};
 use threadloop_vocab::schema::Kind;
@@ -268,15 +268,15 @@ fn setting(cx: &mut Ctx, s: Setting, raw: &RawSetting) -> Vec<Option<Value>> {
             })
         }
         RawSetting::Bool(list) => cx.list(list, default, |_, v| Some(Value::Bool(*v.get_ref()))),
-        RawSetting::Name(list) => cx.list(list, default, |cx, v| {
-            match (d.parse_name)(v.get_ref()) {
+        RawSetting::Name(list) => {
+            cx.list(list, default, |cx, v| match (d.parse_name)(v.get_ref()) {
                 Ok(x) => Some(x),
                 Err(e) => {
                     cx.err(v.span(), e.to_string());
                     d.default.listed()
                 }
-            }
-        }),
+            })
+        }
     }
 }
 
@@ -290,7 +290,9 @@ fn check_matrix(cx: &mut Ctx, raw: &RawMatrix, matrix: &Matrix) {
         .collect();
     if !foreign.is_empty() && matrix.transport.contains(&Transport::InProcess) {
         cx.err(
-            raw.transport.as_ref().map_or(raw.model.span(), |t| t.span()),
+            raw.transport
+                .as_ref()
+                .map_or(raw.model.span(), |t| t.span()),
             format!(
                 "{} serve over HTTP only (a process of their own): set transport = [\"http\"]",
                 foreign.join(", ")
@@ -345,7 +347,7 @@ fn classes(cx: &mut Ctx, raw: &[RawClass]) -> Vec<ClassSpec> {
     classes
 }
 
-fn verdicts(cx: &mut Ctx, raw: Vec<RawVerdict>) -> Vec<Verdict> {
+fn verdicts(cx: &mut Ctx, raw: Vec<RawVerdict>) -> Vec<Rule> {
     let mut verdict = Vec::new();
     for v in raw {
         let compare = threadloop_vocab::rule::Compare::parse_symbol(v.compare.get_ref());
@@ -388,7 +390,7 @@ fn verdicts(cx: &mut Ctx, raw: Vec<RawVerdict>) -> Vec<Verdict> {
         }
         // A bad operator is already an error above; the spec is not returned.
         let Some(compare) = compare else { continue };
-        verdict.push(Verdict {
+        verdict.push(Rule {
             text: v.text,
             metric: v.metric.into_inner(),
             filter: v.filter.map(Spanned::into_inner).unwrap_or_default(),

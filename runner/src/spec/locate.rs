@@ -40,7 +40,13 @@ impl Ctx<'_> {
         x.clamp(min, max) as u32
     }
 
-    pub(super) fn float(&mut self, v: &Spanned<f64>, min: f64, max: f64, max_inclusive: bool) -> f64 {
+    pub(super) fn float(
+        &mut self,
+        v: &Spanned<f64>,
+        min: f64,
+        max: f64,
+        max_inclusive: bool,
+    ) -> f64 {
         let x = *v.get_ref();
         let above = if max_inclusive { x > max } else { x >= max };
         if !x.is_finite() || x < min || above {
@@ -73,7 +79,11 @@ impl Ctx<'_> {
         }
     }
 
-    pub(super) fn named<T: threadloop_engine::Factor>(&mut self, v: &Spanned<String>, fallback: T) -> T {
+    pub(super) fn named<T: threadloop_engine::Factor>(
+        &mut self,
+        v: &Spanned<String>,
+        fallback: T,
+    ) -> T {
         match T::parse_name(v.get_ref()) {
             Ok(x) => x,
             Err(e) => {

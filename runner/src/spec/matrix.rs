@@ -85,9 +85,9 @@ impl<'de> Deserialize<'de> for Matrix {
                     .map(|v| match v {
                         serde_json::Value::Null => Ok(None),
                         serde_json::Value::Bool(b) => Ok(Some(Value::Bool(b))),
-                        serde_json::Value::String(s) => (def.parse_name)(&s)
-                            .map(Some)
-                            .map_err(D::Error::custom),
+                        serde_json::Value::String(s) => {
+                            (def.parse_name)(&s).map(Some).map_err(D::Error::custom)
+                        }
                         n => n
                             .as_u64()
                             .and_then(|n| u32::try_from(n).ok())

@@ -83,8 +83,7 @@ pub struct ClassSpec {
 
 /// A rule the report evaluates to give the claim a verdict: the
 /// vocabulary's rule type, shared with the report.
-pub use threadloop_vocab::rule::Rule as Verdict;
-
+pub use threadloop_vocab::rule::Rule;
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -129,7 +128,7 @@ pub struct ExperimentSpec {
     pub warmup_s: f64,
     pub load: LoadSpec,
     pub matrix: Matrix,
-    pub verdict: Vec<Verdict>,
+    pub verdict: Vec<Rule>,
     /// The request mix; empty: every request is the same.
     #[serde(default)]
     pub classes: Vec<ClassSpec>,
@@ -147,7 +146,6 @@ impl ExperimentSpec {
         }
     }
 }
-
 
 /// Reads and validates a spec file. `profile` applies `[profiles.NAME]`;
 /// a spec that lacks the profile runs its defaults when `profile_optional`.

@@ -212,11 +212,29 @@ fn settings_are_checked_as_declared() {
     assert_eq!((line, key.as_str()), (19, "matrix.java"));
     assert!(m.contains("the Java stacks run on [21, 25]"), "{m}");
     let (_, key, m) = err(&with("workers = [0]"));
-    assert_eq!((key.as_str(), m.as_str()), ("matrix.workers", "0 is out of range: must be 1..=1024"));
+    assert_eq!(
+        (key.as_str(), m.as_str()),
+        ("matrix.workers", "0 is out of range: must be 1..=1024")
+    );
     let (_, _, m) = err(&with("driver = [\"nope\"]"));
-    assert!(m.starts_with("unknown client `nope`, expected one of: async"), "{m}");
-    let s = parse("x.toml", &with("driver = [\"blocking\"]\nloop_debug = [true]"), None, false).unwrap();
+    assert!(
+        m.starts_with("unknown client `nope`, expected one of: async"),
+        "{m}"
+    );
+    let s = parse(
+        "x.toml",
+        &with("driver = [\"blocking\"]\nloop_debug = [true]"),
+        None,
+        false,
+    )
+    .unwrap();
     use threadloop_vocab::factors::{Setting, Value};
-    assert_eq!(s.matrix.setting(Setting::client), [Some(Value::Name("blocking"))]);
-    assert_eq!(s.matrix.setting(Setting::loop_debug), [Some(Value::Bool(true))]);
+    assert_eq!(
+        s.matrix.setting(Setting::client),
+        [Some(Value::Name("blocking"))]
+    );
+    assert_eq!(
+        s.matrix.setting(Setting::loop_debug),
+        [Some(Value::Bool(true))]
+    );
 }
