@@ -3,7 +3,8 @@
 //! Stages, one module each, with plain data flowing between them:
 //! [`cell`] (what to run) → [`models`] (the execution model under test, behind
 //! [`server::Server`]) → [`load`] (the load generator, on its own OS thread) →
-//! [`measure`] (histograms, rusage, `/proc`) → [`outcome`] (what the cell
+//! [`measure`] (histograms, rusage, `/proc`; [`memory`], the kernel's side
+//! of memory, from a cgroup per cell) → [`outcome`] (what the cell
 //! reports back to the runner). [`theory`] holds the bounds every measurement
 //! is checked against. Below the models sit what they share: [`runtime`]
 //! (the async runtime trait), [`io`] with its drivers [`http`] and [`db`],
@@ -24,6 +25,7 @@ pub mod http;
 pub mod io;
 pub mod load;
 pub mod measure;
+pub mod memory;
 pub mod models;
 pub mod outcome;
 pub mod run;

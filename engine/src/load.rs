@@ -5,6 +5,7 @@
 
 use crate::cell::{Cell, Load};
 use crate::measure::{new_histogram, record, ProcStatus, Usage, Window};
+use crate::memory::{KernelMemory, Meter};
 use crate::server::{Done, Request, Server, Status};
 use crate::theory::inter_arrival;
 use crossbeam_channel::{unbounded, Receiver, RecvTimeoutError, Sender};
@@ -14,7 +15,7 @@ use rand::SeedableRng;
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
-/// How often the generator samples thread count and RSS.
+/// How often the generator samples thread count, RSS and kernel memory.
 const SAMPLE_EVERY: Duration = Duration::from_millis(20);
 /// Completions handled per wake before arrivals and deadlines are checked again.
 const BATCH: usize = 1024;
@@ -120,6 +121,8 @@ pub struct LoadResult {
     pub threads_peak: u32,
     pub rss_peak_in_window: u64,
     pub rss_at_window_end: u64,
+    /// The kernel's side, sampled with RSS: the reading with the largest total.
+    pub kernel_peak_in_window: KernelMemory,
 }
 
 struct InFlight {
@@ -162,6 +165,8 @@ pub struct Generator<'a> {
     service: Histogram<u64>,
     threads_peak: u32,
     rss_peak: u64,
+    memory: &'a Meter,
+    kernel_peak: KernelMemory,
     classes: Vec<ClassTally>,
     mix: ClassMix,
     /// Its own stream, so the arrival times stay those the theory replays.
@@ -169,7 +174,8 @@ pub struct Generator<'a> {
 }
 
 impl<'a> Generator<'a> {
-    pub fn new(cell: &'a Cell, server: &'a dyn Server, window: Window) -> Self {
+    /// `memory` reads the cell's kernel memory at the moments RSS is read.
+    pub fn new(cell: &'a Cell, server: &'a dyn Server, window: Window, memory: &'a Meter) -> Self {
         let (tx, rx) = unbounded();
         Generator {
             cell,
@@ -194,6 +200,8 @@ impl<'a> Generator<'a> {
             service: new_histogram(),
             threads_peak: 0,
             rss_peak: 0,
+            memory,
+            kernel_peak: KernelMemory::default(),
             classes: ClassTally::per_class(cell.classes.len().max(1)),
             mix: ClassMix::of(cell),
             class_rng: SmallRng::seed_from_u64(cell.seed ^ 0x5DEE_CE66_D1CE_4E5B),
@@ -318,6 +326,7 @@ impl<'a> Generator<'a> {
         let s = ProcStatus::read();
         self.threads_peak = self.threads_peak.max(s.threads);
         self.rss_peak = self.rss_peak.max(s.rss_bytes);
+        self.kernel_peak = self.kernel_peak.max_by_total(self.memory.read());
     }
 
     /// Runs the load until the end of the window and returns what it
@@ -402,6 +411,7 @@ impl<'a> Generator<'a> {
         let usage = Usage::process().since(&p0);
         let generator_usage = Usage::thread().since(&g0);
         let end_status = ProcStatus::read();
+        let kernel_at_end = self.memory.read();
         // Requests still in flight whose deadline fell inside the window are
         // timeouts too, though the loop ended before it could see them.
         let end = self.window.end;
@@ -434,6 +444,7 @@ impl<'a> Generator<'a> {
             threads_peak: self.threads_peak.max(end_status.threads),
             rss_peak_in_window: self.rss_peak.max(end_status.rss_bytes),
             rss_at_window_end: end_status.rss_bytes,
+            kernel_peak_in_window: self.kernel_peak.max_by_total(kernel_at_end),
         };
         (result, unanswered)
     }

@@ -2,6 +2,7 @@
 //! cell × repetition (serialised as JSON on the cell process's stdout).
 
 use crate::cell::Cell;
+use crate::memory::{KernelMemory, MemorySource};
 use crate::theory::Theory;
 use serde::{Deserialize, Serialize};
 
@@ -73,6 +74,15 @@ pub struct CellOutcome {
     pub rss_idle_bytes: u64,
     pub rss_peak_bytes: u64,
     pub rss_window_peak_bytes: u64,
+    /// Kernel memory of the process under test (kernel stacks, slab, page
+    /// tables, socket buffers: none of it in RSS) before the load, and at
+    /// its peak in the window, read where `memory_source` says.
+    #[serde(default)]
+    pub kernel_idle: KernelMemory,
+    #[serde(default)]
+    pub kernel_window_peak: KernelMemory,
+    #[serde(default)]
+    pub memory_source: Option<MemorySource>,
     pub threads_idle: u32,
     pub threads_peak: u32,
     /// Threads of the harness itself (generator, probe) inside the counts.

@@ -9,6 +9,7 @@ use crate::http::Target;
 use crate::io::{BlockingClients, Io};
 use crate::load::{Generator, Unanswered};
 use crate::measure::{LagRecorder, ProcStatus, Window};
+use crate::memory::{KernelMemory, Meter};
 use crate::outcome::{CellOutcome, ClassOutcome, DbOutcome, Percentiles, SpectrumPoint};
 use crate::server::{Job, Model, Work};
 use crate::theory::theory;
@@ -106,6 +107,8 @@ struct Measured {
     unanswered: Unanswered,
     lag: Arc<LagRecorder>,
     idle: ProcStatus,
+    /// The kernel memory of the process under test before the load.
+    kernel_idle: KernelMemory,
     /// Requests checked through the model (and the DB) before the load.
     verified: u64,
     model: Box<dyn Model>,
@@ -124,6 +127,7 @@ fn in_process(
     job: Job,
     counters: &Arc<CellCounters>,
     uses_db: bool,
+    memory: &Meter,
 ) -> anyhow::Result<Measured> {
     let server = crate::models::start(cell, job, counters)?;
     let verified = if uses_db {
@@ -134,6 +138,7 @@ fn in_process(
     // Let the model's threads come up before taking the idle reading.
     std::thread::sleep(Duration::from_millis(20));
     let idle = ProcStatus::read();
+    let kernel_idle = memory.read();
 
     let start = Instant::now();
     let window = Window {
@@ -143,12 +148,13 @@ fn in_process(
     counters.set_window(window);
     let lag = Arc::new(LagRecorder::new(window));
     server.start_probe(lag.clone());
-    let (result, unanswered) = Generator::new(cell, server.as_ref(), window).run();
+    let (result, unanswered) = Generator::new(cell, server.as_ref(), window, memory).run();
     Ok(Measured {
         result,
         unanswered,
         lag,
         idle,
+        kernel_idle,
         verified,
         harness_threads: 1 + server.harness_threads(),
         model: server,
@@ -158,6 +164,14 @@ fn in_process(
 }
 
 pub fn run_cell(cell: &Cell) -> anyhow::Result<CellOutcome> {
+    // First, so that it is dropped last (after the model, a stack's process
+    // included): the process under test gets a memory cgroup of its own
+    // before it allocates what the cell measures (`crate::memory`).
+    let memory = if cell.model.stack().is_some() {
+        Meter::for_a_child()
+    } else {
+        Meter::for_this_process()
+    };
     // This cell's own counts: everything that updates them gets this Arc
     // explicitly, and the outcome reads them from here.
     let counters = Arc::new(CellCounters::new());
@@ -206,6 +220,7 @@ pub fn run_cell(cell: &Cell) -> anyhow::Result<CellOutcome> {
         mut unanswered,
         lag,
         idle,
+        kernel_idle,
         verified,
         // Kept to the end of the cell, as the model's runtime must be.
         model,
@@ -213,14 +228,15 @@ pub fn run_cell(cell: &Cell) -> anyhow::Result<CellOutcome> {
         notes: transport_notes,
         stack,
     } = match cell.transport {
-        Transport::InProcess => in_process(cell, job, &counters, db_url.is_some())?,
+        Transport::InProcess => in_process(cell, job, &counters, db_url.is_some(), &memory)?,
         Transport::Http => {
-            let d = crate::wire::drive::run(cell, job, &counters)?;
+            let d = crate::wire::drive::run(cell, job, &counters, &memory)?;
             Measured {
                 result: d.result,
                 unanswered: Unanswered::none(),
                 lag: d.lag,
                 idle: d.idle,
+                kernel_idle: d.kernel_idle,
                 // The generator checked one request of each class against
                 // the contract (the DB's answer included) before the load.
                 verified: if db_url.is_some() {
@@ -335,6 +351,9 @@ pub fn run_cell(cell: &Cell) -> anyhow::Result<CellOutcome> {
         rss_idle_bytes: idle.rss_bytes,
         rss_peak_bytes: end_status.rss_peak_bytes,
         rss_window_peak_bytes: r.rss_peak_in_window,
+        kernel_idle,
+        kernel_window_peak: r.kernel_peak_in_window,
+        memory_source: Some(memory.source()),
         threads_idle: idle.threads,
         threads_peak: r.threads_peak,
         harness_threads,
@@ -376,6 +395,7 @@ pub fn run_cell(cell: &Cell) -> anyhow::Result<CellOutcome> {
     out.notes = notes(&out, r.window);
     out.notes.extend(count_error);
     out.notes.extend(transport_notes);
+    out.notes.extend(memory.note.clone());
     if out.drained == Some(false) {
         out.notes.push("requests were still in flight when the downstream was asked for its count: the counts may differ".into());
     }

@@ -326,6 +326,7 @@ impl StackServer {
         }
         // The stack dies with the cell, however the cell ends.
         crate::child::dies_with_parent(&mut command);
+        crate::child::measured(&mut command);
         let started = Instant::now();
         let mut child = command
             .spawn()

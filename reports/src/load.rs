@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use threadloop_vocab::manifest::{MergeInput, RunInfo};
 use threadloop_vocab::rule::Rule;
-use threadloop_vocab::schema::{cols, spectrum_cols};
+use threadloop_vocab::schema::{cols, derived, spectrum_cols};
 use threadloop_vocab::Status;
 
 /// One cell value of `results.parquet`, normalised: every numeric column is
@@ -73,7 +73,7 @@ pub fn fmt_compact(x: f64) -> String {
 }
 
 /// One row of `results.parquet` (one cell × repetition), plus the derived
-/// columns `rss_per_inflight_bytes` and `ctx_per_request`.
+/// metrics ([`DERIVED_METRICS`]).
 #[derive(Debug, Clone, Default)]
 pub struct Row {
     pub values: BTreeMap<String, Value>,
@@ -109,31 +109,51 @@ impl Row {
     }
 
     fn add_derived(&mut self) {
-        let per_inflight = match (
-            self.num(cols::rss_window_peak_bytes),
-            self.num(cols::rss_idle_bytes),
-            self.num(cols::concurrency),
+        let per_inflight = |row: &Row, peak: &str, idle: &str| match (
+            row.num(peak),
+            row.num(idle),
+            row.num(cols::concurrency),
         ) {
-            (Some(peak), Some(idle), Some(c)) if c > 0.0 => Value::Num((peak - idle) / c),
-            _ => Value::Null,
+            (Some(peak), Some(idle), Some(c)) if c > 0.0 => Some((peak - idle) / c),
+            _ => None,
         };
+        let rss = per_inflight(self, cols::rss_window_peak_bytes, cols::rss_idle_bytes);
+        let kernel = per_inflight(
+            self,
+            cols::kernel_window_peak_bytes,
+            cols::kernel_idle_bytes,
+        );
+        let total = rss.zip(kernel).map(|(r, k)| r + k);
         let ctx = match (
             self.num(cols::ctx_voluntary),
             self.num(cols::ctx_involuntary),
             self.num(cols::completed),
         ) {
-            (Some(v), Some(i), Some(n)) if n > 0.0 => Value::Num((v + i) / n),
-            _ => Value::Null,
+            (Some(v), Some(i), Some(n)) if n > 0.0 => Some((v + i) / n),
+            _ => None,
         };
-        let [rss, ctx_name] = DERIVED_METRICS;
-        self.values.insert(rss.into(), per_inflight);
-        self.values.insert(ctx_name.into(), ctx);
+        for (name, value) in [
+            (derived::rss_per_inflight_bytes, rss),
+            (derived::kernel_per_inflight_bytes, kernel),
+            (derived::memory_per_inflight_bytes, total),
+            (derived::ctx_per_request, ctx),
+        ] {
+            self.values
+                .insert(name.into(), value.map_or(Value::Null, Value::Num));
+        }
     }
 }
 
 /// Metrics the report derives per row from the stored columns (see
-/// [`Row::derive`]): a rule may name them as it names a column.
-pub const DERIVED_METRICS: [&str; 2] = ["rss_per_inflight_bytes", "ctx_per_request"];
+/// [`Row::add_derived`]; each declared, with its unit and formula, in
+/// `threadloop_vocab::schema::DERIVED`): a rule may name them as it names a
+/// column.
+pub const DERIVED_METRICS: [&str; 4] = [
+    derived::rss_per_inflight_bytes,
+    derived::kernel_per_inflight_bytes,
+    derived::memory_per_inflight_bytes,
+    derived::ctx_per_request,
+];
 
 /// One point of a cell × repetition's latency percentile spectrum.
 #[derive(Debug, Clone, PartialEq)]
@@ -532,6 +552,34 @@ pub fn newest_run(root: &Path) -> Result<PathBuf> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// Every derived metric declared is computed, and a row's memory per
+    /// request in flight is its RSS and its kernel memory together.
+    #[test]
+    fn every_declared_derived_metric_is_computed() {
+        let names: Vec<&str> = threadloop_vocab::schema::DERIVED
+            .iter()
+            .map(|d| d.name)
+            .collect();
+        assert_eq!(names, DERIVED_METRICS);
+        let mut row = Row::default();
+        for (c, v) in [
+            (cols::rss_idle_bytes, 1000.0),
+            (cols::rss_window_peak_bytes, 21_000.0),
+            (cols::kernel_idle_bytes, 500.0),
+            (cols::kernel_window_peak_bytes, 40_500.0),
+            (cols::concurrency, 10.0),
+        ] {
+            row.values.insert(c.into(), Value::Num(v));
+        }
+        row.add_derived();
+        assert_eq!(row.num(derived::rss_per_inflight_bytes), Some(2000.0));
+        assert_eq!(row.num(derived::kernel_per_inflight_bytes), Some(4000.0));
+        assert_eq!(row.num(derived::memory_per_inflight_bytes), Some(6000.0));
+        row.values.remove(cols::kernel_idle_bytes);
+        row.add_derived();
+        assert_eq!(row.num(derived::memory_per_inflight_bytes), None);
+    }
 
     #[test]
     fn merged_from_reads_old_and_new_entries() {

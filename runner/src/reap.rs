@@ -8,7 +8,9 @@
 //! - what no child can take with it (a Docker container, a local cluster's
 //!   directory) carries its owner (`pid:start-time` of the runner, and the
 //!   host), and the next `runner run` or `--resume` on this machine removes
-//!   those whose owner is gone, and says so.
+//!   those whose owner is gone, and says so. A cell's memory cgroup
+//!   (`threadloop/cell-<pid>-<start>`, engine's `memory::cgroup`) is named
+//!   after the cell process that made it, and reaped the same way.
 
 use std::os::unix::process::CommandExt;
 use std::path::Path;
@@ -78,6 +80,43 @@ pub fn die_with_runner(cmd: &mut Command) -> &mut Command {
 pub fn leftovers() -> Vec<String> {
     let mut said = containers();
     said.extend(clusters(&std::env::temp_dir()));
+    for parent in threadloop_engine::memory::cgroup::parents() {
+        said.extend(cgroups(&parent));
+    }
+    said
+}
+
+/// Cells' memory cgroups under `parent` whose cell process is gone (it was
+/// killed before its `Drop` removed them): what is still in one is killed,
+/// and the group removed.
+fn cgroups(parent: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return Vec::new();
+    };
+    let mut said = Vec::new();
+    for dir in entries.flatten().map(|e| e.path()) {
+        let Some(owner) = dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(threadloop_engine::memory::cgroup::owner)
+        else {
+            continue;
+        };
+        if alive(&owner) {
+            continue;
+        }
+        let pid = owner.split(':').next().unwrap_or(&owner);
+        said.push(match threadloop_engine::memory::cgroup::remove(&dir) {
+            Ok(()) => format!(
+                "removed memory cgroup {}: its cell (pid {pid}) is gone",
+                dir.display()
+            ),
+            Err(e) => format!(
+                "could not remove memory cgroup {} (its cell, pid {pid}, is gone): {e}",
+                dir.display()
+            ),
+        });
+    }
     said
 }
 
@@ -187,6 +226,29 @@ mod tests {
         let said = clusters(&tmp);
         assert_eq!(said.len(), 1, "{said:?}");
         assert!(said[0].contains("removed local cluster"), "{said:?}");
+        assert!(!dead.exists());
+        assert!(live.exists() && other.exists());
+        std::fs::remove_dir_all(&tmp).unwrap();
+    }
+
+    /// A plain folder stands in for a cgroup (removing it is `rmdir` in
+    /// both): a dead cell's group goes, a live one's and a foreign folder stay.
+    #[test]
+    fn a_dead_cells_memory_cgroup_is_removed_and_a_live_ones_kept() {
+        let tmp = std::env::temp_dir().join(format!("threadloop-reap-cg-{}", std::process::id()));
+        let (pid, start) = owner()
+            .split_once(':')
+            .map(|(p, s)| (p.to_string(), s.to_string()))
+            .unwrap();
+        let dead = tmp.join("cell-4194303-5");
+        let live = tmp.join(format!("cell-{pid}-{start}"));
+        let other = tmp.join("docker");
+        for d in [&dead, &live, &other] {
+            std::fs::create_dir_all(d).unwrap();
+        }
+        let said = cgroups(&tmp);
+        assert_eq!(said.len(), 1, "{said:?}");
+        assert!(said[0].contains("removed memory cgroup"), "{said:?}");
         assert!(!dead.exists());
         assert!(live.exists() && other.exists());
         std::fs::remove_dir_all(&tmp).unwrap();

@@ -362,6 +362,25 @@ pub fn results_frame(run_id: &str, records: &[CellRecord]) -> anyhow::Result<Dat
         .m_int(cols::rss_window_peak_bytes, |o| {
             o.rss_window_peak_bytes as i64
         })
+        // Null for a cell record from before kernel memory was read.
+        .int(cols::kernel_idle_bytes, |r| {
+            kernel(r, |o| Some(o.kernel_idle.total_bytes))
+        })
+        .int(cols::kernel_window_peak_bytes, |r| {
+            kernel(r, |o| Some(o.kernel_window_peak.total_bytes))
+        })
+        .int(cols::sock_idle_bytes, |r| {
+            kernel(r, |o| o.kernel_idle.sock_bytes)
+        })
+        .int(cols::sock_window_peak_bytes, |r| {
+            kernel(r, |o| o.kernel_window_peak.sock_bytes)
+        })
+        .opt_str(cols::memory_source, |r| {
+            r.outcome
+                .as_ref()
+                .and_then(|o| o.memory_source)
+                .map(|m| m.to_string())
+        })
         .m_float(cols::cpu_user_s, |o| Some(o.cpu_user_s))
         .m_float(cols::cpu_sys_s, |o| Some(o.cpu_sys_s))
         .m_int(cols::ctx_voluntary, |o| o.ctx_voluntary)
@@ -491,6 +510,15 @@ pub fn latency_frame(run_id: &str, records: &[CellRecord]) -> anyhow::Result<Dat
 /// The database side of a record's outcome, if it has one.
 fn db(r: &CellRecord) -> Option<&threadloop_engine::outcome::DbOutcome> {
     r.outcome.as_ref().and_then(|o| o.db.as_ref())
+}
+
+/// A kernel-memory figure, null where the cell's kernel memory was not read.
+fn kernel(
+    r: &CellRecord,
+    f: impl Fn(&threadloop_engine::CellOutcome) -> Option<u64>,
+) -> Option<i64> {
+    let o = r.outcome.as_ref().filter(|o| o.memory_source.is_some())?;
+    f(o).map(|v| v as i64)
 }
 
 #[cfg(test)]

@@ -29,6 +29,43 @@ pub struct RunInfo {
     pub calibration: Calibration,
     pub cells_total: usize,
     pub cells_failed: usize,
+    /// Where the cells' kernel memory was read (`None`: a run from before
+    /// it was measured).
+    pub memory_source: Option<MemorySource>,
+}
+
+/// Where a cell's kernel memory (kernel stacks, slab, page tables, socket
+/// buffers) is read: a memory cgroup of its own holding only the process
+/// under test, or, where the machine has no memory cgroup to make, the
+/// whole machine's counters (`/proc/meminfo`, `/proc/net/sockstat`), whose
+/// deltas then include every other process's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MemorySource {
+    /// `memory.kmem.usage_in_bytes` + `memory.kmem.tcp.usage_in_bytes`.
+    CgroupV1,
+    /// `memory.stat`'s `kernel` (or `kernel_stack + slab + pagetables`) + `sock`.
+    CgroupV2,
+    /// `KernelStack + SUnreclaim + PageTables` of `/proc/meminfo` and the
+    /// TCP pages of `/proc/net/sockstat`: every process's, not the cell's.
+    MachineWide,
+}
+
+impl MemorySource {
+    /// The name as written (`cgroup-v1`, `cgroup-v2`, `machine-wide`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MemorySource::CgroupV1 => "cgroup-v1",
+            MemorySource::CgroupV2 => "cgroup-v2",
+            MemorySource::MachineWide => "machine-wide",
+        }
+    }
+}
+
+impl std::fmt::Display for MemorySource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// Shard `index` (1-based) of `count` (`runner run --shard I/N`).
@@ -174,5 +211,19 @@ mod tests {
         assert_eq!(inputs[0], MergeInput::dir_only("shards/1".into()));
         assert_eq!(inputs[1].label(), "shard 2/2");
         assert_eq!(inputs[2], MergeInput::default());
+        assert_eq!(info.memory_source, None);
+    }
+
+    #[test]
+    fn the_memory_source_is_written_by_its_name() {
+        for m in [
+            MemorySource::CgroupV1,
+            MemorySource::CgroupV2,
+            MemorySource::MachineWide,
+        ] {
+            let json = serde_json::to_string(&m).unwrap();
+            assert_eq!(json, format!("\"{m}\""));
+            assert_eq!(serde_json::from_str::<MemorySource>(&json).unwrap(), m);
+        }
     }
 }

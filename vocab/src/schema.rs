@@ -7,7 +7,7 @@
 /// The schema's version, `major.minor` (1.0: files from before it was
 /// written; they read as 1.x). A new column is a minor step; a
 /// removed or retyped one, or a changed meaning, is a major one.
-pub const VERSION: &str = "1.5";
+pub const VERSION: &str = "1.6";
 /// The Parquet key-value metadata key that holds [`VERSION`].
 pub const VERSION_KEY: &str = "threadloop.schema_version";
 
@@ -169,6 +169,11 @@ table! {
         rss_idle_bytes: Int, "bytes", Metric, "RSS before load";
         rss_peak_bytes: Int, "bytes", Metric, "the process's peak RSS (VmHWM)";
         rss_window_peak_bytes: Int, "bytes", Metric, "peak RSS in the window (sampled every 20 ms)";
+        kernel_idle_bytes: Int, "bytes", Metric, "kernel memory of the process under test before load: kernel stacks, slab, page tables, socket buffers (not in RSS)";
+        kernel_window_peak_bytes: Int, "bytes", Metric, "peak kernel memory in the window (sampled with RSS)";
+        sock_idle_bytes: Int, "bytes", Metric, "the socket buffers in kernel_idle_bytes";
+        sock_window_peak_bytes: Int, "bytes", Metric, "the socket buffers in kernel_window_peak_bytes";
+        memory_source: Str, "", Meta, "where kernel memory was read: cgroup-v1 or cgroup-v2 (the process under test alone), machine-wide (every process's)";
         cpu_user_s: Float, "s", Metric, "user CPU over the window";
         cpu_sys_s: Float, "s", Metric, "system CPU over the window";
         ctx_voluntary: Int, "count", Metric, "voluntary context switches over the window";
@@ -224,6 +229,41 @@ table! {
         latency_ms: Float, "ms", Metric, "the latency at that percentile";
         count: Int, "count", Metric, "requests between the previous percentile and this one";
     }
+}
+
+/// A metric derived per row from the stored columns (the report computes
+/// it; a rule names it as it names a column).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Derived {
+    pub name: &'static str,
+    /// As [`Column::unit`].
+    pub unit: &'static str,
+    /// How it is computed from the columns.
+    pub formula: &'static str,
+}
+
+/// Declares the derived metrics once, as `table!` the columns: the list
+/// [`DERIVED`] and a constant per name in [`derived`].
+macro_rules! derived {
+    ($($name:ident: $unit:literal, $formula:literal;)*) => {
+        /// Every derived metric, with its unit and formula.
+        pub const DERIVED: &[Derived] = &[
+            $(Derived { name: stringify!($name), unit: $unit, formula: $formula },)*
+        ];
+
+        /// Each derived metric's name as a constant named after it.
+        #[allow(non_upper_case_globals)]
+        pub mod derived {
+            $(#[doc = $formula] pub const $name: &str = stringify!($name);)*
+        }
+    };
+}
+
+derived! {
+    rss_per_inflight_bytes: "bytes", "(rss_window_peak_bytes - rss_idle_bytes) / concurrency";
+    kernel_per_inflight_bytes: "bytes", "(kernel_window_peak_bytes - kernel_idle_bytes) / concurrency";
+    memory_per_inflight_bytes: "bytes", "rss_per_inflight_bytes + kernel_per_inflight_bytes: what a request in flight costs the machine";
+    ctx_per_request: "count", "(ctx_voluntary + ctx_involuntary) / completed";
 }
 
 /// The column called `name`.
@@ -343,6 +383,28 @@ mod tests {
                 "docs/outputs.md names `{n}`, not a column"
             );
         }
+    }
+
+    /// The derived metrics' table (docs/outputs.md) names each of them,
+    /// with its unit, and no other.
+    #[test]
+    fn the_derived_table_matches_the_declarations() {
+        let doc = include_str!("../../docs/outputs.md");
+        let start = doc.find("## Derived metrics").expect("derived section");
+        let rows: Vec<Vec<&str>> = doc[start..]
+            .lines()
+            .skip_while(|l| !l.starts_with('|'))
+            .take_while(|l| l.starts_with('|'))
+            .skip(2)
+            .map(|r| r.split('|').map(str::trim).collect())
+            .collect();
+        assert_eq!(rows.len(), DERIVED.len(), "{rows:?}");
+        for (row, d) in rows.iter().zip(DERIVED) {
+            assert_eq!(row[1], format!("`{}`", d.name));
+            assert_eq!(row[2], d.unit, "{}", d.name);
+            assert!(column(d.name).is_none(), "{} is a column too", d.name);
+        }
+        assert_eq!(derived::ctx_per_request, "ctx_per_request");
     }
 
     /// `a_{x,y}_b` → `a_x_b`, `a_y_b`.

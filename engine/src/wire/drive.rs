@@ -10,6 +10,7 @@ use crate::cell::{Cell, Load};
 use crate::counters::CellCounters;
 use crate::load::LoadResult;
 use crate::measure::{new_histogram, LagRecorder, ProcStatus, Usage, Window};
+use crate::memory::{KernelMemory, Meter};
 use crate::server::{Job, Model};
 use anyhow::Context as _;
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
@@ -17,7 +18,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// How often the server's process is sampled (threads, RSS), as in-process.
+/// How often the server's process is sampled (threads, RSS, kernel memory), as in-process.
 const SAMPLE_EVERY: Duration = Duration::from_millis(20);
 /// How long the generator may take to verify the server and connect.
 const SETUP_LIMIT: Duration = Duration::from_secs(60);
@@ -28,6 +29,8 @@ pub struct Driven {
     pub model: Box<dyn Model>,
     pub lag: Arc<LagRecorder>,
     pub idle: ProcStatus,
+    /// The server process's kernel memory before the load.
+    pub kernel_idle: KernelMemory,
     /// What the generator saw that the counts alone do not say.
     pub notes: Vec<String>,
     /// A foreign stack's own figures.
@@ -62,7 +65,13 @@ impl Drop for Generator {
     }
 }
 
-pub fn run(cell: &Cell, job: Job, counters: &Arc<CellCounters>) -> anyhow::Result<Driven> {
+/// `memory` reads the server process's kernel memory (its cell's cgroup).
+pub fn run(
+    cell: &Cell,
+    job: Job,
+    counters: &Arc<CellCounters>,
+    memory: &Meter,
+) -> anyhow::Result<Driven> {
     let connections = match cell.load {
         Load::Closed { concurrency } => concurrency,
         Load::Open { .. } => cell.max_in_flight.min(super::loadgen::MAX_OPEN_CONNECTIONS),
@@ -73,6 +82,7 @@ pub fn run(cell: &Cell, job: Job, counters: &Arc<CellCounters>) -> anyhow::Resul
     let server = Server(model.process());
     std::thread::sleep(Duration::from_millis(20));
     let idle = server.status();
+    let kernel_idle = memory.read();
 
     let mut command = Command::new(loadgen_binary()?);
     command
@@ -83,6 +93,7 @@ pub fn run(cell: &Cell, job: Job, counters: &Arc<CellCounters>) -> anyhow::Resul
         .stderr(Stdio::piped());
     // The generator dies with the cell, however the cell ends.
     crate::child::dies_with_parent(&mut command);
+    crate::child::unmeasured(&mut command);
     let mut child = Generator(command.spawn().context("start threadloop-loadgen")?);
     let mut stdin = child.0.stdin.take().context("the generator's stdin")?;
     stdin.write_all(serde_json::to_string(cell)?.as_bytes())?;
@@ -125,8 +136,9 @@ pub fn run(cell: &Cell, job: Job, counters: &Arc<CellCounters>) -> anyhow::Resul
     let lag = Arc::new(LagRecorder::new(window));
     model.start_probe(lag.clone());
 
-    let (usage, threads_peak, rss_peak) = sample_window(server, window);
+    let (usage, threads_peak, rss_peak, kernel_peak) = sample_window(server, window, memory);
     let end_status = server.status();
+    let kernel_at_end = memory.read();
     let limit = Duration::from_millis(cell.timeout_ms).max(Duration::from_secs(10));
     let report: WireReport = match lines.recv_timeout(limit) {
         Ok(Ok(line)) => serde_json::from_str(&line).context("read the generator's report")?,
@@ -170,10 +182,12 @@ pub fn run(cell: &Cell, job: Job, counters: &Arc<CellCounters>) -> anyhow::Resul
             threads_peak: threads_peak.max(end_status.threads),
             rss_peak_in_window: rss_peak.max(end_status.rss_bytes),
             rss_at_window_end: end_status.rss_bytes,
+            kernel_peak_in_window: kernel_peak.max_by_total(kernel_at_end),
         },
         model,
         lag,
         idle,
+        kernel_idle,
         notes,
         stack,
     })
@@ -206,23 +220,28 @@ impl Server {
 }
 
 /// The server's process over the window: its CPU and context switches, and
-/// its peak threads and RSS sampled every [`SAMPLE_EVERY`].
-fn sample_window(server: Server, window: Window) -> (Usage, u32, u64) {
+/// its peak threads, RSS and kernel memory sampled every [`SAMPLE_EVERY`].
+fn sample_window(
+    server: Server,
+    window: Window,
+    memory: &Meter,
+) -> (Usage, u32, u64, KernelMemory) {
     let now = Instant::now();
     if window.start > now {
         std::thread::sleep(window.start - now);
     }
     let at_start = server.usage();
-    let (mut threads, mut rss) = (0, 0);
+    let (mut threads, mut rss, mut kernel) = (0, 0, KernelMemory::default());
     loop {
         let s = server.status();
         threads = threads.max(s.threads);
         rss = rss.max(s.rss_bytes);
+        kernel = kernel.max_by_total(memory.read());
         let now = Instant::now();
         if now >= window.end {
             break;
         }
         std::thread::sleep(SAMPLE_EVERY.min(window.end - now));
     }
-    (server.usage().since(&at_start), threads, rss)
+    (server.usage().since(&at_start), threads, rss, kernel)
 }

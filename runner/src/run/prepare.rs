@@ -123,6 +123,7 @@ fn create(opts: &RunOptions, executor: &Executor) -> anyhow::Result<Prepared> {
             calibration,
             cells_total: experiments.iter().map(|e| e.cells.len()).sum(),
             cells_failed: 0,
+            memory_source: Some(threadloop_engine::memory::probe()),
         },
         limits: env.limits,
         command: crate::manifest::redacted_command(std::env::args()),

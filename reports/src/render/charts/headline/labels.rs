@@ -21,6 +21,8 @@ pub fn metric_unit(metric: &str) -> (String, &'static str) {
         cols::queue_wait_p99_ms => ("queue wait p99", "ms"),
         "rss_per_inflight_bytes" => ("RSS per in-flight request", "bytes"),
         "ctx_per_request" => ("context switches per request", ""),
+        "memory_per_inflight_bytes" => ("memory (RSS + kernel) per in-flight request", "bytes"),
+        cols::kernel_window_peak_bytes => ("kernel memory (peak)", "bytes"),
         cols::threads_peak => ("OS threads (peak)", ""),
         cols::timeouts => (cols::timeouts, "requests"),
         cols::errors => (cols::errors, "requests"),
