@@ -170,6 +170,7 @@ pub fn expand(spec: &ExperimentSpec, machine: Machine) -> Vec<PlannedCell> {
             db_query: uses(f.io, threadloop_engine::IoKind::Postgres).then_some(f.db_query),
             db_pool: uses(f.io, threadloop_engine::IoKind::Postgres).then_some(f.db_pool),
             downstream: None,
+            server: None,
             classes: spec
                 .classes
                 .iter()

@@ -44,6 +44,7 @@ pub fn execute(
     work: Work,
     budget: &Budget,
     services: &mut Services,
+    interrupt: &AtomicBool,
     quiet: bool,
 ) -> anyhow::Result<Executed> {
     let Work {
@@ -52,7 +53,6 @@ pub fn execute(
         planned,
         extra: extras,
     } = work;
-    let interrupt = ctrl_c();
     let total_s: f64 = planned
         .iter()
         .map(|s| plan::estimate_s(&cells[s.cell].cell))
@@ -68,7 +68,7 @@ pub fn execute(
     // Stalls of the machine itself (src/hiccup.rs), watched from here.
     let hiccups = crate::hiccup::HiccupMonitor::start();
     let watch = Watch {
-        interrupt: &interrupt,
+        interrupt,
         hiccups: &hiccups,
         bar: &bar,
     };
@@ -163,8 +163,9 @@ fn ms(s: f64) -> u64 {
 }
 
 /// The flag Ctrl-C sets: the current execution stops at once, and the loop
-/// after saving what finished.
-fn ctrl_c() -> Arc<AtomicBool> {
+/// after saving what finished. Set once per run (a second handler is
+/// refused), and shared by every stage that executes cells.
+pub fn ctrl_c() -> Arc<AtomicBool> {
     let interrupt = Arc::new(AtomicBool::new(false));
     let flag = interrupt.clone();
     // Installing twice (tests run several runs per process) is harmless to refuse.
