@@ -8,6 +8,7 @@ pub use threadloop_vocab::factor::{
     UnknownName,
 };
 pub use threadloop_vocab::factors::{Setting, SettingType, Value};
+pub use threadloop_vocab::ServerCost;
 
 /// One class of a request mix (e.g. 90% light, 10% heavy), resolved: every
 /// field has a value. Each request draws its class by weight.
@@ -91,6 +92,11 @@ pub struct Cell {
     /// `http` I/O: the downstream's `host:port`, filled in by the runner.
     #[serde(default)]
     pub downstream: Option<String>,
+    /// `http` transport: the server's own cost per request, calibrated at
+    /// the start of the run, filled in by the runner; the theory prices the
+    /// bound with it ([`crate::theory::Theory::priced_rps`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<ServerCost>,
     /// A request mix; empty: every request is `cpu_ms` + `io_latency_ms` of `io`.
     #[serde(default)]
     pub classes: Vec<RequestClass>,
@@ -140,6 +146,7 @@ impl Cell {
             db_query: None,
             db_pool: None,
             downstream: None,
+            server: None,
             classes: Vec::new(),
             timeout_ms: 1000,
             retry_after_ms: 10,

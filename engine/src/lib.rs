@@ -16,6 +16,7 @@
 
 pub mod async_io;
 pub mod calibrate;
+pub mod calibrate_server;
 pub mod cell;
 pub mod child;
 pub mod counters;

@@ -98,6 +98,14 @@ pub struct CellOutcome {
     pub theory: Theory,
     /// measured throughput / theory throughput.
     pub fidelity: Option<f64>,
+    /// measured throughput / the bound priced with the server's own cost
+    /// (`theory.priced_rps`); None without a calibrated server.
+    #[serde(default)]
+    pub fidelity_priced: Option<f64>,
+    /// A JVM stack's warm-up, ended when its throughput settled (None: the
+    /// fixed `warmup_s`).
+    #[serde(default)]
+    pub warmup: Option<Warmup>,
     /// Closed loop: C / measured mean latency, the throughput Little's law
     /// predicts from the latency actually seen (checks the bookkeeping).
     pub littles_law_rps: Option<f64>,
@@ -133,6 +141,14 @@ impl CellOutcome {
             .turnover_s
             .is_some_and(|turn| turn > self.cell.warmup_s)
     }
+}
+
+/// A warm-up that ends when the server has settled: how long it took, and
+/// whether throughput settled before the bound.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Warmup {
+    pub taken_s: f64,
+    pub settled: bool,
 }
 
 /// The database side of a `postgres` cell.

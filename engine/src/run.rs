@@ -118,6 +118,8 @@ struct Measured {
     notes: Vec<String>,
     /// A foreign stack's own figures.
     stack: Option<crate::outcome::StackReport>,
+    /// A warm-up that ended when the server settled.
+    warmup: Option<crate::outcome::Warmup>,
 }
 
 /// The in-process transport: the generator on this thread hands requests
@@ -160,6 +162,7 @@ fn in_process(
         model: server,
         notes: Vec::new(),
         stack: None,
+        warmup: None,
     })
 }
 
@@ -227,6 +230,7 @@ pub fn run_cell(cell: &Cell) -> anyhow::Result<CellOutcome> {
         harness_threads,
         notes: transport_notes,
         stack,
+        warmup,
     } = match cell.transport {
         Transport::InProcess => in_process(cell, job, &counters, db_url.is_some(), &memory)?,
         Transport::Http => {
@@ -253,6 +257,7 @@ pub fn run_cell(cell: &Cell) -> anyhow::Result<CellOutcome> {
                 model: d.model,
                 notes: d.notes,
                 stack: d.stack,
+                warmup: d.warmup,
             }
         }
     };
@@ -294,7 +299,8 @@ pub fn run_cell(cell: &Cell) -> anyhow::Result<CellOutcome> {
     // the start-of-run calibration.
     let cpu_cost_ratio = (!r.cpu_asked.is_zero() && !r.cpu_used.is_zero())
         .then(|| r.cpu_used.as_secs_f64() / r.cpu_asked.as_secs_f64());
-    let mut th = theory(&cell.with_cpu_cost(cpu_cost_ratio.unwrap_or(1.0)));
+    let priced_cell = cell.with_cpu_cost(cpu_cost_ratio.unwrap_or(1.0));
+    let mut th = theory(&priced_cell);
     if let Load::Open { rate_rps, arrival } = cell.load {
         // The cell's own arrivals (same seed, same draws as the generator):
         // the expected throughput is what arrived in the window, not the
@@ -304,6 +310,7 @@ pub fn run_cell(cell: &Cell) -> anyhow::Result<CellOutcome> {
         let arrived = arrivals.iter().filter(|&&t| t >= start && t < end).count() as f64;
         let realised = arrived / window_s;
         th.throughput_rps = Some(th.capacity_rps.map_or(realised, |c| realised.min(c)));
+        th.priced_rps = crate::theory::priced(&priced_cell, th.throughput_rps);
         // The queue replay uses the service time the model really delivered,
         // so that measured − replay is what queueing in the model adds.
         if let (Some(_), false) = (th.queue_wait_path_ms, r.service.is_empty()) {
@@ -318,6 +325,7 @@ pub fn run_cell(cell: &Cell) -> anyhow::Result<CellOutcome> {
         .throughput_rps
         .filter(|b| *b > 0.0)
         .map(|b| throughput / b);
+    let fidelity_priced = th.priced_rps.filter(|b| *b > 0.0).map(|b| throughput / b);
     let littles = match cell.load {
         Load::Closed { concurrency } if latency.mean_ms > 0.0 => {
             Some(concurrency as f64 / (latency.mean_ms / 1e3))
@@ -365,6 +373,8 @@ pub fn run_cell(cell: &Cell) -> anyhow::Result<CellOutcome> {
         harness_ctx: r.generator_usage.voluntary + r.generator_usage.involuntary,
         theory: th,
         fidelity,
+        fidelity_priced,
+        warmup,
         littles_law_rps: littles,
         io_calls_ok: downstream_check.as_ref().map(|_| counters.responses_ok()),
         downstream_received: downstream_check.as_ref().map(|(_, c)| c.received),
@@ -396,6 +406,14 @@ pub fn run_cell(cell: &Cell) -> anyhow::Result<CellOutcome> {
     out.notes.extend(count_error);
     out.notes.extend(transport_notes);
     out.notes.extend(memory.note.clone());
+    if let Some(w) = out.warmup.filter(|w| !w.settled) {
+        out.notes.push(format!(
+            "the server's throughput had not settled (within 5% over {} slices of {} ms) after a {:.1} s warm-up: the window may include the JIT's compiling",
+            crate::wire::settle::SLICES,
+            crate::wire::settle::SLICE.as_millis(),
+            w.taken_s
+        ));
+    }
     if out.drained == Some(false) {
         out.notes.push("requests were still in flight when the downstream was asked for its count: the counts may differ".into());
     }

@@ -7,6 +7,10 @@
 //! Open loop: throughput is the offered rate (when below capacity) and the
 //! pool is an M/D/T queue (or D/D/T for constant arrivals), whose mean
 //! queueing delay is computed by simulation.
+//!
+//! Over HTTP the server spends CPU of its own on every request (parsing,
+//! routing, the framework), which the claim's bound does not count. Its
+//! calibrated cost ([`ServerCost`]) prices the bound: [`priced`].
 
 use crate::cell::{Arrival, Cell, DbQuery, Load, Offload};
 use rand::rngs::SmallRng;
@@ -14,6 +18,7 @@ use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 use std::collections::BinaryHeap;
 use threadloop_vocab::factor::{CpuOn, Holds};
+use threadloop_vocab::ServerCost;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct Theory {
@@ -37,6 +42,10 @@ pub struct Theory {
     /// Closed loop, C > T: time for the queue to turn over once (C/T × S);
     /// a warm-up shorter than this measures a transient, not a steady state.
     pub turnover_s: Option<f64>,
+    /// The bound priced with the server's own cost ([`priced`]): None
+    /// without a calibrated server (in-process, or the calibration failed).
+    #[serde(default)]
+    pub priced_rps: Option<f64>,
 }
 
 /// Requests the model can have in service at once (None: unbounded): the
@@ -212,6 +221,7 @@ pub fn theory(cell: &Cell) -> Theory {
                 queue_wait_ms: None,
                 queue_wait_path_ms: None,
                 turnover_s: turnover,
+                priced_rps: priced(cell, priced_clients_bound(cell, n, s, capacity)),
             }
         }
         Load::Open { rate_rps, arrival } => {
@@ -232,8 +242,9 @@ pub fn theory(cell: &Cell) -> Theory {
                 );
                 path_wait(&arrivals, s, t, cell.warmup_s) * 1e3
             });
+            let expected = Some(capacity.map_or(rate_rps, |cap| rate_rps.min(cap)));
             Theory {
-                throughput_rps: Some(capacity.map_or(rate_rps, |cap| rate_rps.min(cap))),
+                throughput_rps: expected,
                 capacity_rps: capacity,
                 latency_ms: (s > 0.0 && rho.is_none_or(|r| r < 1.0))
                     .then(|| s * 1e3 + queue_wait.unwrap_or(0.0)),
@@ -241,9 +252,44 @@ pub fn theory(cell: &Cell) -> Theory {
                 queue_wait_ms: queue_wait,
                 queue_wait_path_ms: queue_wait_path,
                 turnover_s: None,
+                priced_rps: priced(cell, expected),
             }
         }
     }
+}
+
+/// Closed loop over a calibrated server: `n` clients each wait at least the
+/// service time `s` plus the server's own CPU on their request, so
+/// Little's law gives n / (s + server CPU), then capped by `capacity`.
+/// Without a calibrated server, the claim's bound.
+fn priced_clients_bound(cell: &Cell, n: f64, s: f64, capacity: Option<f64>) -> Option<f64> {
+    let own = cell.server.map_or(0.0, |c| c.cpu_ms / 1e3);
+    let by_clients = (s + own > 0.0).then(|| n / (s + own));
+    match (by_clients, capacity) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// The claim's `bound` priced with the server's own cost: the lower of it
+/// and what the cores can serve when every request costs both the cell's CPU
+/// work `c` and the server's own CPU `s`. The work runs on the cores the
+/// model gives it ([`cpu_parallelism`]); the server's part on what the
+/// server used at its ceiling X₀ (X₀ × s cores: one for FastAPI's one
+/// thread, what the load generator leaves for the others), so it takes
+/// 1 / X₀ of the machine per request: X ≤ 1 / (c / P + 1 / X₀). With P and
+/// X₀ × s both the machine's k cores this is k / (c + s). None without a
+/// calibrated server.
+pub fn priced(cell: &Cell, bound: Option<f64>) -> Option<f64> {
+    let ServerCost { ceiling_rps, .. } = cell.server.filter(|s| s.ceiling_rps > 0.0)?;
+    let (cpu_ms, _) = cell.mean_parts_ms();
+    let work = if cpu_ms > 0.0 {
+        cpu_ms / 1e3 / cpu_parallelism(cell)
+    } else {
+        0.0
+    };
+    let cap = 1.0 / (work + 1.0 / ceiling_rps);
+    Some(bound.map_or(cap, |b| b.min(cap)))
 }
 
 /// The arrival times (seconds from the start) the load generator produces
@@ -443,6 +489,41 @@ mod tests {
         assert_eq!(theory(&f).throughput_rps, Some(800.0));
         f.client = Some(crate::cell::Client::Async);
         assert_eq!(theory(&f).throughput_rps, Some(2000.0));
+    }
+
+    #[test]
+    fn the_servers_own_cost_prices_the_bound() {
+        let mut f = cell(ModelKind::Fastapi, Load::Closed { concurrency: 100 });
+        f.io_latency_ms = 50.0;
+        f.client = Some(crate::cell::Client::Async);
+        assert_eq!(theory(&f).priced_rps, None, "no calibrated server");
+        // Little's law: 100 / 50 ms = 2,000; a server whose ceiling is 1,600
+        // cannot serve more, whatever the clients.
+        f.server = Some(ServerCost {
+            cpu_ms: 0.625,
+            ceiling_rps: 1600.0,
+        });
+        let th = theory(&f);
+        assert_eq!(th.throughput_rps, Some(2000.0), "the claim's bound stays");
+        assert_eq!(th.priced_rps, Some(1600.0));
+        // Below its ceiling each client still waits for the server's own
+        // CPU on its request: 100 / (50 ms + 0.2 ms).
+        f.server = Some(ServerCost {
+            cpu_ms: 0.2,
+            ceiling_rps: 5000.0,
+        });
+        assert!((theory(&f).priced_rps.unwrap() - 100.0 / 0.0502).abs() < 1e-6);
+        // CPU work on the one thread adds to the server's share of it:
+        // 1 / (1 ms + 1 / 2,000 s) = 666.7 against 1 / 1 ms = 1,000.
+        f.cpu_ms = 1.0;
+        f.io_latency_ms = 0.0;
+        f.server = Some(ServerCost {
+            cpu_ms: 0.5,
+            ceiling_rps: 2000.0,
+        });
+        let th = theory(&f);
+        assert!((th.throughput_rps.unwrap() - 1000.0).abs() < 1e-9);
+        assert!((th.priced_rps.unwrap() - 2000.0 / 3.0).abs() < 1e-9);
     }
 
     #[test]

@@ -62,7 +62,9 @@ impl Executor {
         } else {
             Duration::ZERO
         };
-        let limit = Duration::from_secs_f64(cell.warmup_s + cell.duration_s) + drain + GRACE;
+        // A JVM's warm-up may run past `warmup_s` until the server settles.
+        let warmup_s = threadloop_engine::wire::settle::max_warmup_s(cell);
+        let limit = Duration::from_secs_f64(warmup_s + cell.duration_s) + drain + GRACE;
         self.child(&[], &input, limit, interrupt)
     }
 

@@ -135,6 +135,7 @@ pub fn expand(spec: &ExperimentSpec, machine: Machine) -> Vec<PlannedCell> {
             io_latency_ms: f.io_ms,
             cpu_ms,
             downstream: None,
+            server: None,
             classes: spec
                 .classes
                 .iter()

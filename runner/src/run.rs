@@ -1,7 +1,9 @@
 //! Orchestration of `runner run`, as stages with plain data between them:
 //! validate every spec first (nothing runs on bad input) and calibrate, or
 //! read back the run to resume ([`prepare`]); find what is left to execute
-//! ([`left`]); start the services the cells call ([`services`]); execute the
+//! ([`left`]); start the services the cells call ([`services`]); calibrate
+//! each HTTP server's own cost on the trivial endpoint
+//! ([`calibrate_servers`]); execute the
 //! slots in their shuffled order, saving each record as it finishes and
 //! adding the extra repetitions the budget allows ([`execute`], [`slot`],
 //! [`extra`], [`budget`]); write the final results and manifest
@@ -9,6 +11,7 @@
 //! after saving, and `--resume` finishes the rest.
 
 mod budget;
+mod calibrate_servers;
 mod execute;
 mod extra;
 mod finish;
@@ -86,6 +89,15 @@ pub fn run(opts: RunOptions) -> anyhow::Result<RunSummary> {
     let prepare::Prepared { dir, mut manifest } = prepare::prepare(&opts, &executor)?;
     let work = left::left(&dir, &manifest)?;
     let mut services = services::Services::start(executor, &work.cells, &opts.pg, &mut manifest)?;
+    let interrupt = execute::ctrl_c();
+    let left_cells = work.planned.iter().chain(&work.extra);
+    calibrate_servers::calibrate_servers(
+        left_cells.map(|s| &work.cells[s.cell]),
+        &mut manifest,
+        &dir,
+        &mut services,
+        &interrupt,
+    )?;
     let budget = budget::Budget::new(manifest.budget_s, &work.done, started);
     let mut executed = execute::execute(
         &dir,
@@ -93,6 +105,7 @@ pub fn run(opts: RunOptions) -> anyhow::Result<RunSummary> {
         work,
         &budget,
         &mut services,
+        &interrupt,
         opts.quiet,
     )?;
     finish::finish(&dir, &mut manifest, &mut executed, &services)?;

@@ -270,6 +270,7 @@ pub fn with_class_rows(records: &[CellRecord]) -> Vec<CellRecord> {
                 o.spectrum = c.spectrum;
                 o.histogram = c.histogram;
                 o.fidelity = None;
+                o.fidelity_priced = None;
                 o.littles_law_rps = None;
                 o.classes.clear();
             }
@@ -410,6 +411,12 @@ pub fn results_frame(run_id: &str, records: &[CellRecord]) -> anyhow::Result<Dat
         })
         .m_float(cols::theory_turnover_s, |o| o.theory.turnover_s)
         .m_float(cols::fidelity, |o| o.fidelity)
+        .m_float(cols::theory_priced_rps, |o| o.theory.priced_rps)
+        .m_float(cols::fidelity_priced, |o| o.fidelity_priced)
+        .m_float(cols::warmup_taken_s, |o| o.warmup.map(|w| w.taken_s))
+        .opt_bool(cols::warmup_settled, |r| {
+            r.outcome.as_ref()?.warmup.map(|w| w.settled)
+        })
         .m_float(cols::littles_law_rps, |o| o.littles_law_rps)
         .int(cols::io_calls_ok, |r| {
             r.outcome

@@ -9,7 +9,8 @@
 //!   its part, and for a setting the models it applies to, its token in
 //!   the cell id, its default): what the spec, the plan, the id, the store
 //!   and the gate read.
-//! - [`calibration`]: the run's calibration of the CPU work (manifest).
+//! - [`calibration`]: the run's calibrations (manifest): the CPU work's, and
+//!   each HTTP server's own cost per request.
 //! - [`class_row`]: how a request class's row of `results.parquet` names
 //!   its cell.
 //! - [`claim`]: the claims (H1-H10) a spec may name, with their summaries.
@@ -35,7 +36,7 @@ pub mod schema;
 pub mod stack;
 pub mod status;
 
-pub use calibration::Calibration;
+pub use calibration::{Calibration, ServerCalibration, ServerCost};
 pub use factor::{
     Arrival, Client, DbQuery, Factor, IoKind, ModelKind, Offload, Pinning, Transport, UnknownName,
 };

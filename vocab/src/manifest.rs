@@ -4,7 +4,7 @@
 //! the same object); the report reads it. Every field has a default, so an
 //! older manifest that lacks one still reads.
 
-use crate::Calibration;
+use crate::{Calibration, ServerCalibration};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -27,6 +27,10 @@ pub struct RunInfo {
     pub profile: Option<String>,
     pub seed: u64,
     pub calibration: Calibration,
+    /// Each HTTP server's own cost per request, calibrated before its cells
+    /// (empty: the run has no HTTP cell, or predates it).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub servers: Vec<ServerCalibration>,
     pub cells_total: usize,
     pub cells_failed: usize,
     /// Where the cells' kernel memory was read (`None`: a run from before

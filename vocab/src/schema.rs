@@ -193,6 +193,10 @@ table! {
         theory_queue_wait_path_ms: Float, "ms", Metric, "the same queue replaying the cell's own arrivals";
         theory_turnover_s: Float, "s", Metric, "C / T x S: how long the queue takes to turn over";
         fidelity: Float, "ratio", Metric, "throughput_rps / theory_throughput_rps";
+        theory_priced_rps: Float, "rps", Metric, "http: the bound priced with the server's own calibrated cost per request";
+        fidelity_priced: Float, "ratio", Metric, "http: throughput_rps / theory_priced_rps";
+        warmup_taken_s: Float, "s", Metric, "JVM stacks: the warm-up the cell took, to settled throughput or its bound";
+        warmup_settled: Bool, "", Meta, "JVM stacks: throughput settled before the warm-up's bound";
         littles_law_rps: Float, "rps", Metric, "closed loop: C / measured mean latency";
         io_calls_ok: Int, "count", Metric, "http cells: responses read";
         downstream_received: Int, "count", Metric, "http cells: requests the downstream received";

@@ -20,7 +20,8 @@ use std::time::{Duration, Instant};
 
 /// How often the server's process is sampled (threads, RSS, kernel memory), as in-process.
 const SAMPLE_EVERY: Duration = Duration::from_millis(20);
-/// How long the generator may take to verify the server and connect.
+/// How long the generator may take to verify the server and connect (and
+/// warm it up: a settling warm-up announces the window when it ends).
 const SETUP_LIMIT: Duration = Duration::from_secs(60);
 
 /// An HTTP cell's measurements, and the model (kept alive to the end).
@@ -35,6 +36,8 @@ pub struct Driven {
     pub notes: Vec<String>,
     /// A foreign stack's own figures.
     pub stack: Option<crate::outcome::StackReport>,
+    /// A warm-up that ended when the server settled.
+    pub warmup: Option<crate::outcome::Warmup>,
 }
 
 /// The generator's binary: next to this one (or one level up, from a test
@@ -128,7 +131,8 @@ pub fn run(
             .to_string();
         anyhow::anyhow!("the HTTP load generator {what}: {cause}")
     };
-    let window = match lines.recv_timeout(SETUP_LIMIT) {
+    let setup = SETUP_LIMIT + Duration::from_secs_f64(super::settle::max_warmup_s(cell));
+    let window = match lines.recv_timeout(setup) {
         Ok(Ok(line)) => parse_window(&line)?,
         _ => return Err(why(&mut child, errors, "did not start its window")),
     };
@@ -190,6 +194,7 @@ pub fn run(
         kernel_idle,
         notes,
         stack,
+        warmup: report.warmup,
     })
 }
 

@@ -16,6 +16,7 @@
 use super::contract::{
     answer, check, parse_server_timing, Order, HEALTH, HEALTH_BODY, SERVER_TIMING,
 };
+pub use super::fd_limit::raise_fd_limit;
 use crate::cell::{Cell, Load};
 use crate::load::{ClassMix, ClassTally, Tallies};
 use crate::measure::{new_histogram, record, Usage, Window};
@@ -28,9 +29,6 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-
-/// File descriptors the generator needs besides one per connection.
-const SPARE_FDS: u64 = 64;
 
 /// What the generator is asked to do: the cell's load, against `target`.
 #[derive(Debug, Clone)]
@@ -52,6 +50,9 @@ pub struct HttpPlan {
     /// as the theory's replay); `connections` is then the most in flight.
     open: Option<(f64, crate::cell::Arrival)>,
     seed: u64,
+    /// A JVM's warm-up: at least `warmup`, until throughput settles, at
+    /// most this (`super::settle`); None: exactly `warmup`.
+    settle_until: Option<Duration>,
 }
 
 /// The most connections an open-loop cell keeps (its `max_in_flight`, up
@@ -109,6 +110,8 @@ impl HttpPlan {
                 .min(Duration::from_secs_f64(cell.warmup_s)),
             open,
             seed: cell.seed,
+            settle_until: super::settle::settles(cell)
+                .then(|| Duration::from_secs_f64(super::settle::max_warmup_s(cell))),
         })
     }
 
@@ -139,6 +142,9 @@ pub struct WireReport {
     pub generator: Usage,
     /// The first wrong answer or failure seen, so a count of errors has a reason.
     pub first_error: Option<String>,
+    /// A warm-up that ended when the server settled (None: the fixed one).
+    #[serde(default)]
+    pub warmup: Option<crate::outcome::Warmup>,
 }
 
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
@@ -193,41 +199,6 @@ pub fn instant_of(ns: u64) -> Instant {
     }
 }
 
-/// Raises this process's open-file limit to what `connections` need (up to
-/// the hard limit); an error says what the machine allows when it refuses.
-pub fn raise_fd_limit(connections: u64) -> anyhow::Result<u64> {
-    let need = connections + SPARE_FDS;
-    let mut lim = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: `lim` is a valid rlimit for getrlimit to fill in.
-    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
-        anyhow::bail!(
-            "getrlimit(RLIMIT_NOFILE): {}",
-            std::io::Error::last_os_error()
-        );
-    }
-    if lim.rlim_cur >= need {
-        return Ok(lim.rlim_cur);
-    }
-    anyhow::ensure!(
-        lim.rlim_max >= need,
-        "{connections} connections need {need} open files, and this machine allows at most {} \
-         (the hard RLIMIT_NOFILE; raise it with `ulimit -Hn` as root or in limits.conf)",
-        lim.rlim_max
-    );
-    lim.rlim_cur = need;
-    // SAFETY: `lim` is a valid rlimit, the soft limit within the hard one.
-    if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) } != 0 {
-        anyhow::bail!(
-            "raising the open-file limit to {need}: {}",
-            std::io::Error::last_os_error()
-        );
-    }
-    Ok(need)
-}
-
 /// Runs the plan: verification, then the load. Writes `window START END`
 /// (CLOCK_MONOTONIC ns) to `announce` as soon as the window is fixed, so
 /// the server's process can measure itself over the same window.
@@ -241,14 +212,26 @@ pub fn run(plan: &HttpPlan, announce: &mut dyn std::io::Write) -> anyhow::Result
     local.block_on(&rt, async {
         verify(&plan).await?;
         let t0 = Instant::now();
-        let window = Window {
-            start: t0 + plan.warmup,
-            end: t0 + plan.warmup + plan.duration,
+        let fixed = |start: Instant| Window {
+            start,
+            end: start + plan.duration,
         };
-        let window_ns = (ns_of(window.start), ns_of(window.end));
-        writeln!(announce, "window {} {}", window_ns.0, window_ns.1)?;
-        announce.flush()?;
-        let shared = Rc::new(Shared::new(plan.orders.len(), window));
+        // A settling warm-up's window is fixed once the server has settled;
+        // until then, the latest it can start.
+        let shared = Rc::new(Shared::new(
+            plan.orders.len(),
+            fixed(t0 + plan.settle_until.unwrap_or(plan.warmup)),
+        ));
+        let announce_window = |announce: &mut dyn std::io::Write, w: Window| {
+            let ns = (ns_of(w.start), ns_of(w.end));
+            writeln!(announce, "window {} {}", ns.0, ns.1)?;
+            announce.flush()?;
+            anyhow::Ok(ns)
+        };
+        let mut window_ns = (0, 0);
+        if plan.settle_until.is_none() {
+            window_ns = announce_window(announce, shared.window.get())?;
+        }
         let tasks: Vec<_> = match plan.open {
             None => (0..plan.connections)
                 .map(|i| {
@@ -258,6 +241,18 @@ pub fn run(plan: &HttpPlan, announce: &mut dyn std::io::Write) -> anyhow::Result
                 .collect(),
             Some((rate, arrival)) => open_loop(&plan, rate, arrival, t0, &shared),
         };
+        let mut warmup = None;
+        if let Some(until) = plan.settle_until {
+            let answered = || shared.answered.get();
+            let (start, settled) = super::settle::warm_up(answered, t0, plan.warmup, until).await;
+            shared.window.set(fixed(start));
+            window_ns = announce_window(announce, shared.window.get())?;
+            warmup = Some(crate::outcome::Warmup {
+                taken_s: (start - t0).as_secs_f64(),
+                settled,
+            });
+        }
+        let window = shared.window.get();
         tokio::time::sleep_until(window.start.into()).await;
         let at_start = Usage::process();
         tokio::time::sleep_until(window.end.into()).await;
@@ -265,7 +260,9 @@ pub fn run(plan: &HttpPlan, announce: &mut dyn std::io::Write) -> anyhow::Result
         for t in &tasks {
             t.abort();
         }
-        Ok(shared.report(window_ns, generator))
+        let mut report = shared.report(window_ns, generator);
+        report.warmup = warmup;
+        Ok(report)
     })
 }
 
@@ -340,7 +337,7 @@ fn open_loop(
                     shared.tallies.borrow_mut().sent += 1;
                     let _ = senders[id].send((intended, k));
                 }
-                None if shared.window.contains(intended) => {
+                None if shared.window.get().contains(intended) => {
                     shared.tallies.borrow_mut().overflow += 1;
                 }
                 None => {}
@@ -352,7 +349,10 @@ fn open_loop(
 
 /// The counts every connection adds to (one thread: no locks).
 struct Shared {
-    window: Window,
+    /// Fixed at the start, or when a settling warm-up ends.
+    window: std::cell::Cell<Window>,
+    /// Correct answers, warm-up included: what a settling warm-up watches.
+    answered: std::cell::Cell<u64>,
     tallies: RefCell<Tallies>,
     classes: RefCell<Vec<ClassTally>>,
     latency: RefCell<Histogram<u64>>,
@@ -367,7 +367,8 @@ struct Shared {
 impl Shared {
     fn new(classes: usize, window: Window) -> Self {
         Shared {
-            window,
+            window: std::cell::Cell::new(window),
+            answered: std::cell::Cell::new(0),
             tallies: RefCell::new(Tallies::default()),
             classes: RefCell::new(ClassTally::per_class(classes)),
             latency: RefCell::new(new_histogram()),
@@ -408,6 +409,7 @@ impl Shared {
             queue_wait: enc(&self.queue_wait.borrow()),
             generator,
             first_error: self.first_error.borrow().clone(),
+            warmup: None,
         }
     }
 }
@@ -581,7 +583,7 @@ async fn client(plan: Rc<HttpPlan>, id: u32, start: Instant, shared: Rc<Shared>)
         SmallRng::seed_from_u64(plan.seed ^ (id as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
     let mut conn: Option<Conn> = None;
     tokio::time::sleep_until(start.into()).await;
-    while Instant::now() < shared.window.end {
+    while Instant::now() < shared.window.get().end {
         let k = plan.draw(&mut rng);
         shared.tallies.borrow_mut().sent += 1;
         if !one_request(&plan, &shared, &mut conn, k, Instant::now()).await {
@@ -603,9 +605,8 @@ async fn one_request(
 ) -> bool {
     let order = &plan.orders[k];
     let (request, expected) = &plan.requests[k];
-    let w = shared.window;
     let sent = Instant::now();
-    if w.contains(sent) {
+    if shared.window.get().contains(sent) {
         record(&mut shared.send_lag.borrow_mut(), sent - intended);
     }
     let deadline = intended + plan.timeout;
@@ -614,7 +615,7 @@ async fn one_request(
         match tokio::time::timeout_at(deadline.into(), exchanged.as_mut()).await {
             Ok(answer) => (answer, false),
             Err(_) => {
-                if w.contains(deadline) {
+                if shared.window.get().contains(deadline) {
                     shared.tallies.borrow_mut().timeouts += 1;
                     shared.classes.borrow_mut()[k].timeouts += 1;
                 }
@@ -629,7 +630,8 @@ async fn one_request(
         }
     };
     let now = Instant::now();
-    let counted = w.contains(now);
+    // Read after the exchange: a settling warm-up may have fixed it since.
+    let counted = shared.window.get().contains(now);
     let mut t = shared.tallies.borrow_mut();
     let mut classes = shared.classes.borrow_mut();
     let class = &mut classes[k];
@@ -643,6 +645,7 @@ async fn one_request(
             body,
             service,
         } if body == *expected => {
+            shared.answered.set(shared.answered.get() + 1);
             if counted {
                 t.completed += 1;
                 class.completed += 1;

@@ -8,9 +8,11 @@
 pub mod async_http;
 pub mod contract;
 pub mod drive;
+pub mod fd_limit;
 pub mod http1;
 pub mod loadgen;
 pub mod pool_http;
+pub mod settle;
 
 /// Where a cell's server listens: a free loopback port.
 pub const LOOPBACK: std::net::SocketAddr =

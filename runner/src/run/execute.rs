@@ -44,6 +44,7 @@ pub fn execute(
     work: Work,
     budget: &Budget,
     services: &mut Services,
+    interrupt: &AtomicBool,
     quiet: bool,
 ) -> anyhow::Result<Executed> {
     let Work {
@@ -52,7 +53,6 @@ pub fn execute(
         planned,
         extra: extras,
     } = work;
-    let interrupt = ctrl_c();
     // The planned executions and the extra ones a resumed run still owes:
     // both count in the progress (a resume used to show `[5/3]`).
     let slots: VecDeque<Slot> = planned.into_iter().chain(extras).collect();
@@ -70,7 +70,7 @@ pub fn execute(
     // Stalls of the machine itself (src/hiccup.rs), watched from here.
     let hiccups = crate::hiccup::HiccupMonitor::start();
     let watch = Watch {
-        interrupt: &interrupt,
+        interrupt,
         hiccups: &hiccups,
         bar: &bar,
     };
@@ -165,8 +165,9 @@ fn ms(s: f64) -> u64 {
 }
 
 /// The flag Ctrl-C sets: the current execution stops at once, and the loop
-/// after saving what finished.
-fn ctrl_c() -> Arc<AtomicBool> {
+/// after saving what finished. Set once per run (a second handler is
+/// refused), and shared by every stage that executes cells.
+pub fn ctrl_c() -> Arc<AtomicBool> {
     let interrupt = Arc::new(AtomicBool::new(false));
     let flag = interrupt.clone();
     // Installing twice (tests run several runs per process) is harmless to refuse.

@@ -121,6 +121,7 @@ fn create(opts: &RunOptions, executor: &Executor) -> anyhow::Result<Prepared> {
             profile: opts.profile.clone(),
             seed,
             calibration,
+            servers: Vec::new(),
             cells_total: experiments.iter().map(|e| e.cells.len()).sum(),
             cells_failed: 0,
             memory_source: Some(threadloop_engine::memory::probe()),

@@ -51,6 +51,7 @@ pub fn execute(
         slot.repetition,
     );
     services.connect(&mut cell);
+    super::calibrate_servers::price(&mut cell, &manifest.run.servers);
     let started_at = chrono::Utc::now().to_rfc3339();
     let t0 = Instant::now();
     let skip = crate::limits::check(&cell, &manifest.limits)

@@ -1,0 +1,171 @@
+//! Calibration of an HTTP server's own cost: CPU seconds of the server's
+//! process per request, and its ceiling, on the trivial endpoint (no CPU
+//! work, a 0 ms timer) at saturation. The runner runs one such cell per
+//! server configuration of a run, before the run's HTTP cells, and records
+//! the figures in the manifest ([`ServerCalibration`]); the theory prices
+//! the bound of that server's cells with them ([`crate::theory::priced`]).
+//! Like [`crate::calibrate`], it runs through the same binary and the same
+//! path (the cell process, the load generator) as the cells it prices.
+
+use crate::cell::{
+    Cell, Client, Factor as _, IoKind, Load, ModelKind, Offload, Pinning, Transport,
+};
+use crate::outcome::CellOutcome;
+pub use threadloop_vocab::{ServerCalibration, ServerCost};
+
+/// Clients of the calibration's closed loop: enough to saturate every
+/// server here on two cores (the issue's own wrk figures used 64), few
+/// enough that the generator's share stays what it is in the cells.
+pub const CONCURRENCY: u32 = 64;
+/// Its warm-up and window, seconds: short (it runs once per server and
+/// run), long enough for a few thousand requests on the slowest server.
+/// A JVM's warm-up settles by throughput (`crate::wire::settle`).
+pub const WARMUP_S: f64 = 1.0;
+pub const DURATION_S: f64 = 2.0;
+
+/// The server configuration a cell runs on, as the manifest names it: the
+/// model, the JVM's version, FastAPI's debug mode (which slows every
+/// callback). None for an in-process cell: it has no server.
+pub fn key(cell: &Cell) -> Option<String> {
+    if cell.transport != Transport::Http {
+        return None;
+    }
+    let mut key = ServerCalibration::key(cell.model.name(), cell.java);
+    if cell.loop_debug == Some(true) {
+        key.push_str("-loop-debug");
+    }
+    Some(key)
+}
+
+/// The calibration cell of `of`'s server: the same model and settings (the
+/// pool, the workers, the JVM), on the trivial endpoint: a 0 ms timer, no
+/// CPU work, no mix, no client or database, no pinning, [`CONCURRENCY`]
+/// clients (a pool's threads at most, so that no client waits on a held
+/// connection).
+pub fn trivial_cell(of: &Cell) -> Cell {
+    let concurrency = match of.threads {
+        Some(t) if of.model.has_pool() => CONCURRENCY.min(t.max(1)),
+        _ => CONCURRENCY,
+    };
+    Cell {
+        load: Load::Closed { concurrency },
+        io: IoKind::Timer,
+        io_latency_ms: 0.0,
+        cpu_ms: 0.0,
+        offload: of.offload.map(|_| Offload::Inline),
+        pool_threads: None,
+        pinning: of.pinning.map(|_| Pinning::None),
+        // FastAPI's client also picks how its timer waits: `asyncio.sleep`.
+        client: (of.model == ModelKind::Fastapi).then_some(Client::Async),
+        db_query: None,
+        db_pool: None,
+        downstream: None,
+        server: None,
+        classes: Vec::new(),
+        timeout_ms: 5000,
+        warmup_s: WARMUP_S,
+        duration_s: DURATION_S,
+        ..of.clone()
+    }
+}
+
+/// Fills in `cal`'s figures from `completed` requests and `cpu_s` of the
+/// server's CPU over a window of `window_s`.
+fn measured(cal: &mut ServerCalibration, completed: u64, window_s: f64, cpu_s: f64) {
+    if completed == 0 || window_s <= 0.0 {
+        cal.error = Some("no request completed in the window".into());
+        return;
+    }
+    cal.completed = completed;
+    cal.cpu_s = cpu_s;
+    cal.ceiling_rps = Some(completed as f64 / window_s);
+    cal.cpu_per_request_ms = Some(cpu_s * 1e3 / completed as f64);
+}
+
+/// The calibration of server `key` from its trivial cell's outcome (or why
+/// there is none).
+pub fn summarise(
+    key: &str,
+    cell: &Cell,
+    outcome: Result<&CellOutcome, String>,
+) -> ServerCalibration {
+    let mut cal = ServerCalibration {
+        server: key.to_string(),
+        cell: cell.id(),
+        concurrency: cell.concurrency().unwrap_or(0),
+        warmup_s: cell.warmup_s,
+        duration_s: cell.duration_s,
+        ..ServerCalibration::default()
+    };
+    match outcome {
+        Err(e) => cal.error = Some(e),
+        Ok(o) => {
+            if let Some(w) = o.warmup {
+                cal.warmup_s = w.taken_s;
+            }
+            measured(
+                &mut cal,
+                o.completed,
+                o.window_s,
+                o.cpu_user_s + o.cpu_sys_s,
+            );
+        }
+    }
+    cal
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_trivial_cell_keeps_the_server_and_drops_the_work() {
+        let of = Cell {
+            transport: Transport::Http,
+            threads: Some(20),
+            queue: Some(100),
+            java: Some(21),
+            cpu_ms: 0.2,
+            ..Cell::timer(
+                ModelKind::TomcatPool,
+                Load::Closed { concurrency: 200 },
+                200.0,
+            )
+        };
+        let t = trivial_cell(&of);
+        assert_eq!((t.model, t.threads, t.java), (of.model, Some(20), Some(21)));
+        assert_eq!((t.cpu_ms, t.io_latency_ms), (0.0, 0.0));
+        assert_eq!(t.concurrency(), Some(20), "no more clients than threads");
+        assert_eq!(key(&of).as_deref(), Some("tomcat-pool-java21"));
+        let inproc = Cell::timer(ModelKind::Tokio, Load::Closed { concurrency: 1 }, 1.0);
+        assert_eq!(key(&inproc), None, "in-process: no server");
+    }
+
+    #[test]
+    fn cpu_per_request_is_the_servers_cpu_over_its_requests() {
+        let cell = trivial_cell(&Cell {
+            transport: Transport::Http,
+            ..Cell::timer(ModelKind::Fastapi, Load::Closed { concurrency: 1 }, 5.0)
+        });
+        let mut cal = summarise("fastapi", &cell, Err(String::new()));
+        cal.error = None;
+        measured(&mut cal, 8000, 2.0, 2.0);
+        assert_eq!(cal.ceiling_rps, Some(4000.0));
+        assert_eq!(cal.cpu_per_request_ms, Some(0.25));
+        assert_eq!(
+            cal.cost(),
+            Some(ServerCost {
+                cpu_ms: 0.25,
+                ceiling_rps: 4000.0
+            })
+        );
+        let failed = summarise("fastapi", &cell, Err("no python".into()));
+        assert_eq!(
+            (failed.cost(), failed.error.as_deref()),
+            (None, Some("no python"))
+        );
+        let mut idle = summarise("fastapi", &cell, Err(String::new()));
+        measured(&mut idle, 0, 2.0, 0.1);
+        assert_eq!(idle.cost(), None, "nothing completed: no figure");
+    }
+}
