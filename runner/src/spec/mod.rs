@@ -154,6 +154,8 @@ struct RawVerdict {
     baseline: Option<Spanned<BTreeMap<String, serde_json::Value>>>,
     compare: Spanned<String>,
     threshold: f64,
+    #[serde(default)]
+    headline: Option<String>,
 }
 
 /// A rule the report evaluates to give the claim a verdict: the
@@ -818,6 +820,7 @@ fn build(cx: &mut Ctx, raw: RawSpec, profile: Option<String>) -> ExperimentSpec 
         let Some(compare) = compare else { continue };
         verdict.push(Verdict {
             text: v.text,
+            headline: v.headline,
             metric: v.metric.into_inner(),
             filter: v.filter.map(Spanned::into_inner).unwrap_or_default(),
             baseline: v.baseline.map(Spanned::into_inner),
