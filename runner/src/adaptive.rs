@@ -288,10 +288,7 @@ mod tests {
             want("second", &["b"], 0.3),
         ];
         let cost = |w: &Want| if w.experiment == "unknown" { 0.0 } else { 5.0 };
-        assert_eq!(
-            names(&rank(&wants, cost)),
-            ["first", "second", "unknown"]
-        );
+        assert_eq!(names(&rank(&wants, cost)), ["first", "second", "unknown"]);
     }
 
     #[test]

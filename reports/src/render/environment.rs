@@ -62,7 +62,13 @@ pub fn json_text(v: &Json) -> String {
             [Json::String(k), v] if !v.is_array() && !v.is_object() => {
                 format!("{k} = {}", json_text(v))
             }
-            _ => items.iter().map(json_text).collect::<Vec<_>>().join(if items.iter().all(|i| i.is_string() || i.is_number()) { " " } else { ", " }),
+            _ => items.iter().map(json_text).collect::<Vec<_>>().join(
+                if items.iter().all(|i| i.is_string() || i.is_number()) {
+                    " "
+                } else {
+                    ", "
+                },
+            ),
         },
         Json::Object(map) => map
             .iter()
@@ -230,7 +236,10 @@ mod tests {
         );
         assert!(env.list.is_empty());
         let t = &env.tables[0];
-        assert_eq!(t.headers, ["experiment", "cell", "repetition (0-based)", "why"]);
+        assert_eq!(
+            t.headers,
+            ["experiment", "cell", "repetition (0-based)", "why"]
+        );
         assert_eq!(t.rows[1], ["fidelity", "b", "1", "\"x\" is undecided"]);
     }
 

@@ -409,8 +409,14 @@ pub fn render_index(analysis: &Analysis) -> Result<String> {
             summary: c.summary.clone(),
             verdict: c.verdict.as_str(),
             slug: c.verdict.slug(),
-            headline: c.deciding.as_ref().and_then(|r| headline_words(r, &rule_cells(analysis, r))),
-            at: c.deciding.as_ref().and_then(|r| worst_label(r, &rule_cells(analysis, r))),
+            headline: c
+                .deciding
+                .as_ref()
+                .and_then(|r| headline_words(r, &rule_cells(analysis, r))),
+            at: c
+                .deciding
+                .as_ref()
+                .and_then(|r| worst_label(r, &rule_cells(analysis, r))),
             interval: c.deciding.as_ref().and_then(effect_words),
             reason: c.reason.clone(),
             remedies: remedy_lines(analysis, &c.id),

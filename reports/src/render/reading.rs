@@ -147,7 +147,12 @@ pub fn worst_check(outcome: &RuleOutcome) -> Option<&RuleCheck> {
 
 /// What a check's interval is, in words: `95% interval 0.58–207: the ratio
 /// of geometric means, 2 vs 2 repetitions, Welch t on the logs (df 1.2)`.
-pub fn interval_words(lo: Option<f64>, hi: Option<f64>, basis: &Basis, unit: &dyn Fn(f64) -> String) -> String {
+pub fn interval_words(
+    lo: Option<f64>,
+    hi: Option<f64>,
+    basis: &Basis,
+    unit: &dyn Fn(f64) -> String,
+) -> String {
     let reps = |n: usize| {
         if n == 1 {
             "1 repetition".to_string()
@@ -172,9 +177,7 @@ pub fn interval_words(lo: Option<f64>, hi: Option<f64>, basis: &Basis, unit: &dy
         .unwrap_or_default();
     let (what, how) = match basis.method {
         Method::TooFew => return format!("{of}: too few for an interval"),
-        Method::NonPositive => {
-            return format!("{of}: a value of zero, so no interval on the logs")
-        }
+        Method::NonPositive => return format!("{of}: a value of zero, so no interval on the logs"),
         Method::StudentT => ("the mean", "Student t"),
         Method::LogStudentT => ("the geometric mean", "Student t on the logs"),
         Method::WelchLogT => ("the ratio of geometric means", "Welch t on the logs"),
@@ -243,7 +246,10 @@ mod tests {
     fn values_carry_their_unit_and_a_ratio_its_sign() {
         assert_eq!(with_unit(297.0, "latency_p99_ms", false), "297 ms");
         assert_eq!(with_unit(0.79, "latency_p99_ms", true), "0.790×");
-        assert_eq!(with_unit(14643.0, "rss_per_inflight_bytes", false), "14.3 KiB");
+        assert_eq!(
+            with_unit(14643.0, "rss_per_inflight_bytes", false),
+            "14.3 KiB"
+        );
         assert_eq!(with_unit(0.95, "fidelity", false), "0.950");
     }
 
@@ -258,7 +264,10 @@ mod tests {
         );
         let g = geometric_t(&[1.0, 1.0]);
         let words = interval_words(g.lo, g.hi, &g.basis, &|v| fmt_compact(v));
-        assert_eq!(words, "the geometric mean of 2 repetitions, every repetition alike (no spread)");
+        assert_eq!(
+            words,
+            "the geometric mean of 2 repetitions, every repetition alike (no spread)"
+        );
         let one = geometric_t(&[3.0]);
         assert_eq!(
             interval_words(one.lo, one.hi, &one.basis, &|v| fmt_compact(v)),

@@ -81,9 +81,8 @@ pub fn remedy_lines(analysis: &Analysis, claim: &str) -> Vec<RemedyLine> {
                         }
                     }
                     if failing.is_empty() {
-                        let all = combine(
-                            &remedied.rules.iter().map(|r| r.verdict).collect::<Vec<_>>(),
-                        );
+                        let all =
+                            combine(&remedied.rules.iter().map(|r| r.verdict).collect::<Vec<_>>());
                         failing.push((remedied.name.clone(), all));
                     }
                     failing
@@ -119,7 +118,8 @@ mod tests {
     use threadloop_vocab::remedy::Remedy;
 
     fn fixture(tag: &str) -> crate::load::Run {
-        let dir = std::env::temp_dir().join(format!("threadloop-remedy-{tag}-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("threadloop-remedy-{tag}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         write_fixture(&dir, &FixtureOptions::default()).unwrap();
         let run = load_run(&dir).unwrap();
@@ -161,7 +161,8 @@ mod tests {
         assert_eq!(lines.len(), 1, "{lines:?}");
         let line = &lines[0];
         assert!(
-            line.cause.starts_with("tokio-current: ") && line.cause.ends_with(": the CPU work runs on the loop"),
+            line.cause.starts_with("tokio-current: ")
+                && line.cause.ends_with(": the CPU work runs on the loop"),
             "{line:?}"
         );
         let h1 = a.experiments.iter().find(|e| e.name == "h1-pool").unwrap();

@@ -91,13 +91,23 @@ pub fn undecided(analysis: &Analysis) -> Vec<Undecided> {
                 .find(|c| c.cell == id)
                 .map_or(id.to_string(), |c| c.planned_cell().to_string())
         };
-        for r in e.rules.iter().filter(|r| r.verdict == Verdict::Inconclusive) {
-            let (why, detail) = judge(r, e.max_repetitions, |check| {
-                std::iter::once(&check.cell)
-                    .chain(check.baseline_cell.as_ref())
-                    .map(|c| cost_s(analysis, &e.name, &planned(c)))
-                    .sum()
-            }, cell_time, budget);
+        for r in e
+            .rules
+            .iter()
+            .filter(|r| r.verdict == Verdict::Inconclusive)
+        {
+            let (why, detail) = judge(
+                r,
+                e.max_repetitions,
+                |check| {
+                    std::iter::once(&check.cell)
+                        .chain(check.baseline_cell.as_ref())
+                        .map(|c| cost_s(analysis, &e.name, &planned(c)))
+                        .sum()
+                },
+                cell_time,
+                budget,
+            );
             out.push(Undecided {
                 experiment: e.name.clone(),
                 rule: r.text.clone(),
@@ -148,7 +158,10 @@ fn judge(
     let chance = format!("one more repetition decides it with p ≈ {:.2}", o.p_next);
     if open.iter().all(|(_, o)| at_cap(o)) {
         let cap = cap.unwrap_or(0);
-        return if open.iter().any(|(_, o)| o.p_next >= 0.5 || o.decidable_within(cap + 1)) {
+        return if open
+            .iter()
+            .any(|(_, o)| o.p_next >= 0.5 || o.decidable_within(cap + 1))
+        {
             (
                 Why::Cap,
                 format!("its cells ran {cap} times, the spec's max_repetitions; {chance}"),
@@ -247,7 +260,10 @@ mod tests {
         let r = outcome(FAR.0, FAR.1, 0.8);
         let (why, detail) = judge(&r, Some(2), |_| 20.0, 100.0, None);
         assert_eq!(why, Why::Cap, "{detail}");
-        assert!(detail.contains("max_repetitions") && detail.contains("p ≈ 0.9"), "{detail}");
+        assert!(
+            detail.contains("max_repetitions") && detail.contains("p ≈ 0.9"),
+            "{detail}"
+        );
     }
 
     #[test]
@@ -270,6 +286,9 @@ mod tests {
         let mut r = outcome(FAR.0, FAR.1, 0.8);
         r.checks.clear();
         r.reason = Some("no baseline cell for x".into());
-        assert_eq!(judge(&r, Some(6), |_| 1.0, 0.0, None), (Why::NotByMoreN, "no baseline cell for x".into()));
+        assert_eq!(
+            judge(&r, Some(6), |_| 1.0, 0.0, None),
+            (Why::NotByMoreN, "no baseline cell for x".into())
+        );
     }
 }
