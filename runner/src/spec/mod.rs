@@ -77,6 +77,8 @@ struct RawSpec {
     verdict: Vec<RawVerdict>,
     #[serde(default)]
     class: Vec<RawClass>,
+    #[serde(default)]
+    remedies: Option<Remedy>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -158,6 +160,7 @@ struct RawVerdict {
     headline: Option<String>,
 }
 
+use threadloop_vocab::remedy::Remedy;
 /// A rule the report evaluates to give the claim a verdict: the
 /// vocabulary's rule type, shared with the report.
 pub use threadloop_vocab::rule::Rule as Verdict;
@@ -253,6 +256,10 @@ pub struct ExperimentSpec {
     /// The request mix; empty: every request is the same.
     #[serde(default)]
     pub classes: Vec<ClassSpec>,
+    /// A remedy experiment: the experiment it remedies and the measured
+    /// cause (docs/specs.md#remedies); the report links the two.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remedies: Option<Remedy>,
 }
 
 impl ExperimentSpec {
@@ -845,6 +852,7 @@ fn build(cx: &mut Ctx, raw: RawSpec, profile: Option<String>) -> ExperimentSpec 
         matrix,
         verdict,
         classes,
+        remedies: raw.remedies,
     }
 }
 
