@@ -45,7 +45,7 @@ pub fn quantity(rule: &Rule, worst: Option<&RuleCheck>, cells: &[&MeasuredCell])
                 against
                     .iter()
                     .filter(|f| **f != cols::class)
-                    .map(|f| token(f, c.factor(f)))
+                    .map(|f| side_token(f, c.factor(f)))
                     .collect::<Vec<_>>()
                     .join(" ")
             };
@@ -55,7 +55,7 @@ pub fn quantity(rule: &Rule, worst: Option<&RuleCheck>, cells: &[&MeasuredCell])
             let side = |filter: &std::collections::BTreeMap<String, Json>| {
                 baseline
                     .keys()
-                    .filter_map(|k| filter.get(k).map(|v| token(k, &json_value(v))))
+                    .filter_map(|k| filter.get(k).map(|v| side_token(k, &json_value(v))))
                     .collect::<Vec<_>>()
                     .join(" ")
             };
@@ -66,6 +66,15 @@ pub fn quantity(rule: &Rule, worst: Option<&RuleCheck>, cells: &[&MeasuredCell])
         (false, false) => format!("{what}, {num} over {den}"),
         (true, false) => format!("{what} over {den}'s"),
         _ => format!("{what} ratio"),
+    }
+}
+
+/// One side of a ratio: a named value bare (`inline`, `blocking`), a
+/// number with its factor (`io=100ms`, `c=1000`).
+fn side_token(factor: &str, v: &Value) -> String {
+    match v {
+        Value::Str(s) => s.clone(),
+        other => token(factor, other),
     }
 }
 
