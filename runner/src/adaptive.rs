@@ -108,7 +108,7 @@ pub fn wants_of(analysis: &Analysis) -> Vec<Want> {
 /// The order in which `wants` are served: most worth per second of cost
 /// first (`cost_s`: what one more repetition of a want's cells takes); ties
 /// keep the order asked. A want that costs nothing known comes last.
-pub fn rank<'a>(wants: &'a [Want], cost_s: impl Fn(&Want) -> f64) -> Vec<&'a Want> {
+pub fn rank(wants: &[Want], cost_s: impl Fn(&Want) -> f64) -> Vec<&Want> {
     let score = |w: &Want| {
         let cost = cost_s(w);
         if cost > 0.0 && cost.is_finite() {
