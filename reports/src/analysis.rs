@@ -6,6 +6,7 @@ use crate::load::{Run, RunDescription};
 use crate::stats::{cells, Failure, MeasuredCell};
 use crate::verdict::{combine, evaluate, malformed, RuleOutcome, Verdict};
 use threadloop_vocab::claim::CLAIMS;
+use threadloop_vocab::remedy::Remedy;
 use threadloop_vocab::schema::cols;
 
 /// One experiment of the run with its evaluated rules.
@@ -19,6 +20,10 @@ pub struct Experiment {
     pub rules: Vec<RuleOutcome>,
     /// Indices into [`Analysis::cells`].
     pub cells: Vec<usize>,
+    /// A remedy experiment: what it remedies, and the measured cause.
+    pub remedies: Option<Remedy>,
+    /// Its spec's `max_repetitions` (at least `repetitions`), if known.
+    pub max_repetitions: Option<u32>,
 }
 
 /// A claim's verdict over all its experiments' rules.
@@ -68,6 +73,8 @@ pub fn analyse(run: Run) -> Analysis {
             file: m.file.clone(),
             rules: Vec::new(),
             cells: Vec::new(),
+            remedies: m.remedies.clone(),
+            max_repetitions: m.max_repetitions,
         })
         .collect();
     for (i, cell) in cells.iter().enumerate() {
@@ -87,6 +94,8 @@ pub fn analyse(run: Run) -> Analysis {
                     file: None,
                     rules: Vec::new(),
                     cells: Vec::new(),
+                    remedies: None,
+                    max_repetitions: None,
                 });
                 experiments.len() - 1
             }

@@ -8,13 +8,16 @@
 //! run's cells, rules and claims: plain data; [`sides`]: per claim, the Rust
 //! models beside the essay's stacks) → [`render`] (the outputs behind one
 //! trait: HTML with plotters charts, Markdown, JSON).
-//! [`compare`] diffs two analyses for the CI gate.
+//! [`compare`] diffs two analyses for the CI gate; [`outlook`] projects what
+//! more repetitions would do to an undecided check (the runner's adaptive
+//! budget and the report's "left undecided" share it).
 
 pub mod analysis;
 pub mod compare;
 pub mod error;
 pub mod interval;
 pub mod load;
+pub mod outlook;
 pub mod render;
 pub mod sides;
 pub mod stats;

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use threadloop_vocab::manifest::{MergeInput, RunInfo};
+use threadloop_vocab::remedy::Remedy;
 use threadloop_vocab::rule::Rule;
 use threadloop_vocab::schema::{cols, derived, spectrum_cols};
 use threadloop_vocab::Status;
@@ -219,6 +220,12 @@ pub struct ExperimentDescription {
     /// one is kept as such, so the report says why instead of failing.
     pub rules: Vec<std::result::Result<Rule, MalformedRule>>,
     pub cells: Vec<serde_json::Value>,
+    /// A remedy experiment: the experiment it remedies, and the cause.
+    pub remedies: Option<Remedy>,
+    /// The most repetitions the adaptive budget may give one of its cells
+    /// (the spec's `max_repetitions`, at least its `repetitions`), when
+    /// the manifest has its spec.
+    pub max_repetitions: Option<u32>,
 }
 
 /// A rule of the manifest that does not read as a [`Rule`].
@@ -248,15 +255,29 @@ struct ExperimentRepr {
     cells: Vec<serde_json::Value>,
 }
 
-/// The part of a spec the report reads: its rules.
+/// The part of a spec the report reads: its rules, the remedy link and the
+/// repetitions the adaptive budget may give.
 #[derive(Deserialize)]
 struct SpecRules {
     verdict: Option<Vec<serde_json::Value>>,
+    #[serde(default)]
+    remedies: Option<Remedy>,
+    #[serde(default)]
+    repetitions: Option<u32>,
+    #[serde(default)]
+    max_repetitions: Option<u32>,
 }
 
 impl From<ExperimentRepr> for ExperimentDescription {
     fn from(r: ExperimentRepr) -> Self {
-        let written = r.spec.and_then(|s| s.verdict).unwrap_or(r.verdict);
+        let (written, remedies, max_repetitions) = match r.spec {
+            Some(s) => (
+                s.verdict.unwrap_or(r.verdict),
+                s.remedies,
+                s.max_repetitions.max(s.repetitions),
+            ),
+            None => (r.verdict, None, None),
+        };
         ExperimentDescription {
             file: r.file,
             name: r.name,
@@ -265,6 +286,8 @@ impl From<ExperimentRepr> for ExperimentDescription {
             description: r.description,
             rules: written.into_iter().map(read_rule).collect(),
             cells: r.cells,
+            remedies,
+            max_repetitions,
         }
     }
 }

@@ -15,6 +15,7 @@
 
 use crate::interval::{geometric_t, ratio_welch, Basis, Interval};
 use crate::load::{fmt_compact, MalformedRule, Value};
+use crate::outlook::{outlook, Outlook};
 use crate::stats::{MeasuredCell, FACTORS};
 use serde::Serialize;
 use serde_json::Value as Json;
@@ -370,6 +371,23 @@ pub struct ModelVerdict {
     /// The smallest and largest value of its checks.
     pub lo: f64,
     pub hi: f64,
+}
+
+impl RuleCheck {
+    /// The check's interval, as the rule computed it.
+    pub fn interval(&self) -> Interval {
+        Interval {
+            estimate: self.value,
+            lo: self.ci_lo,
+            hi: self.ci_hi,
+            basis: self.method,
+        }
+    }
+
+    /// What more repetitions of its cells would do to it.
+    pub fn outlook(&self, threshold: f64) -> Outlook {
+        outlook(&self.interval(), threshold)
+    }
 }
 
 impl RuleOutcome {

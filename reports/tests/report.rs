@@ -180,7 +180,11 @@ fn fixture_report_snapshots_and_escaping() {
     assert!(tables > 0);
     assert_eq!(
         html.matches("<div class=\"scroll\"").count(),
-        tables + usize::from(html.contains("id=\"failed-cells\"")),
+        tables
+            + usize::from(html.contains("id=\"failed-cells\""))
+            // The environment's tables and the rules left undecided.
+            + html.matches("class=\"env-table\"").count()
+            + usize::from(html.contains("id=\"undecided\"")),
         "every aggregated-numbers table sits in a scroll container"
     );
     let md = std::fs::read_to_string(&written.summary_md).unwrap();

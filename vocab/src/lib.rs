@@ -18,6 +18,7 @@
 //!   the inputs of a merged run).
 //! - [`notes`]: a cell's notes, a list, and the one join and split of the
 //!   `notes` column.
+//! - [`remedy`]: a remedy experiment's link to the experiment it remedies.
 //! - [`rule`]: a `[[verdict]]` rule and its comparison.
 //! - [`stack`]: the foreign stacks, each a folder and one declaration.
 //! - [`schema`]: every column of `results.parquet`, once: name, type, unit,
@@ -31,6 +32,7 @@ pub mod factor;
 pub mod factors;
 pub mod manifest;
 pub mod notes;
+pub mod remedy;
 pub mod rule;
 pub mod schema;
 pub mod stack;

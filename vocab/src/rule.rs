@@ -80,6 +80,11 @@ pub struct Rule {
     pub baseline: Option<BTreeMap<String, Json>>,
     pub compare: Compare,
     pub threshold: f64,
+    /// What the rule's number is, in a reader's words, where the metric and
+    /// the filters cannot say it (`"throughput waiting 100 ms over waiting
+    /// 0 ms"`): the report's verdict table prints it before the number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub headline: Option<String>,
 }
 
 impl Rule {

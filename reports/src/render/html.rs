@@ -9,7 +9,11 @@ use crate::render::charts::headline::{
     check_tokens, fmt_value, headline, render_headline, CheckState,
 };
 use crate::render::charts::{experiment_charts, model_hex, ChartOut};
+use crate::render::environment::{environment, kv, Environment, KeyValue};
+use crate::render::reading::{effect_words, headline as headline_words, worst_check};
+use crate::render::remedies::{remedy_lines, RemedyLine};
 use crate::render::side_by_side::{side_by_side, SideVerdicts};
+use crate::render::undecided::{undecided, Undecided};
 use crate::render::{anchor, slug};
 use crate::stats::{in_model_order, table_factors, Estimate, Failure, MeasuredCell};
 use crate::verdict::RuleOutcome;
@@ -80,19 +84,6 @@ pub fn fmt_effect(r: Option<&RuleOutcome>) -> String {
 }
 
 #[derive(Serialize)]
-struct KeyValue {
-    key: String,
-    value: String,
-}
-
-fn kv(key: &str, value: impl Into<String>) -> KeyValue {
-    KeyValue {
-        key: key.into(),
-        value: value.into(),
-    }
-}
-
-#[derive(Serialize)]
 struct Link {
     anchor: String,
     name: String,
@@ -104,11 +95,19 @@ struct ClaimRow {
     summary: String,
     verdict: &'static str,
     slug: &'static str,
-    effect: String,
+    /// The deciding rule's number in words, with what was wanted
+    /// (`light-request latency p99, inline over worker-pool: 0.79×, wanted ≥ 5×`).
+    headline: Option<String>,
+    /// The deciding check (`tokio-current cpu=10ms ÷ worker-pool`).
+    at: Option<String>,
+    /// What its interval is, in words.
+    interval: Option<String>,
     reason: Option<String>,
     links: Vec<Link>,
     /// For a claim with a stack's cells: its verdict on each side alone.
     sides: Option<SideVerdicts>,
+    /// Each failing side's measured cause, and its remedy's result.
+    remedies: Vec<RemedyLine>,
 }
 
 #[derive(Serialize)]
@@ -118,6 +117,9 @@ struct RuleView {
     verdict: &'static str,
     slug: &'static str,
     effect: String,
+    /// The number in words, with what was wanted, and its interval in words.
+    headline: Option<String>,
+    interval: Option<String>,
     /// The worst check's short label (`tokio ÷ threads`), its full cell
     /// ids in `effect_cell_id`.
     effect_cell: Option<String>,
@@ -194,7 +196,7 @@ struct Swatch {
 struct IndexPage {
     version: &'static str,
     run_id: String,
-    env: Vec<KeyValue>,
+    env: Environment,
     crates: Vec<KeyValue>,
     legend: Vec<Swatch>,
     claims: Vec<ClaimRow>,
@@ -202,6 +204,8 @@ struct IndexPage {
     sides: Vec<crate::render::side_by_side::SideBySide>,
     failures: Vec<Failure>,
     experiments: Vec<ExperimentView>,
+    /// The rules the run left undecided, and why.
+    undecided: Vec<Undecided>,
 }
 
 fn outlier_text(cell: &MeasuredCell) -> String {
@@ -307,6 +311,8 @@ fn rule_view(r: &RuleOutcome, cells: &[&MeasuredCell], chart_id: String) -> Rule
         verdict: r.verdict.as_str(),
         slug: r.verdict.slug(),
         effect: fmt_effect(Some(r)),
+        headline: headline_words(r, cells),
+        interval: effect_words(r),
         effect_cell: r.effect_cell.as_ref().map(|id| {
             r.checks
                 .iter()
@@ -386,101 +392,27 @@ fn experiment_view(analysis: &Analysis, e: &Experiment) -> Result<ExperimentView
     })
 }
 
-fn environment(analysis: &Analysis) -> Vec<KeyValue> {
-    let m = &analysis.manifest().run;
-    let dash = || "–".to_string();
-    let text = |v: &str| if v.is_empty() { dash() } else { v.to_string() };
-    let opt = |v: &Option<String>| v.clone().unwrap_or_else(dash);
-    let count = |n: u64| if n == 0 { dash() } else { n.to_string() };
-    let mut env = vec![
-        kv("run", analysis.run.run_id.clone()),
-        kv("started", text(&m.started_at)),
-        kv("ended", opt(&m.ended_at)),
-        kv(
-            "cell time",
-            format!(
-                "{} s (sum of wall_s)",
-                fmt_compact(
-                    analysis
-                        .run
-                        .rows
-                        .iter()
-                        .filter_map(|r| r.num(cols::wall_s))
-                        .sum::<f64>()
-                )
-            ),
-        ),
-        kv("CPU", text(&m.cpu_model)),
-        kv("cores", count(m.cores.into())),
-        kv(
-            "memory",
-            match m.memory_bytes {
-                0 => dash(),
-                b => format!("{:.1} GiB", b as f64 / (1u64 << 30) as f64),
-            },
-        ),
-        kv("kernel", text(&m.kernel)),
-        kv("rustc", text(&m.rustc)),
-        kv("profile", opt(&m.profile)),
-        kv(
-            "git commit",
-            match (&m.git_commit, m.git_dirty) {
-                (Some(c), Some(true)) => format!("{c} (dirty)"),
-                (Some(c), _) => c.clone(),
-                _ => dash(),
-            },
-        ),
-        kv("seed", m.seed.to_string()),
-        kv(
-            "calibration",
-            match m.calibration.iters_per_ms {
-                i if i > 0.0 => format!("{} iterations/ms", fmt_compact(i)),
-                _ => dash(),
-            },
-        ),
-        kv(
-            "cells",
-            format!(
-                "{} total, {} failed",
-                match m.cells_total {
-                    0 => analysis.cells.len(),
-                    n => n,
-                },
-                // A manifest records its failures; an older one may not.
-                if m.cells_total > 0 {
-                    m.cells_failed
-                } else {
-                    analysis
-                        .cells
-                        .iter()
-                        .filter(|c| !c.failures.is_empty())
-                        .count()
-                }
-            ),
-        ),
-    ];
-    let m = analysis.manifest();
-    for (k, v) in &m.extra {
-        env.push(kv(k, json_text(v)));
-    }
-    env
+/// The cells of the experiment a rule outcome belongs to.
+fn rule_cells<'a>(analysis: &'a Analysis, r: &RuleOutcome) -> Vec<&'a MeasuredCell> {
+    analysis
+        .experiments
+        .iter()
+        .find(|e| e.name == r.experiment)
+        .map(|e| analysis.experiment_cells(e))
+        .unwrap_or_default()
 }
 
-/// A manifest value as plain text: `k: v, k: v` for objects, space-joined
-/// arrays, bare strings.
-fn json_text(v: &serde_json::Value) -> String {
-    use serde_json::Value as J;
-    match v {
-        J::String(s) => s.clone(),
-        J::Null => "–".into(),
-        J::Array(items) => items.iter().map(json_text).collect::<Vec<_>>().join(" "),
-        J::Object(map) => map
-            .iter()
-            .map(|(k, v)| format!("{k}: {}", json_text(v)))
-            .collect::<Vec<_>>()
-            .join(", "),
-        other => other.to_string(),
+/// The short label of a rule's deciding check: the factors that tell its
+/// cell apart (`tokio-current cpu=10ms ÷ worker-pool`).
+fn worst_label(r: &RuleOutcome, cells: &[&MeasuredCell]) -> Option<String> {
+    let worst = worst_check(r)?;
+    let i = r.checks.iter().position(|c| std::ptr::eq(c, worst))?;
+    let (lhs, rhs) = check_tokens(&r.checks, cells).swap_remove(i);
+    let mut label = lhs.join(" ");
+    if let Some(rhs) = rhs {
+        label = format!("{label} ÷ {}", rhs.join(" "));
     }
+    Some(label)
 }
 
 /// Renders `index.html` of a run.
@@ -498,8 +430,17 @@ pub fn render_index(analysis: &Analysis) -> Result<String> {
             summary: c.summary.clone(),
             verdict: c.verdict.as_str(),
             slug: c.verdict.slug(),
-            effect: fmt_effect(c.deciding.as_ref()),
+            headline: c
+                .deciding
+                .as_ref()
+                .and_then(|r| headline_words(r, &rule_cells(analysis, r))),
+            at: c
+                .deciding
+                .as_ref()
+                .and_then(|r| worst_label(r, &rule_cells(analysis, r))),
+            interval: c.deciding.as_ref().and_then(effect_words),
             reason: c.reason.clone(),
+            remedies: remedy_lines(analysis, &c.id),
             links: analysis
                 .experiments
                 .iter()
@@ -542,6 +483,7 @@ pub fn render_index(analysis: &Analysis) -> Result<String> {
         sides,
         failures: analysis.failures.clone(),
         experiments,
+        undecided: undecided(analysis),
     };
     let tera = templates()?;
     Ok(tera.render("index.html", &Context::from_serialize(&page)?)?)

@@ -4,9 +4,13 @@
 
 pub mod charts;
 pub mod claims;
+pub mod environment;
 pub mod html;
+pub mod reading;
+pub mod remedies;
 pub mod side_by_side;
 pub mod summary;
+pub mod undecided;
 
 use crate::analysis::{Analysis, Experiment};
 use crate::error::{ReportError, Result};

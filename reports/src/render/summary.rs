@@ -4,6 +4,7 @@
 use crate::analysis::Analysis;
 use crate::load::Value;
 use crate::render::html::fmt_effect;
+use crate::render::reading::{effect_words, headline};
 use crate::stats::{Estimate, Failure, MeasuredCell};
 use crate::verdict::{RuleOutcome, Verdict};
 use serde::Serialize;
@@ -150,13 +151,34 @@ pub fn markdown(analysis: &Analysis) -> String {
         "# threadloop run `{}`\n\n",
         analysis.run.run_id.replace('`', "'")
     );
-    out.push_str("| claim | verdict | effect (95% CI) | experiments |\n|---|---|---|---|\n");
+    out.push_str(
+        "| claim | verdict | the deciding number, and what was wanted | its interval | experiments |\n|---|---|---|---|---|\n",
+    );
     for c in &analysis.claims {
+        let cells = |r: &RuleOutcome| {
+            analysis
+                .experiments
+                .iter()
+                .find(|e| e.name == r.experiment)
+                .map(|e| analysis.experiment_cells(e))
+                .unwrap_or_default()
+        };
+        let words = c
+            .deciding
+            .as_ref()
+            .and_then(|r| headline(r, &cells(r)))
+            .unwrap_or_else(|| "–".into());
+        let interval = c
+            .deciding
+            .as_ref()
+            .and_then(effect_words)
+            .unwrap_or_else(|| "–".into());
         out.push_str(&format!(
-            "| {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} |\n",
             md(&c.id),
             c.verdict.as_str(),
-            md(&fmt_effect(c.deciding.as_ref())),
+            md(&words),
+            md(&interval),
             if c.experiments.is_empty() {
                 "–".to_string()
             } else {

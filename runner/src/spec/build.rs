@@ -36,6 +36,7 @@ pub(super) fn build(cx: &mut Ctx, raw: RawSpec, profile: Option<String>) -> Expe
         matrix,
         verdict,
         classes,
+        remedies: raw.remedies,
     }
 }
 
@@ -392,6 +393,7 @@ fn verdicts(cx: &mut Ctx, raw: Vec<RawVerdict>) -> Vec<Rule> {
         let Some(compare) = compare else { continue };
         verdict.push(Rule {
             text: v.text,
+            headline: v.headline,
             metric: v.metric.into_inner(),
             filter: v.filter.map(Spanned::into_inner).unwrap_or_default(),
             baseline: v.baseline.map(Spanned::into_inner),

@@ -132,6 +132,14 @@ pub struct ExperimentSpec {
     /// The request mix; empty: every request is the same.
     #[serde(default)]
     pub classes: Vec<ClassSpec>,
+    /// A remedy experiment: the experiment it remedies and the measured
+    /// cause (docs/specs.md#remedies); the report links the two.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remedies: Option<threadloop_vocab::remedy::Remedy>,
+    /// A remedy experiment: the experiment it remedies and the measured
+    /// cause (docs/specs.md#remedies); the report links the two.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remedies: Option<Remedy>,
 }
 
 impl ExperimentSpec {

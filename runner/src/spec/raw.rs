@@ -35,6 +35,8 @@ pub(super) struct RawSpec {
     pub(super) verdict: Vec<RawVerdict>,
     #[serde(default)]
     pub(super) class: Vec<RawClass>,
+    #[serde(default)]
+    pub(super) remedies: Option<threadloop_vocab::remedy::Remedy>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -301,6 +303,8 @@ pub(super) struct RawVerdict {
     pub(super) baseline: Option<Spanned<BTreeMap<String, serde_json::Value>>>,
     pub(super) compare: Spanned<String>,
     pub(super) threshold: f64,
+    #[serde(default)]
+    pub(super) headline: Option<String>,
 }
 
 impl RawSpec {

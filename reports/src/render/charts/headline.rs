@@ -19,6 +19,7 @@ mod state;
 mod svg;
 
 pub use labels::{check_tokens, compare_sign, fmt_value, metric_unit, wrap};
+pub(crate) use labels::{differing, token};
 pub use state::{CheckState, CLEAR_HEX, UNDECIDED_HEX, WRONG_HEX};
 pub use svg::{headline_scale, render_headline};
 

@@ -47,7 +47,7 @@ pub fn fmt_value(v: f64, ratio: bool) -> String {
 }
 
 /// A factor's value in a label: the model bare, `c=1000`, `client=async`.
-fn token(factor: &str, v: &Value) -> String {
+pub(crate) fn token(factor: &str, v: &Value) -> String {
     match factor {
         cols::model => v.display(),
         cols::concurrency => format!("c={}", v.display()),
@@ -59,7 +59,7 @@ fn token(factor: &str, v: &Value) -> String {
 }
 
 /// Factors on which two cells differ, both having a value.
-fn differing(a: &MeasuredCell, b: &MeasuredCell) -> Vec<&'static str> {
+pub(crate) fn differing(a: &MeasuredCell, b: &MeasuredCell) -> Vec<&'static str> {
     FACTORS
         .iter()
         .copied()
