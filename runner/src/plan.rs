@@ -160,6 +160,9 @@ pub fn expand(spec: &ExperimentSpec, machine: Machine) -> Vec<PlannedCell> {
                 .then(|| f.java.unwrap_or(crate::spec::JAVA_VERSIONS[0])),
             loop_debug: (f.model == threadloop_engine::ModelKind::Fastapi)
                 .then(|| f.loop_debug.unwrap_or(false)),
+            // Read from the spec once the runner reads the factor table.
+            cpu_work: None,
+            uvicorn: None,
             // FastAPI's client also says how it waits on a timer
             // (`asyncio.sleep`, `time.sleep` on the loop or in a `def` endpoint).
             client: (is_async

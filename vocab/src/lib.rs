@@ -19,6 +19,8 @@
 //!   `notes` column.
 //! - [`rule`]: a `[[verdict]]` rule and its comparison.
 //! - [`stack`]: the foreign stacks, each a folder and one declaration.
+//! - [`stack_option`]: the closed sets of the stacks' own options (FastAPI's
+//!   CPU work and server).
 //! - [`schema`]: every column of `results.parquet`, once: name, type, unit,
 //!   role and a line of doc, and the schema's version.
 //! - [`status`]: what became of an execution (the `status` column).
@@ -33,6 +35,7 @@ pub mod notes;
 pub mod rule;
 pub mod schema;
 pub mod stack;
+pub mod stack_option;
 pub mod status;
 
 pub use calibration::Calibration;
