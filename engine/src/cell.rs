@@ -4,8 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 pub use threadloop_vocab::factor::{
-    Arrival, Client, CpuWork, DbQuery, Factor, IoKind, ModelKind, Offload, Pinning, Stack,
-    Transport, UnknownName, Uvicorn,
+    Arrival, Client, CpuWork, DbQuery, Factor, IoKind, ModelKind, Offload, Pinning, ProcessorCache,
+    Stack, Transport, UnknownName, Uvicorn,
 };
 pub use threadloop_vocab::factors::{Setting, SettingType, Value};
 
@@ -77,6 +77,9 @@ pub struct Cell {
     /// Java stacks only: the JVM's major version (21 or 25).
     #[serde(default)]
     pub java: Option<u32>,
+    /// Java stacks only: Tomcat's processorCache.
+    #[serde(default)]
+    pub processor_cache: Option<ProcessorCache>,
     /// FastAPI only: asyncio's debug mode, whose slow-callback warnings (a
     /// callback or task step holding the loop over 100 ms) the stack counts.
     /// Its own cells: debug mode slows every callback.
@@ -142,6 +145,7 @@ impl Cell {
             pinning: None,
             stack_kib: None,
             java: None,
+            processor_cache: None,
             loop_debug: None,
             uvicorn: None,
             client: None,

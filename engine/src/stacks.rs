@@ -118,6 +118,9 @@ pub fn args(cell: &Cell) -> Result<(Stack, Vec<String>), StackError> {
     if let Some(u) = cell.uvicorn {
         flag("--uvicorn", u.name().into());
     }
+    if let Some(p) = cell.processor_cache {
+        flag("--processor-cache", p.attribute().to_string());
+    }
     if cell.loop_debug == Some(true) {
         a.push("--debug".into());
     }
@@ -484,7 +487,7 @@ impl Drop for StackServer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cell::{CpuWork, Load, Pinning, Transport, Uvicorn};
+    use crate::cell::{CpuWork, Load, Pinning, ProcessorCache, Transport, Uvicorn};
 
     fn cell(model: ModelKind) -> Cell {
         Cell {
@@ -515,6 +518,15 @@ mod tests {
         assert!(args(&v).unwrap().1.join(" ").ends_with(
             "--mode virtual --accept-count 100 --max-connections -1 --pinning synchronized"
         ));
+        let unbounded = Cell {
+            processor_cache: Some(ProcessorCache::Unbounded),
+            ..cell(ModelKind::TomcatVirtual)
+        };
+        assert!(args(&unbounded)
+            .unwrap()
+            .1
+            .join(" ")
+            .ends_with("--max-connections -1 --processor-cache -1"));
         let wrong = Cell {
             pinning: Some(Pinning::Mutex),
             ..cell(ModelKind::TomcatVirtual)

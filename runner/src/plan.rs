@@ -162,6 +162,7 @@ pub fn expand(spec: &ExperimentSpec, machine: Machine) -> Vec<PlannedCell> {
                 .then(|| f.loop_debug.unwrap_or(false)),
             // Read from the spec once the runner reads the factor table.
             cpu_work: None,
+            processor_cache: None,
             uvicorn: None,
             // FastAPI's client also says how it waits on a timer
             // (`asyncio.sleep`, `time.sleep` on the loop or in a `def` endpoint).

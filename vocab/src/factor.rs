@@ -273,7 +273,7 @@ impl ModelKind {
 }
 
 pub use crate::stack::Stack;
-pub use crate::stack_option::{CpuWork, Uvicorn};
+pub use crate::stack_option::{CpuWork, ProcessorCache, Uvicorn};
 
 /// Which factors a model uses, and what bounds it: [`ModelKind::traits`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -628,6 +628,7 @@ mod tests {
         round_trips::<Transport>();
         round_trips::<CpuWork>();
         round_trips::<Uvicorn>();
+        round_trips::<ProcessorCache>();
         assert_eq!(ModelKind::ThreadsAsyncIo.name(), "threads-async-io");
         assert_eq!(Offload::SpawnBlocking.to_string(), "spawn-blocking");
     }

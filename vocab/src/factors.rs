@@ -99,6 +99,11 @@ macro_rules! for_each_factor {
                 range: Some((21, 25)),
                 check: Some(java_installed),
             };
+            processor_cache: Str, "", Model, "Tomcat: the connector's processorCache, stock (200) or unbounded (-1)" => $crate::factor::ProcessorCache {
+                token: ("processor-cache-", ""),
+                applies: |c| c.traits().stack == Some(Stack::Tomcat),
+                default: SpecDefault::Unlisted(Value::Name("stock")),
+            };
             loop_debug: Bool, "", Model, "FastAPI: asyncio's debug mode (warns of callbacks over 100 ms)" => bool {
                 token: ("loop-debug", ""),
                 applies: |c| c.traits().stack == Some(Stack::Fastapi),
@@ -602,6 +607,7 @@ mod tests {
                 "pinning",
                 "stack_kib",
                 "java",
+                "processor_cache",
                 "loop_debug",
                 "uvicorn",
                 "client"

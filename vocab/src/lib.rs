@@ -20,7 +20,7 @@
 //! - [`rule`]: a `[[verdict]]` rule and its comparison.
 //! - [`stack`]: the foreign stacks, each a folder and one declaration.
 //! - [`stack_option`]: the closed sets of the stacks' own options (FastAPI's
-//!   CPU work and server).
+//!   CPU work and server, Tomcat's processor cache).
 //! - [`schema`]: every column of `results.parquet`, once: name, type, unit,
 //!   role and a line of doc, and the schema's version.
 //! - [`status`]: what became of an execution (the `status` column).

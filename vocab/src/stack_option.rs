@@ -1,5 +1,5 @@
 //! The closed sets of the stacks' own options: what FastAPI's CPU work is
-//! made of and which uvicorn serves it. Each is
+//! made of, which uvicorn serves it, and Tomcat's processor cache. Each is
 //! a factor (`vocab::factors`) that applies to one stack's models only: the
 //! remedies a reader of a failed claim wants measured beside the stock
 //! deployment. Re-exported from [`crate::factor`] with the other sets.
@@ -72,4 +72,47 @@ pub enum Uvicorn {
 
 impl Factor for Uvicorn {
     const WHAT: &'static str = "uvicorn";
+}
+
+/// How many request processors Tomcat's connector keeps for reuse (its
+/// `processorCache`; the `processor_cache` factor). A request beyond the
+/// cache allocates a new processor and its buffers, and drops it after.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    EnumString,
+    IntoStaticStr,
+    EnumIter,
+    VariantNames,
+    Display,
+)]
+#[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
+pub enum ProcessorCache {
+    /// Tomcat's default, 200: what a stock deployment (and the essay's) runs.
+    Stock,
+    /// -1, no limit: a deployment made for many virtual threads.
+    Unbounded,
+}
+
+impl ProcessorCache {
+    /// The connector's `processorCache` attribute.
+    pub fn attribute(self) -> i32 {
+        match self {
+            ProcessorCache::Stock => 200,
+            ProcessorCache::Unbounded => -1,
+        }
+    }
+}
+
+impl Factor for ProcessorCache {
+    const WHAT: &'static str = "processor cache";
 }
