@@ -290,6 +290,9 @@ pub fn results_frame(run_id: &str, records: &[CellRecord]) -> anyhow::Result<Dat
         .float(cols::io_latency_ms, |r| Some(r.cell.io_latency_ms))
         .float(cols::cpu_ms, |r| Some(r.cell.cpu_ms))
         .float(cols::cpu_ratio, |r| Some(r.cell.cpu_ratio()))
+        .opt_str(cols::cpu_work, |r| {
+            r.cell.cpu_work.map(|w| w.name().to_string())
+        })
         .opt_str(cols::offload, |r| {
             r.cell.offload.map(|o| o.name().to_string())
         })
@@ -298,7 +301,13 @@ pub fn results_frame(run_id: &str, records: &[CellRecord]) -> anyhow::Result<Dat
         })
         .int(cols::stack_kib, |r| r.cell.stack_kib.map(i64::from))
         .int(cols::java, |r| r.cell.java.map(i64::from))
+        .opt_str(cols::processor_cache, |r| {
+            r.cell.processor_cache.map(|p| p.name().to_string())
+        })
         .opt_bool(cols::loop_debug, |r| r.cell.loop_debug)
+        .opt_str(cols::uvicorn, |r| {
+            r.cell.uvicorn.map(|u| u.name().to_string())
+        })
         .opt_str(cols::client, |r| {
             r.cell.client.map(|c| c.name().to_string())
         })
