@@ -4,8 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 pub use threadloop_vocab::factor::{
-    Arrival, Client, DbQuery, Factor, IoKind, ModelKind, Offload, Pinning, Stack, Transport,
-    UnknownName,
+    Arrival, Client, CpuWork, DbQuery, Factor, IoKind, ModelKind, Offload, Pinning, ProcessorCache,
+    Stack, Transport, UnknownName, Uvicorn,
 };
 pub use threadloop_vocab::factors::{Setting, SettingType, Value};
 pub use threadloop_vocab::ServerCost;
@@ -64,6 +64,9 @@ pub struct Cell {
     pub io_latency_ms: f64,
     /// Calibrated CPU work per request.
     pub cpu_ms: f64,
+    /// FastAPI only: what the CPU part is made of (pure Python, or hashlib).
+    #[serde(default)]
+    pub cpu_work: Option<CpuWork>,
     /// Offload strategy (async models only).
     pub offload: Option<Offload>,
     /// Coroutines only: what the I/O does to the carrier thread.
@@ -75,11 +78,17 @@ pub struct Cell {
     /// Java stacks only: the JVM's major version (21 or 25).
     #[serde(default)]
     pub java: Option<u32>,
+    /// Java stacks only: Tomcat's processorCache.
+    #[serde(default)]
+    pub processor_cache: Option<ProcessorCache>,
     /// FastAPI only: asyncio's debug mode, whose slow-callback warnings (a
     /// callback or task step holding the loop over 100 ms) the stack counts.
     /// Its own cells: debug mode slows every callback.
     #[serde(default)]
     pub loop_debug: Option<bool>,
+    /// FastAPI only: uvicorn's loop and HTTP parser.
+    #[serde(default)]
+    pub uvicorn: Option<Uvicorn>,
     /// Async models with `http` or `postgres` I/O: which client / driver.
     #[serde(default)]
     pub client: Option<Client>,
@@ -137,11 +146,14 @@ impl Cell {
             io: IoKind::Timer,
             io_latency_ms,
             cpu_ms: 0.0,
+            cpu_work: None,
             offload: None,
             pinning: None,
             stack_kib: None,
             java: None,
+            processor_cache: None,
             loop_debug: None,
+            uvicorn: None,
             client: None,
             db_query: None,
             db_pool: None,

@@ -111,6 +111,16 @@ pub fn args(cell: &Cell) -> Result<(Stack, Vec<String>), StackError> {
     if let (true, Some(d)) = (cell.uses_http(), &cell.downstream) {
         flag("--downstream", d.clone());
     }
+    // The stack options: each set only for its own stack's cells.
+    if let Some(w) = cell.cpu_work {
+        flag("--cpu-work", w.name().into());
+    }
+    if let Some(u) = cell.uvicorn {
+        flag("--uvicorn", u.name().into());
+    }
+    if let Some(p) = cell.processor_cache {
+        flag("--processor-cache", p.attribute().to_string());
+    }
     if cell.loop_debug == Some(true) {
         a.push("--debug".into());
     }
@@ -187,8 +197,8 @@ fn flags(
         ),
         StackFlag::Offload => match cell.offload.unwrap_or(Offload::Inline) {
             Offload::Inline => flag("--offload", "inline".into()),
-            Offload::WorkerPool => {
-                flag("--offload", "worker-pool".into());
+            o @ (Offload::WorkerPool | Offload::ProcessPool) => {
+                flag("--offload", o.name().into());
                 if let Some(n) = cell.pool_threads {
                     flag("--pool-threads", n.to_string());
                 }
@@ -478,7 +488,7 @@ impl Drop for StackServer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cell::{Load, Pinning, Transport};
+    use crate::cell::{CpuWork, Load, Pinning, ProcessorCache, Transport, Uvicorn};
 
     fn cell(model: ModelKind) -> Cell {
         Cell {
@@ -509,6 +519,15 @@ mod tests {
         assert!(args(&v).unwrap().1.join(" ").ends_with(
             "--mode virtual --accept-count 100 --max-connections -1 --pinning synchronized"
         ));
+        let unbounded = Cell {
+            processor_cache: Some(ProcessorCache::Unbounded),
+            ..cell(ModelKind::TomcatVirtual)
+        };
+        assert!(args(&unbounded)
+            .unwrap()
+            .1
+            .join(" ")
+            .ends_with("--max-connections -1 --processor-cache -1"));
         let wrong = Cell {
             pinning: Some(Pinning::Mutex),
             ..cell(ModelKind::TomcatVirtual)
@@ -536,6 +555,18 @@ mod tests {
         assert_eq!(
             args(&debug).unwrap().1.join(" "),
             "--port 0 --client async --offload inline --debug"
+        );
+        let remedy = Cell {
+            offload: Some(Offload::ProcessPool),
+            pool_threads: Some(2),
+            cpu_work: Some(CpuWork::Hashlib),
+            uvicorn: Some(Uvicorn::UvloopHttptools),
+            ..cell(ModelKind::Fastapi)
+        };
+        assert_eq!(
+            args(&remedy).unwrap().1.join(" "),
+            "--port 0 --client async --offload process-pool --pool-threads 2 \
+             --cpu-work hashlib --uvicorn uvloop-httptools"
         );
         let rust = cell(ModelKind::Tokio);
         assert!(matches!(

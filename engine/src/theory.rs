@@ -164,7 +164,7 @@ pub fn cpu_parallelism(cell: &Cell) -> f64 {
         CpuOn::Carriers => cores.min(workers),
         CpuOn::Offload => match cell.offload.unwrap_or(Offload::Inline) {
             Offload::SpawnBlocking => cores,
-            Offload::WorkerPool => cores.min(pool),
+            Offload::WorkerPool | Offload::ProcessPool => cores.min(pool),
             // On the loop's threads: `workers` of them, or the one loop.
             Offload::Inline if traits.workers => cores.min(workers),
             Offload::Inline => 1.0,

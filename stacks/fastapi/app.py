@@ -1,6 +1,11 @@
 """threadloop's FastAPI stack: a FastAPI app on one uvicorn worker (one
-process, one asyncio event loop, h11) serving threadloop's request contract
+process, one event loop) serving threadloop's request contract
 (stacks/CONTRACT.md), started by `stacks/fastapi/serve` with the cell's flags.
+
+--uvicorn says what uvicorn runs on: asyncio-h11 (a plain `pip install
+uvicorn`: asyncio's loop, the pure-Python h11 parser) or uvloop-httptools
+(what `uvicorn[standard]` and `fastapi[standard]` install and uvicorn then
+picks: libuv's loop, the C parser).
 
 --client says how a request waits (all three I/O kinds alike):
   async             `async def /work` with asyncio.sleep / asyncpg /
@@ -13,20 +18,27 @@ process, one asyncio event loop, h11) serving threadloop's request contract
                     of 40 by default, left as it is and reported in /stats),
                     so each wait holds one worker thread, not the loop.
 --offload says where an `async def` request's CPU work runs (H5/H9): inline on
-the loop, or `await loop.run_in_executor(ThreadPoolExecutor(max_workers=
---pool-threads), ...)`. A `def` request runs its CPU on the worker thread it
-is on. The CPU work is pure Python, so it holds the GIL wherever it runs:
-offloading frees the loop between GIL switches (sys.getswitchinterval(),
-5 ms), it does not add a core.
+the loop, or `await loop.run_in_executor(executor, ...)` with a
+ThreadPoolExecutor (worker-pool) or a ProcessPoolExecutor (process-pool) of
+--pool-threads workers. A `def` request runs its CPU on the worker thread it
+is on. --cpu-work says what the CPU is (cpu.py): pure Python holds the GIL
+wherever it runs, so a thread pool frees the loop only between GIL switches
+(sys.getswitchinterval(), 5 ms) and adds no core; hashlib releases the GIL,
+so a thread pool runs it beside the loop; a process pool has a GIL per
+process, so it runs either beside the loop.
 """
 
 import argparse
 import asyncio
+import ctypes
 import logging
+import multiprocessing
+import os
+import signal
 import socket
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
 import anyio.to_thread
@@ -43,6 +55,8 @@ BACKLOG = 1024
 # Below the runner's SIGKILL (5 s after SIGTERM): uvicorn waits this long for
 # open keep-alive connections and running requests, then cancels them.
 GRACEFUL_SHUTDOWN_S = 1
+# prctl(2)'s option: the signal a process gets when its parent dies.
+PR_SET_PDEATHSIG = 1
 
 
 def parse_args(argv=None):
@@ -55,8 +69,12 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(prog="stacks/fastapi/serve", description=__doc__.split("\n\n")[0])
     p.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: any free port)")
     p.add_argument("--client", choices=("async", "blocking", "blocking-offload"), default="async")
-    p.add_argument("--offload", choices=("inline", "worker-pool"), default="inline")
+    p.add_argument("--offload", choices=("inline", "worker-pool", "process-pool"), default="inline")
     p.add_argument("--pool-threads", type=positive, default=10, help="the CPU executor's max_workers")
+    p.add_argument("--cpu-work", choices=tuple(cpu.KINDS), default="python",
+                   help="the CPU part's code: pure Python, or hashlib (releases the GIL)")
+    p.add_argument("--uvicorn", choices=("asyncio-h11", "uvloop-httptools"), default="asyncio-h11",
+                   help="uvicorn's event loop and HTTP parser")
     p.add_argument("--db-pool", type=positive, help="connections in the PostgreSQL pool (none: no pool)")
     p.add_argument("--db-query", choices=tuple(backends.SQL), default="sleep")
     p.add_argument("--downstream", metavar="HOST:PORT", help="the slow downstream for io=http")
@@ -128,12 +146,17 @@ def make_app(args, io, executor, iters_per_ms: float, slow: SlowCallbacks | None
     @app.get("/stats")
     async def stats():
         s = {
+            # Units of --cpu-work per ms: splitmix64 steps, or bytes hashed.
             "cpu_iters_per_ms": iters_per_ms,
             "cpu_calibrated": args.cpu_iters_per_ms is None,
+            "cpu_work": args.cpu_work,
+            "uvicorn": args.uvicorn,
+            # The loop's class: what really runs (uvloop.Loop or asyncio's).
+            "event_loop": type(asyncio.get_running_loop()).__module__,
             "client": args.client,
             "offload": args.offload,
             "cpu_runs_on": "anyio-thread" if args.client == "blocking-offload"
-            else "executor" if executor is not None else "loop",
+            else args.offload if executor is not None else "loop",
             "pool_threads": args.pool_threads if executor is not None else None,
             "db_pool": args.db_pool if io.pool is not None else None,
             "db_query": args.db_query,
@@ -159,6 +182,8 @@ def make_app(args, io, executor, iters_per_ms: float, slow: SlowCallbacks | None
     def iters(order) -> int:
         return round(order.cpu_ms * iters_per_ms)
 
+    spin = cpu.work(args.cpu_work)
+
     if args.client == "blocking-offload":
 
         @app.get("/work")
@@ -169,7 +194,7 @@ def make_app(args, io, executor, iters_per_ms: float, slow: SlowCallbacks | None
             if bad:
                 return bad
             t0 = time.perf_counter()
-            cpu.spin(iters(order))
+            spin(iters(order))
             try:
                 io.run(order.io, order.io_ms)
             except backends.IoFailed as e:
@@ -188,9 +213,9 @@ def make_app(args, io, executor, iters_per_ms: float, slow: SlowCallbacks | None
             t0 = time.perf_counter()
             n = iters(order)
             if n and executor is not None:
-                await asyncio.get_running_loop().run_in_executor(executor, cpu.spin, n)
+                await asyncio.get_running_loop().run_in_executor(executor, spin, n)
             elif n:
-                cpu.spin(n)
+                spin(n)
             try:
                 if blocking_io:
                     io.run(order.io, order.io_ms)
@@ -203,7 +228,27 @@ def make_app(args, io, executor, iters_per_ms: float, slow: SlowCallbacks | None
     return app
 
 
-async def serve(args, iters_per_ms: float) -> None:
+def die_with_parent(parent: int) -> None:
+    """A pool process's initializer: it gets SIGKILL when the stack's process
+    dies, however that dies (as the stack does with the cell), so no worker
+    outlives its cell."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL) != 0 or os.getppid() != parent:
+        os._exit(1)
+
+
+def start_process_pool(args) -> ProcessPoolExecutor:
+    """The process-pool offload's executor, its processes forked now, before
+    the loop or any thread exists (fork copies only the calling thread, and
+    the cpu module is already imported in them). With fork, CPython starts
+    every worker at the first submit."""
+    pool = ProcessPoolExecutor(max_workers=args.pool_threads, mp_context=multiprocessing.get_context("fork"),
+                               initializer=die_with_parent, initargs=(os.getpid(),))
+    pool.submit(cpu.work(args.cpu_work), 0).result()
+    return pool
+
+
+async def serve(args, iters_per_ms: float, executor) -> None:
     slow = None
     if args.debug:
         asyncio.get_running_loop().slow_callback_duration = 0.1
@@ -217,7 +262,6 @@ async def serve(args, iters_per_ms: float) -> None:
     else:
         io = backends.BlockingIo(args.db_query, args.downstream)
         io.open(pg, args.db_pool)  # blocks the loop, but nothing is served yet
-    executor = None
     if args.offload == "worker-pool":
         executor = ThreadPoolExecutor(max_workers=args.pool_threads, thread_name_prefix="cpu")
 
@@ -232,8 +276,9 @@ async def serve(args, iters_per_ms: float) -> None:
     sock.listen(BACKLOG)
     config = uvicorn.Config(
         app,
-        loop="asyncio",  # informational: this process's loop is asyncio.run's
-        http="h11",
+        # informational: this process's loop is the one main() runs
+        loop="uvloop" if args.uvicorn == "uvloop-httptools" else "asyncio",
+        http="httptools" if args.uvicorn == "uvloop-httptools" else "h11",
         workers=1,
         lifespan="on",
         access_log=False,
@@ -258,11 +303,18 @@ def main() -> None:
     args = parse_args()
     if args.cpu_iters_per_ms is not None and not args.cpu_iters_per_ms > 0:
         sys.exit("--cpu-iters-per-ms must be positive")
-    iters_per_ms = args.cpu_iters_per_ms or cpu.calibrate()
-    print(f"fastapi stack: {iters_per_ms:.0f} splitmix64 steps per ms of CPU; client={args.client} "
-          f"offload={args.offload}", file=sys.stderr, flush=True)
+    iters_per_ms = args.cpu_iters_per_ms or cpu.calibrate(args.cpu_work)
+    print(f"fastapi stack: {iters_per_ms:.0f} units of {args.cpu_work} work per ms of CPU; "
+          f"client={args.client} offload={args.offload} uvicorn={args.uvicorn}", file=sys.stderr, flush=True)
+    executor = start_process_pool(args) if args.offload == "process-pool" else None
+    if args.uvicorn == "uvloop-httptools":
+        import uvloop
+
+        run = uvloop.run
+    else:
+        run = asyncio.run
     try:
-        asyncio.run(serve(args, iters_per_ms), debug=args.debug)
+        run(serve(args, iters_per_ms, executor), debug=args.debug)
     except (backends.IoFailed, ValueError, OSError) as e:
         sys.exit(f"fastapi stack: {e}")
 

@@ -43,7 +43,7 @@ mkdir -p "$(dirname "$venv")"
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \
     --only-binary=:all: -r "$reqs" \
     || { rm -rf "$venv"; fail "pip install of requirements.txt failed (PyPI reachable? wheels for this Python?)"; }
-"$venv/bin/python" -c 'import fastapi, uvicorn, asyncpg, psycopg2, httpx, requests' \
+"$venv/bin/python" -c 'import fastapi, uvicorn, asyncpg, psycopg2, httpx, requests, uvloop, httptools' \
     || { rm -rf "$venv"; fail "the installed packages do not import"; }
 echo "$want" >"$stamp"
 echo "FastAPI stack installed ($venv: $("$venv/bin/python" --version 2>&1))"

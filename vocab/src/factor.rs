@@ -273,6 +273,7 @@ impl ModelKind {
 }
 
 pub use crate::stack::Stack;
+pub use crate::stack_option::{CpuWork, ProcessorCache, Uvicorn};
 
 /// Which factors a model uses, and what bounds it: [`ModelKind::traits`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -442,6 +443,9 @@ pub enum Offload {
     SpawnBlocking,
     /// A fixed pool of `pool_threads` OS threads (Python's ThreadPoolExecutor).
     WorkerPool,
+    /// A fixed pool of `pool_threads` processes (Python's ProcessPoolExecutor;
+    /// the FastAPI stack's only: each has a GIL of its own).
+    ProcessPool,
 }
 
 impl Factor for Offload {
@@ -622,6 +626,9 @@ mod tests {
         round_trips::<Client>();
         round_trips::<Arrival>();
         round_trips::<Transport>();
+        round_trips::<CpuWork>();
+        round_trips::<Uvicorn>();
+        round_trips::<ProcessorCache>();
         assert_eq!(ModelKind::ThreadsAsyncIo.name(), "threads-async-io");
         assert_eq!(Offload::SpawnBlocking.to_string(), "spawn-blocking");
     }

@@ -53,9 +53,10 @@ macro_rules! for_each_factor {
                 default: SpecDefault::Cores,
                 range: Some((1, 1024)),
             };
-            pool_threads: Int, "count", Model, "the offload worker pool's threads" => u32 {
+            pool_threads: Int, "count", Model, "the offload pool's threads (processes for process-pool)" => u32 {
                 token: ("p", ""),
-                applies: |c| c.traits().tasks && c.offload == Offload::WorkerPool,
+                applies: |c| c.traits().tasks
+                    && matches!(c.offload, Offload::WorkerPool | Offload::ProcessPool),
                 default: SpecDefault::Cores,
                 range: Some((1, 4096)),
                 token_after: Some(Setting::offload),
@@ -67,6 +68,11 @@ macro_rules! for_each_factor {
             io_latency_ms: Float, "ms", LoadPoint, "the I/O's latency";
             cpu_ms: Float, "ms", LoadPoint, "the CPU part of a request";
             cpu_ratio: Float, "ratio", LoadPoint, "cpu_ms / (cpu_ms + io_latency_ms)";
+            cpu_work: Str, "", LoadPoint, "FastAPI: the CPU part's code, pure Python (holds the GIL) or hashlib (C, releases it)" => $crate::factor::CpuWork {
+                token: ("", ""),
+                applies: |c| c.traits().stack == Some(Stack::Fastapi),
+                default: SpecDefault::Unlisted(Value::Name("python")),
+            };
             offload: Str, "", Model, "where an async model runs the CPU part" => $crate::factor::Offload {
                 token: ("", ""),
                 applies: |c| c.traits().tasks,
@@ -93,10 +99,20 @@ macro_rules! for_each_factor {
                 range: Some((21, 25)),
                 check: Some(java_installed),
             };
+            processor_cache: Str, "", Model, "Tomcat: the connector's processorCache, stock (200) or unbounded (-1)" => $crate::factor::ProcessorCache {
+                token: ("processor-cache-", ""),
+                applies: |c| c.traits().stack == Some(Stack::Tomcat),
+                default: SpecDefault::Unlisted(Value::Name("stock")),
+            };
             loop_debug: Bool, "", Model, "FastAPI: asyncio's debug mode (warns of callbacks over 100 ms)" => bool {
                 token: ("loop-debug", ""),
                 applies: |c| c.traits().stack == Some(Stack::Fastapi),
                 default: SpecDefault::Unlisted(Value::Bool(false)),
+            };
+            uvicorn: Str, "", Model, "FastAPI: uvicorn's loop and parser, asyncio + h11 or uvicorn[standard]'s uvloop + httptools" => $crate::factor::Uvicorn {
+                token: ("", ""),
+                applies: |c| c.traits().stack == Some(Stack::Fastapi),
+                default: SpecDefault::Unlisted(Value::Name("asyncio-h11")),
             };
             client: Str, "", Model, "the HTTP client or DB driver" => $crate::factor::Client {
                 token: ("client-", ""),
@@ -591,7 +607,9 @@ mod tests {
                 "pinning",
                 "stack_kib",
                 "java",
+                "processor_cache",
                 "loop_debug",
+                "uvicorn",
                 "client"
             ]
         );

@@ -21,6 +21,8 @@
 //! - [`remedy`]: a remedy experiment's link to the experiment it remedies.
 //! - [`rule`]: a `[[verdict]]` rule and its comparison.
 //! - [`stack`]: the foreign stacks, each a folder and one declaration.
+//! - [`stack_option`]: the closed sets of the stacks' own options (FastAPI's
+//!   CPU work and server, Tomcat's processor cache).
 //! - [`schema`]: every column of `results.parquet`, once: name, type, unit,
 //!   role and a line of doc, and the schema's version.
 //! - [`status`]: what became of an execution (the `status` column).
@@ -36,6 +38,7 @@ pub mod remedy;
 pub mod rule;
 pub mod schema;
 pub mod stack;
+pub mod stack_option;
 pub mod status;
 
 pub use calibration::{Calibration, ServerCalibration, ServerCost};

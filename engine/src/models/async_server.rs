@@ -94,6 +94,8 @@ async fn perform<R: AsyncRuntime>(
                 Duration::ZERO,
             )
         }
+        // Refused when the server starts (`models::async_server`).
+        (Offload::ProcessPool, _) => return (Err("offload = process-pool".into()), Duration::ZERO),
     };
     let io = match (w.io.kind, path.client) {
         (kind @ IoKind::Timer, _) | (kind, Client::Async) => {

@@ -129,6 +129,12 @@ fn async_server<R: AsyncRuntime>(
     counters: &Arc<CellCounters>,
 ) -> anyhow::Result<AsyncServer<R>> {
     let offload = cell.offload.unwrap_or(crate::cell::Offload::Inline);
+    // Python's ProcessPoolExecutor: a remedy of the FastAPI stack only.
+    anyhow::ensure!(
+        offload != crate::cell::Offload::ProcessPool,
+        "offload = process-pool is the fastapi stack's; {} offloads to spawn-blocking or a worker-pool",
+        cell.model
+    );
     let pool = cell
         .pool_threads
         .map(|n| WorkerPool::start(n.max(1) as usize));

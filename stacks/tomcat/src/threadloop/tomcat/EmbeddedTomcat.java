@@ -39,6 +39,10 @@ final class EmbeddedTomcat {
         set("minSpareThreads", o.minSpare());
         set("acceptCount", o.acceptCount());
         set("maxConnections", o.maxConnections());
+        // The processors (a request's parser and buffers) kept for reuse once
+        // their request ends: Tomcat's default keeps 200, so past 200 requests
+        // in flight each further one allocates its own and drops it after.
+        set("processorCache", o.processorCache());
         // Tomcat closes a keep-alive connection after 100 requests by default;
         // threadloop's generator, like wrk, keeps each connection for the
         // whole window, so the limit would only add reconnects and errors.

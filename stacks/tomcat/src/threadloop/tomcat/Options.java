@@ -4,7 +4,8 @@ package threadloop.tomcat;
  * The command line: threadloop's factors for a Tomcat cell, as flags (see
  * stacks/CONTRACT.md, "Foreign stacks"). Defaults are Tomcat's own
  * (maxThreads 200, minSpareThreads 10, acceptCount 100, maxConnections 8192
- * for NIO), so an unset flag means "what a default deployment does".
+ * for NIO, processorCache 200), so an unset flag means "what a default
+ * deployment does".
  */
 record Options(
         int port,
@@ -13,6 +14,7 @@ record Options(
         int minSpare,
         int acceptCount,
         int maxConnections,
+        int processorCache,
         Pinning pinning,
         Integer dbPool,
         Db.Query dbQuery,
@@ -43,6 +45,7 @@ record Options(
 
     static final String USAGE = "usage: serve --java 21|25 [--port N] [--mode pool|async|virtual]"
             + " [--max-threads N] [--min-spare N] [--accept-count N] [--max-connections N]"
+            + " [--processor-cache N]"
             + " [--pinning none|synchronized|jdbc] [--db-pool N] [--db-query sleep|point|update]"
             + " [--downstream HOST:PORT] [--cpu-iters-per-ms X]";
 
@@ -55,6 +58,7 @@ record Options(
         int port = 0;
         Mode mode = Mode.POOL;
         int maxThreads = 200, minSpare = 10, acceptCount = 100, maxConnections = 8192;
+        int processorCache = 200;
         Pinning pinning = Pinning.NONE;
         Integer dbPool = null;
         Db.Query dbQuery = null;
@@ -73,6 +77,8 @@ record Options(
                 case "--min-spare" -> minSpare = number(flag, v, 0, 1_000_000);
                 case "--accept-count" -> acceptCount = number(flag, v, 1, 1_000_000);
                 case "--max-connections" -> maxConnections = number(flag, v, -1, 10_000_000);
+                // -1: no limit (Tomcat's spelling).
+                case "--processor-cache" -> processorCache = number(flag, v, -1, 10_000_000);
                 case "--pinning" -> pinning = choice(Pinning.class, flag, v);
                 case "--db-pool" -> dbPool = number(flag, v, 1, 10_000);
                 case "--db-query" -> dbQuery = choice(Db.Query.class, flag, v);
@@ -100,7 +106,7 @@ record Options(
             throw new IllegalArgumentException("--pinning synchronized applies to pool and virtual modes");
         }
         return new Options(port, mode, maxThreads, minSpare, acceptCount, maxConnections,
-                pinning, dbPool, dbQuery, downstream, cpuItersPerMs);
+                processorCache, pinning, dbPool, dbQuery, downstream, cpuItersPerMs);
     }
 
     private static int number(String flag, String v, int min, int max) {

@@ -40,10 +40,12 @@ final class StatsServlet extends HttpServlet {
         ThreadMXBean threads = ManagementFactory.getThreadMXBean();
         String json = String.format(Locale.ROOT,
                 "{\"cpu_iters_per_ms\":%.1f,\"mode\":\"%s\",\"java\":\"%s\",\"max_threads\":%d,"
+                        + "\"processor_cache\":%d,"
                         + "\"pinning\":\"%s\",\"pinned\":%d,\"pinned_counted\":%b,"
                         + "\"threads\":%d,\"peak_threads\":%d}\n",
                 cpu.itersPerMs(), Options.name(options.mode()), System.getProperty("java.version"),
-                options.maxThreads(), Options.name(options.pinning()), pinned, pinning != null,
+                options.maxThreads(), options.processorCache(), Options.name(options.pinning()), pinned,
+                pinning != null,
                 threads.getThreadCount(), threads.getPeakThreadCount());
         Replies.text(resp, 200, "application/json", json);
     }
