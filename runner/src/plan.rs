@@ -156,7 +156,7 @@ pub fn expand(spec: &ExperimentSpec, machine: Machine) -> Vec<PlannedCell> {
             offload: is_async.then_some(f.offload),
             pinning: f.model.pins().then_some(f.pinning),
             stack_kib: f.model.is_stackful().then(|| f.stack.unwrap_or(32)),
-            java: (f.model.stack() == Some(threadloop_engine::Stack::Tomcat))
+            java: (f.model.stack().is_some_and(|s| !s.decl().java.is_empty()))
                 .then(|| f.java.unwrap_or(crate::spec::JAVA_VERSIONS[0])),
             loop_debug: (f.model == threadloop_engine::ModelKind::Fastapi)
                 .then(|| f.loop_debug.unwrap_or(false)),
@@ -259,8 +259,7 @@ pub fn order(cells: &[PlannedCell], seed: u64) -> Vec<Slot> {
 pub fn estimate_s(cell: &Cell) -> f64 {
     let mut s = cell.warmup_s + cell.duration_s + 0.15;
     s += match cell.model.stack() {
-        Some(threadloop_engine::Stack::Tomcat) => 2.5,
-        Some(threadloop_engine::Stack::Fastapi) => 1.8,
+        Some(stack) => stack.decl().start_s,
         None => 0.0,
     };
     if cell.uses_http() || cell.uses_postgres() {

