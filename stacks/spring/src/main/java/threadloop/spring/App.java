@@ -31,10 +31,9 @@ class App {
     }
 
     /**
-     * Spring Boot's RestClient.Builder (the JDK's HttpClient underneath, per
-     * spring.http.clients.imperative.factory) and WebClient.Builder (Reactor
-     * Netty), each built only where the mode calls it. A reactive application
-     * gets no RestClient.Builder from Boot: the same JDK factory, by hand.
+     * Spring Boot's RestClient.Builder (a plain one in a reactive
+     * application, which gets none from Boot) on the JDK's HttpClient, and
+     * WebClient.Builder (Reactor Netty), each built only where the mode calls it.
      */
     @Bean
     Downstream downstream(Setup setup, ObjectProvider<RestClient.Builder> rest, ObjectProvider<WebClient.Builder> web) {
@@ -44,8 +43,11 @@ class App {
         }
         boolean nonBlocking = o.mode() == Options.Mode.MVC_ASYNC
                 || (o.mode() == Options.Mode.WEBFLUX && o.client() == Options.Client.ASYNC);
+        // The JDK's HttpClient, always: Boot would pick Reactor Netty's
+        // (WebClient brings it), whose blocking form refuses to run on an
+        // event loop, and WebFlux's mistake is exactly that call.
         RestClient rc = nonBlocking ? null
-                : rest.getIfAvailable(() -> RestClient.builder().requestFactory(new JdkClientHttpRequestFactory())).build();
+                : rest.getIfAvailable(RestClient::builder).requestFactory(new JdkClientHttpRequestFactory()).build();
         WebClient wc = nonBlocking ? web.getObject().build() : null;
         return new Downstream(o.downstream(), rc, wc);
     }

@@ -9,7 +9,7 @@ import reactor.core.publisher.Mono;
 /**
  * The `http` I/O: one `GET http://HOST:PORT/delay/<µs>` to threadloop's slow
  * downstream, through Spring's clients as Spring Boot builds them: the
- * blocking RestClient (on the JDK's HttpClient, `spring.http.clients.imperative.factory=jdk`)
+ * blocking RestClient (on the JDK's HttpClient, as the Tomcat stack's client)
  * or the non-blocking WebClient (on Reactor Netty). Either may be null when
  * the cell's mode does not use it.
  */

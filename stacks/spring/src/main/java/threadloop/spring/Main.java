@@ -122,9 +122,6 @@ public final class Main {
         if (o.mode() == Options.Mode.MVC_VIRTUAL) {
             p.put("spring.threads.virtual.enabled", true);
         }
-        // RestClient on the JDK's HttpClient (Boot would otherwise take
-        // Reactor Netty, which WebClient brings): the Tomcat stack's client.
-        p.put("spring.http.clients.imperative.factory", "jdk");
 
         PgEndpoint pg = o.wantsDb() ? PgEndpoint.fromEnv() : null;
         if (o.wantsDb() && pg == null) {
