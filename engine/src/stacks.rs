@@ -536,6 +536,40 @@ mod tests {
     }
 
     #[test]
+    fn spring_flags_carry_the_pool_the_pinning_and_the_client() {
+        let c = Cell {
+            threads: Some(500),
+            java: Some(25),
+            ..cell(ModelKind::SpringMvc)
+        };
+        let (stack, a) = args(&c).unwrap();
+        assert_eq!(stack, Stack::Spring);
+        assert_eq!(
+            a.join(" "),
+            "--port 0 --java 25 --mode mvc --max-threads 500 --min-spare 50 \
+             --accept-count 100 --client async"
+        );
+        let v = Cell {
+            pinning: Some(Pinning::Jdbc),
+            ..cell(ModelKind::SpringMvcVirtual)
+        };
+        assert!(args(&v)
+            .unwrap()
+            .1
+            .join(" ")
+            .contains("--mode mvc-virtual --accept-count 100 --max-connections -1 --pinning jdbc"));
+        let w = Cell {
+            client: Some(Client::Blocking),
+            ..cell(ModelKind::SpringWebflux)
+        };
+        assert!(args(&w)
+            .unwrap()
+            .1
+            .join(" ")
+            .ends_with("--mode webflux --accept-count 100 --max-connections -1 --client blocking"));
+    }
+
+    #[test]
     fn fastapi_flags_carry_the_client_and_the_offload() {
         let c = Cell {
             client: Some(Client::BlockingOffload),

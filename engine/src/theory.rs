@@ -62,7 +62,12 @@ fn concurrency_cap(cell: &Cell) -> Option<f64> {
             // for its I/O; FastAPI's waits there on its timer too (`time.sleep`
             // on the loop; a `def` endpoint holds one of AnyIO's threads).
             let held = cell.io.has_client() || traits.client_sleeps;
-            let loop_threads = if traits.workers { workers } else { 1.0 };
+            let loop_threads = match (traits.workers, traits.loop_floor) {
+                (true, _) => workers,
+                // Reactor Netty's ioWorkerCount: max(cores, 4).
+                (false, Some(floor)) => (cell.cores.max(1) as f64).max(f64::from(floor)),
+                (false, None) => 1.0,
+            };
             match cell.client {
                 Some(Client::Blocking) if held => Some(loop_threads),
                 Some(Client::BlockingOffload) if held => traits.blocking_pool.map(f64::from),
@@ -489,6 +494,12 @@ mod tests {
         assert_eq!(theory(&f).throughput_rps, Some(800.0));
         f.client = Some(crate::cell::Client::Async);
         assert_eq!(theory(&f).throughput_rps, Some(2000.0));
+        // WebFlux's blocking JDBC holds one of Reactor Netty's event loops:
+        // max(2 cores, 4) of them.
+        let mut w = cell(ModelKind::SpringWebflux, Load::Closed { concurrency: 100 });
+        (w.io, w.io_latency_ms, w.cores) = (IoKind::Postgres, 50.0, 2);
+        w.client = Some(crate::cell::Client::Blocking);
+        assert_eq!(theory(&w).throughput_rps, Some(80.0));
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! The declared stacks (`Stack::all()`: Tomcat, FastAPI) as servers of the
+//! The declared stacks (`Stack::all()`: Tomcat, FastAPI, Spring) as servers of the
 //! contract, every model of each: each starts as a process of its own, answers every fixed request and a
 //! load from the generator, reports its own figures, and is gone when its
 //! server is dropped. `just setup` installs them (CI too); without them

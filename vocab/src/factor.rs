@@ -98,6 +98,18 @@ pub enum ModelKind {
     TomcatVirtual,
     /// FastAPI on one uvicorn worker: one asyncio event loop.
     Fastapi,
+    /// Spring Boot's Spring MVC: a blocking `@RestController` on its Tomcat
+    /// with Boot's defaults (`threads` = server.tomcat.threads.max 200),
+    /// JDBC on Boot's HikariCP, a blocking RestClient.
+    SpringMvc,
+    /// The essay's `processOrder()`: the controller returns a
+    /// CompletableFuture composed from WebClient, so Tomcat's thread is freed.
+    SpringMvcAsync,
+    /// The blocking controller with `spring.threads.virtual.enabled=true`.
+    SpringMvcVirtual,
+    /// Spring WebFlux on Reactor Netty's event loops: R2DBC and WebClient
+    /// (`client = async`), or JDBC and RestClient inside the handler (`blocking`).
+    SpringWebflux,
 }
 
 impl Factor for ModelKind {
@@ -124,6 +136,11 @@ impl ModelKind {
             ModelKind::TomcatAsync => (0x55, 0x33, 0x2B), // dark brown
             ModelKind::TomcatVirtual => (0x6B, 0x5E, 0x00), // olive
             ModelKind::Fastapi => (0x73, 0x35, 0x00),    // dark vermillion
+            // Spring: lighter shades of the same hues as their Tomcat twins.
+            ModelKind::SpringMvc => (0x33, 0x8F, 0xC8), // light blue
+            ModelKind::SpringMvcAsync => (0xA8, 0x7B, 0x6F), // light brown
+            ModelKind::SpringMvcVirtual => (0x9C, 0x8C, 0x2E), // light olive
+            ModelKind::SpringWebflux => (0xA6, 0x4B, 0x00), // burnt orange
         }
     }
 
@@ -144,6 +161,10 @@ impl ModelKind {
             ModelKind::TomcatAsync => 10,
             ModelKind::TomcatVirtual => 11,
             ModelKind::Fastapi => 12,
+            ModelKind::SpringMvc => 13,
+            ModelKind::SpringMvcAsync => 14,
+            ModelKind::SpringMvcVirtual => 15,
+            ModelKind::SpringWebflux => 16,
         }
     }
 
@@ -163,6 +184,7 @@ impl ModelKind {
             cpu: CpuOn::EveryCore,
             blocking_pool: None,
             client_sleeps: false,
+            loop_floor: None,
         };
         // A bounded pool whose thread a request holds throughout (Tomcat's).
         const POOL: ModelTraits = ModelTraits {
@@ -238,6 +260,29 @@ impl ModelKind {
                 client_sleeps: true,
                 ..THREAD
             },
+            ModelKind::SpringMvc => ModelTraits {
+                stack: Some(Stack::Spring),
+                ..POOL
+            },
+            ModelKind::SpringMvcAsync => ModelTraits {
+                stack: Some(Stack::Spring),
+                ..POOL_ASYNC_IO
+            },
+            ModelKind::SpringMvcVirtual => ModelTraits {
+                pins: true,
+                stack: Some(Stack::Spring),
+                holds: Holds::VirtualThreadCarrier,
+                ..THREAD
+            },
+            // Reactor Netty's event loops (ioWorkerCount: one per core, at
+            // least 4), the CPU inline on them; a blocking client holds one.
+            ModelKind::SpringWebflux => ModelTraits {
+                tasks: true,
+                stack: Some(Stack::Spring),
+                holds: Holds::LoopThread,
+                loop_floor: Some(4),
+                ..THREAD
+            },
         }
     }
 
@@ -302,6 +347,10 @@ pub struct ModelTraits {
     /// Its blocking client waits on the timer too (FastAPI's `time.sleep`),
     /// so a blocking client holds its thread for a timer's I/O as well.
     pub client_sleeps: bool,
+    /// Event loops one per core but at least this many (Reactor Netty's
+    /// ioWorkerCount, max(cores, 4)), not `workers`; `None`: one loop, or
+    /// `workers` of them.
+    pub loop_floor: Option<u32>,
 }
 
 /// What a request holds that there are few of: the theory caps the requests
@@ -454,10 +503,10 @@ impl Factor for Offload {
 
 /// What a coroutine or a virtual thread does during its I/O: yield the
 /// carrier (`none`), or pin it. The coroutines' analogs: a blocking syscall,
-/// a lock held across a blocking call. Tomcat's virtual threads: the
-/// blocking call inside `synchronized` (pins on Java 21, not since JEP 491
-/// in Java 24), or JDBC through pgjdbc 42.5.5, whose `execute` is
-/// `synchronized`.
+/// a lock held across a blocking call. Tomcat's and Spring's virtual
+/// threads: the blocking call inside `synchronized` (pins on Java 21, not
+/// since JEP 491 in Java 24), or JDBC through pgjdbc 42.5 (Tomcat's 42.5.5,
+/// Spring's 42.5.6), whose `execute` is `synchronized`.
 #[derive(
     Debug,
     Clone,
@@ -492,7 +541,12 @@ impl Pinning {
         match self {
             Pinning::None => model.pins(),
             Pinning::BlockingSyscall | Pinning::Mutex => model == ModelKind::Coroutines,
-            Pinning::Synchronized | Pinning::Jdbc => model == ModelKind::TomcatVirtual,
+            Pinning::Synchronized | Pinning::Jdbc => {
+                matches!(
+                    model,
+                    ModelKind::TomcatVirtual | ModelKind::SpringMvcVirtual
+                )
+            }
         }
     }
 }
@@ -641,10 +695,14 @@ mod tests {
         assert!(!Pinning::Jdbc.applies_to(ModelKind::Coroutines));
         assert!(Pinning::None.applies_to(ModelKind::TomcatVirtual));
         assert!(!Pinning::None.applies_to(ModelKind::Tokio));
+        assert!(Pinning::Jdbc.applies_to(ModelKind::SpringMvcVirtual));
+        assert!(!Pinning::Synchronized.applies_to(ModelKind::SpringMvc));
         // Every stack is HTTP-only and declares which one it is.
         for m in ModelKind::all() {
             let tomcat = m.name().starts_with("tomcat-");
             assert_eq!(m.stack() == Some(Stack::Tomcat), tomcat, "{m}");
+            let spring = m.name().starts_with("spring-");
+            assert_eq!(m.stack() == Some(Stack::Spring), spring, "{m}");
         }
         assert_eq!(ModelKind::Fastapi.stack(), Some(Stack::Fastapi));
     }
@@ -656,7 +714,8 @@ mod tests {
             e.to_string(),
             "unknown model `tokyo`, expected one of: threads, threads-async-io, \
              thread-per-request, tokio, tokio-current, async-std, smol, smol-local, coroutines, \
-             tomcat-pool, tomcat-async, tomcat-virtual, fastapi"
+             tomcat-pool, tomcat-async, tomcat-virtual, fastapi, spring-mvc, spring-mvc-async, \
+             spring-mvc-virtual, spring-webflux"
         );
     }
 }

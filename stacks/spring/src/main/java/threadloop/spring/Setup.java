@@ -1,0 +1,5 @@
+package threadloop.spring;
+
+/** What the stack measured and was told before Spring started: one bean, registered by Main. */
+record Setup(Options options, Cpu cpu, PinningCounter pinning) {
+}
