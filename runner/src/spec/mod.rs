@@ -136,10 +136,6 @@ pub struct ExperimentSpec {
     /// cause (docs/specs.md#remedies); the report links the two.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remedies: Option<threadloop_vocab::remedy::Remedy>,
-    /// A remedy experiment: the experiment it remedies and the measured
-    /// cause (docs/specs.md#remedies); the report links the two.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub remedies: Option<Remedy>,
 }
 
 impl ExperimentSpec {
