@@ -159,7 +159,10 @@ mod tests {
             key(&fastapi(crate::cell::Uvicorn::AsyncioH11)),
             key(&fastapi(crate::cell::Uvicorn::UvloopHttptools)),
         );
-        assert!(h11.is_some() && uvloop.is_some() && h11 != uvloop, "{h11:?} {uvloop:?}");
+        assert!(
+            h11.is_some() && uvloop.is_some() && h11 != uvloop,
+            "{h11:?} {uvloop:?}"
+        );
     }
 
     #[test]

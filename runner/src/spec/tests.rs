@@ -190,15 +190,28 @@ fn verdict_rules_are_read() {
 }
 
 /// The manifest records the matrix as the struct with a field per factor
-/// did: every list under its key, in that order, and reads it back.
+/// did: every list under its key, in that order, and reads it back. A
+/// factor declared later may sit among them (its own key, its own lists).
 #[test]
 fn the_matrix_is_recorded_as_before() {
     let s = parse("pool.toml", EXAMPLE, None, false).unwrap();
     let json = serde_json::to_string(&s.matrix).unwrap();
-    assert_eq!(
-        json,
-        r#"{"model":["threads","tokio","tokio-current","async-std","smol"],"transport":["in-process"],"threads":[200],"queue":[8292],"workers":[null],"pool_threads":[null],"concurrency":[100,1000,10000],"rate_rps":[],"io":["timer"],"io_latency_ms":[100.0],"cpu":[{"ms":0.0}],"offload":["inline"],"pinning":["none"],"stack_kib":[null],"java":[null],"loop_debug":[null],"client":["async"],"db_query":["sleep"],"db_pool":[10]}"#
+    let was = r#"{"model":["threads","tokio","tokio-current","async-std","smol"],"transport":["in-process"],"threads":[200],"queue":[8292],"workers":[null],"pool_threads":[null],"concurrency":[100,1000,10000],"rate_rps":[],"io":["timer"],"io_latency_ms":[100.0],"cpu":[{"ms":0.0}],"offload":["inline"],"pinning":["none"],"stack_kib":[null],"java":[null],"loop_debug":[null],"client":["async"],"db_query":["sleep"],"db_pool":[10]}"#;
+    type Lists = serde_json::Map<String, serde_json::Value>;
+    let (before, now): (Lists, Lists) = (
+        serde_json::from_str(was).unwrap(),
+        serde_json::from_str(&json).unwrap(),
     );
+    let place = |text: &str, key: &str| text.find(&format!("\"{key}\":"));
+    let mut keys: Vec<&String> = before.keys().collect();
+    keys.sort_by_key(|k| place(was, k));
+    let mut at = 0;
+    for key in keys {
+        assert_eq!(now.get(key), before.get(key), "{key} in {json}");
+        let here = place(&json, key).unwrap();
+        assert!(here >= at, "{key} out of its place in {json}");
+        at = here;
+    }
     let back: Matrix = serde_json::from_str(&json).unwrap();
     assert_eq!(back, s.matrix);
 }
