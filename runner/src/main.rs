@@ -23,6 +23,9 @@ enum Command {
     /// Show each spec's cells and estimated time.
     List {
         specs: Vec<PathBuf>,
+        /// Leave experiment NAME out of the default catalogue (as `runner run --except`).
+        #[arg(long, value_name = "NAME")]
+        except: Vec<String>,
         #[arg(long)]
         profile: Option<String>,
         /// Print every cell, not just the totals.
@@ -51,12 +54,29 @@ enum Command {
     },
 }
 
-fn spec_files(given: Vec<PathBuf>) -> anyhow::Result<Vec<PathBuf>> {
+/// The spec files to run: those given, or the catalogue (experiments/*.toml)
+/// without the experiments named in `except`, each of which must be in it.
+fn spec_files(given: Vec<PathBuf>, except: &[String]) -> anyhow::Result<Vec<PathBuf>> {
     if !given.is_empty() {
+        anyhow::ensure!(
+            except.is_empty(),
+            "--except leaves experiments out of the catalogue; with spec files named, name only those to run"
+        );
         return Ok(given);
     }
-    spec::catalogue(Path::new("experiments"))
-        .context("reading experiments/ (run from the repository root or name spec files)")
+    let all = spec::catalogue(Path::new("experiments"))
+        .context("reading experiments/ (run from the repository root or name spec files)")?;
+    let name = |p: &PathBuf| p.file_stem().map(|s| s.to_string_lossy().into_owned());
+    for e in except {
+        anyhow::ensure!(
+            all.iter().any(|p| name(p).as_deref() == Some(e.as_str())),
+            "--except {e}: no experiments/{e}.toml in the catalogue"
+        );
+    }
+    Ok(all
+        .into_iter()
+        .filter(|p| !name(p).is_some_and(|n| except.contains(&n)))
+        .collect())
 }
 
 fn main() {
@@ -79,7 +99,7 @@ fn real_main() -> anyhow::Result<i32> {
     match Cli::parse().command {
         Command::Run(mut opts) => {
             if opts.resume.is_none() {
-                opts.specs = spec_files(opts.specs)?;
+                opts.specs = spec_files(std::mem::take(&mut opts.specs), &opts.except)?;
             }
             let s = run::run(opts)?;
             println!("{}", s.dir.display());
@@ -100,12 +120,13 @@ fn real_main() -> anyhow::Result<i32> {
         }
         Command::List {
             specs,
+            except,
             profile,
             cells,
             shard,
             budget,
         } => {
-            let files = spec_files(specs)?;
+            let files = spec_files(specs, &except)?;
             let loaded = run::load_specs(&files, profile.as_deref(), None)?;
             let cores = std::thread::available_parallelism().map_or(1, |n| n.get() as u32);
             let machine = plan::Machine {
@@ -113,6 +134,7 @@ fn real_main() -> anyhow::Result<i32> {
                 cpu_iters_per_ms: 0.0,
             };
             let (mut total, mut total_max) = (0.0, 0.0);
+            let mut all_cells = Vec::new();
             println!(
                 "{:<28} {:<12} {:>6} {:>6} {:>10} {:>10}",
                 "experiment", "claim", "cells", "runs", "estimate", "at most"
@@ -135,6 +157,7 @@ fn real_main() -> anyhow::Result<i32> {
                 };
                 total += est;
                 total_max += most;
+                all_cells.extend(planned.iter().map(|c| c.cell.clone()));
                 println!(
                     "{:<28} {:<12} {:>6} {:>6} {:>10} {:>10}",
                     s.name,
@@ -150,6 +173,10 @@ fn real_main() -> anyhow::Result<i32> {
                     }
                 }
             }
+            // Each server's calibration runs before the cells, and its time
+            // counts against the run's budget.
+            let (servers, servers_s) = plan::servers_estimate_s(&all_cells);
+            let (total, mut total_max) = (total + servers_s, total_max + servers_s);
             let why = match budget {
                 Some(b) if b.as_secs_f64() < total_max => {
                     total_max = b.as_secs_f64().max(total);
@@ -158,8 +185,9 @@ fn real_main() -> anyhow::Result<i32> {
                 _ => "every rule asks for its whole budget of extra repetitions",
             };
             println!(
-                "total estimate: {} (+ ~1 s calibration); at most {} ({why})",
+                "total estimate: {} (with {} calibrating {servers} servers, and ~1 s of CPU calibration); at most {} ({why})",
                 fmt_secs(total),
+                fmt_secs(servers_s),
                 fmt_secs(total_max)
             );
             Ok(0)
@@ -174,7 +202,7 @@ fn real_main() -> anyhow::Result<i32> {
             Ok(0)
         }
         Command::Validate { specs } => {
-            let files = spec_files(specs)?;
+            let files = spec_files(specs, &[])?;
             let mut bad = 0;
             for f in &files {
                 match spec::validate_all(f) {

@@ -253,6 +253,24 @@ pub fn estimate_s(cell: &Cell) -> f64 {
     s
 }
 
+/// Estimated wall time of the stage that calibrates each server before the
+/// HTTP cells (`run/calibrate_servers.rs`): one execution of the trivial
+/// endpoint per distinct server of `cells`, start-up included. Returns the
+/// number of servers and the seconds.
+pub fn servers_estimate_s<'a>(cells: impl IntoIterator<Item = &'a Cell>) -> (usize, f64) {
+    use threadloop_engine::calibrate_server::{key, trivial_cell};
+    let mut seen = std::collections::BTreeSet::new();
+    let mut s = 0.0;
+    for cell in cells {
+        if let Some(k) = key(cell) {
+            if seen.insert(k) {
+                s += estimate_s(&trivial_cell(cell));
+            }
+        }
+    }
+    (seen.len(), s)
+}
+
 /// A per-execution seed: the run seed mixed with the cell and repetition.
 pub fn slot_seed(run_seed: u64, cell_id: &str, experiment: &str, repetition: u32) -> u64 {
     // FNV-1a: stable across Rust versions (unlike DefaultHasher).

@@ -31,6 +31,11 @@ pub use prepare::load_specs;
 pub struct RunOptions {
     /// Spec files (default: every experiments/*.toml).
     pub specs: Vec<PathBuf>,
+    /// Leave experiment NAME (experiments/NAME.toml) out of the default
+    /// catalogue; repeatable. `just run-all` leaves out the bare-servlet
+    /// experiments that the Spring stack repeats (README: Experiments).
+    #[arg(long, value_name = "NAME", conflicts_with = "resume")]
+    pub except: Vec<String>,
     /// Apply [profiles.NAME] of every spec (e.g. quick).
     #[arg(long)]
     pub profile: Option<String>,
