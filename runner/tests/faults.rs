@@ -176,3 +176,35 @@ fn an_interrupted_run_resumes_to_completion() {
         .iter()
         .all(|s| s.as_deref() == Some("ok")));
 }
+
+/// `--except` leaves a catalogue experiment out of the plan, and a name
+/// the catalogue does not have is refused before anything runs.
+#[test]
+fn except_leaves_an_experiment_out_and_refuses_an_unknown_one() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let list = |args: &[&str]| {
+        Command::new(runner())
+            .current_dir(&root)
+            .arg("list")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let listed = |o: &std::process::Output| {
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+            .collect::<Vec<_>>()
+    };
+    let all = list(&[]);
+    assert!(all.status.success());
+    assert!(listed(&all).contains(&"fidelity".to_string()));
+    let without = list(&["--except", "fidelity"]);
+    assert!(without.status.success());
+    assert!(!listed(&without).contains(&"fidelity".to_string()));
+    assert_eq!(listed(&without).len() + 1, listed(&all).len());
+    let unknown = list(&["--except", "no-such-experiment"]);
+    assert!(!unknown.status.success());
+    let err = String::from_utf8_lossy(&unknown.stderr);
+    assert!(err.contains("no experiments/no-such-experiment.toml"), "{err}");
+}
