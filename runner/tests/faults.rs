@@ -206,5 +206,8 @@ fn except_leaves_an_experiment_out_and_refuses_an_unknown_one() {
     let unknown = list(&["--except", "no-such-experiment"]);
     assert!(!unknown.status.success());
     let err = String::from_utf8_lossy(&unknown.stderr);
-    assert!(err.contains("no experiments/no-such-experiment.toml"), "{err}");
+    assert!(
+        err.contains("no experiments/no-such-experiment.toml"),
+        "{err}"
+    );
 }
