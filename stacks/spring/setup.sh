@@ -79,7 +79,8 @@ pin "<maven.compiler.release>$JAVA_RELEASE</maven.compiler.release>"
 # --- Build, when the sources (or what builds them) changed -----------------------
 stamp=$( {
     cd "$SPRING_STACK"
-    for s in pom.xml $(find src -type f | LC_ALL=C sort); do echo "== $s"; cat "$s"; done
+    # Its own sources and the JVM stacks' shared ones (pom.xml adds ../jvm/src).
+    for s in pom.xml $(find src ../jvm/src -type f | LC_ALL=C sort); do echo "== $s"; cat "$s"; done
     "$jdk/bin/javac" -version 2>&1
     # sed reads to the end: head would close the pipe early, and under
     # pipefail mvn's SIGPIPE would fail the stamp (and the setup) at random.

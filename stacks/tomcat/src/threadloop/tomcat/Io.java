@@ -1,5 +1,8 @@
 package threadloop.tomcat;
 
+import threadloop.jvm.IoKind;
+import threadloop.jvm.Order;
+
 import java.io.IOException;
 import java.sql.SQLException;
 import java.util.concurrent.CompletableFuture;
@@ -18,23 +21,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class Io {
 
-    /** The contract's `io` parameter. */
-    enum Kind {
-        TIMER, POSTGRES, HTTP;
-
-        static Kind parse(String s) {
-            for (Kind k : values()) {
-                if (k.name().toLowerCase().equals(s)) {
-                    return k;
-                }
-            }
-            return null;
-        }
-    }
-
     /** A failed I/O: the reason names the kind (`postgres: …`, `http: …`). */
     static final class Failure extends Exception {
-        Failure(Kind kind, Throwable cause) {
+        Failure(IoKind kind, Throwable cause) {
             super(Options.name(kind) + ": " + reason(cause), cause);
         }
 
@@ -116,7 +105,7 @@ final class Io {
                         try {
                             d.call(o.ioMs());
                         } catch (SQLException e) {
-                            throw new CompletionException(new Failure(Kind.POSTGRES, e));
+                            throw new CompletionException(new Failure(IoKind.POSTGRES, e));
                         }
                     }, dbExecutor);
                 }
@@ -124,7 +113,7 @@ final class Io {
                     try {
                         Downstream.check(r);
                     } catch (IOException e) {
-                        throw new CompletionException(new Failure(Kind.HTTP, e));
+                        throw new CompletionException(new Failure(IoKind.HTTP, e));
                     }
                 }, httpExecutor);
             };
@@ -134,7 +123,7 @@ final class Io {
     }
 
     /** The reason a future of {@link #start} failed with. */
-    static String reason(Kind kind, Throwable err) {
+    static String reason(IoKind kind, Throwable err) {
         Throwable e = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
         return e instanceof Failure ? e.getMessage() : new Failure(kind, e).getMessage();
     }

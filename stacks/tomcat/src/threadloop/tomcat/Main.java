@@ -1,5 +1,8 @@
 package threadloop.tomcat;
 
+import threadloop.jvm.Cpu;
+import threadloop.jvm.PinningCounter;
+
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;

@@ -1,5 +1,7 @@
 package threadloop.tomcat;
 
+import threadloop.jvm.Order;
+
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

@@ -1,5 +1,8 @@
 package threadloop.tomcat;
 
+import threadloop.jvm.Cpu;
+import threadloop.jvm.PinningCounter;
+
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;

@@ -1,5 +1,7 @@
 package threadloop.spring;
 
+import threadloop.jvm.Order;
+
 import jakarta.servlet.http.HttpServletRequest;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;

@@ -1,5 +1,8 @@
 package threadloop.spring;
 
+import threadloop.jvm.IoKind;
+import threadloop.jvm.Order;
+
 import jakarta.servlet.http.HttpServletRequest;
 import java.util.concurrent.TimeUnit;
 import org.springframework.http.ResponseEntity;
@@ -61,7 +64,7 @@ class BlockingWork {
                     TimeUnit.NANOSECONDS.sleep(Io.nanos(o.ioMs()));
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
-                    throw Io.Failure.of(Io.Kind.TIMER, e);
+                    throw Io.Failure.of(IoKind.TIMER, e);
                 }
             }
             case POSTGRES -> db.call(o.ioMs());

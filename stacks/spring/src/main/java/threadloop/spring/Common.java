@@ -1,5 +1,7 @@
 package threadloop.spring;
 
+import threadloop.jvm.PinningCounter;
+
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.time.Duration;

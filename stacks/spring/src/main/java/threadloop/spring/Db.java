@@ -1,5 +1,7 @@
 package threadloop.spring;
 
+import threadloop.jvm.IoKind;
+
 import io.r2dbc.pool.ConnectionPool;
 import io.r2dbc.spi.ConnectionFactory;
 import java.sql.SQLException;
@@ -70,7 +72,7 @@ final class Db {
         try {
             rows = jdbc.query(query.jdbc, (rs, n) -> rs.getString(1), arg);
         } catch (RuntimeException e) {
-            throw Io.Failure.of(Io.Kind.POSTGRES, e);
+            throw Io.Failure.of(IoKind.POSTGRES, e);
         }
         check(id, rows);
     }
@@ -86,7 +88,7 @@ final class Db {
         return r2dbc.sql(query.r2dbc).bind(0, arg)
                 .map(row -> query == Options.Query.SLEEP ? "" : String.valueOf(row.get(0)))
                 .all().collectList()
-                .onErrorMap(e -> Io.Failure.of(Io.Kind.POSTGRES, e))
+                .onErrorMap(e -> Io.Failure.of(IoKind.POSTGRES, e))
                 .doOnNext(rows -> check(id, rows))
                 .then();
     }

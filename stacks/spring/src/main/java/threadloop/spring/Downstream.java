@@ -1,5 +1,7 @@
 package threadloop.spring;
 
+import threadloop.jvm.IoKind;
+
 import java.time.Duration;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.client.RestClient;
@@ -36,7 +38,7 @@ final class Downstream {
         try {
             r = rest.get().uri(base + micros(ioMs)).retrieve().toBodilessEntity();
         } catch (RuntimeException e) {
-            throw Io.Failure.of(Io.Kind.HTTP, e);
+            throw Io.Failure.of(IoKind.HTTP, e);
         }
         check(r.getStatusCode().value());
     }
@@ -48,7 +50,7 @@ final class Downstream {
         }
         return web.get().uri(base + micros(ioMs)).retrieve().toBodilessEntity()
                 .timeout(SLACK.plusNanos(Io.nanos(ioMs)))
-                .onErrorMap(e -> Io.Failure.of(Io.Kind.HTTP, e))
+                .onErrorMap(e -> Io.Failure.of(IoKind.HTTP, e))
                 .doOnNext(r -> check(r.getStatusCode().value()))
                 .then();
     }

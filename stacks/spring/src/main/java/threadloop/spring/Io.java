@@ -1,26 +1,10 @@
 package threadloop.spring;
 
-/** The contract's `io` kinds, and a failed I/O whose message is the 500's reason. */
+import threadloop.jvm.IoKind;
+
+/** A failed I/O whose message is the 500's reason (the kinds: threadloop.jvm.IoKind). */
 final class Io {
     private Io() {
-    }
-
-    /** The contract's `io` parameter. */
-    enum Kind {
-        TIMER, POSTGRES, HTTP;
-
-        static Kind parse(String s) {
-            for (Kind k : values()) {
-                if (k.name().toLowerCase().equals(s)) {
-                    return k;
-                }
-            }
-            return null;
-        }
-
-        String flag() {
-            return name().toLowerCase();
-        }
     }
 
     /** A failed I/O: the reason names the kind (`postgres: …`, `http: …`). */
@@ -30,7 +14,7 @@ final class Io {
         }
 
         /** The exception's class and message, following the cause chain while there is no message, on one line. */
-        static Failure of(Kind kind, Throwable e) {
+        static Failure of(IoKind kind, Throwable e) {
             if (e instanceof Failure f) {
                 return f;
             }

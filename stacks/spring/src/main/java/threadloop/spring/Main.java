@@ -1,5 +1,8 @@
 package threadloop.spring;
 
+import threadloop.jvm.Cpu;
+import threadloop.jvm.PinningCounter;
+
 import io.r2dbc.spi.ConnectionFactory;
 import java.io.BufferedReader;
 import java.io.IOException;

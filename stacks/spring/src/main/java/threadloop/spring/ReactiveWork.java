@@ -1,5 +1,7 @@
 package threadloop.spring;
 
+import threadloop.jvm.Order;
+
 import java.time.Duration;
 import org.springframework.http.ResponseEntity;
 import org.springframework.http.server.reactive.ServerHttpRequest;

@@ -1,5 +1,7 @@
 package threadloop.spring;
 
+import threadloop.jvm.Order;
+
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import org.springframework.http.MediaType;

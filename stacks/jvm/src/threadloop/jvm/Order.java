@@ -1,4 +1,4 @@
-package threadloop.spring;
+package threadloop.jvm;
 
 import java.util.regex.Pattern;
 
@@ -8,10 +8,10 @@ import java.util.regex.Pattern;
  * repeated parameter wins, unknown parameters ignored), with the same
  * reasons for a 400.
  */
-record Order(int klass, double cpuMs, Io.Kind io, double ioMs) {
+public record Order(int klass, double cpuMs, IoKind io, double ioMs) {
 
     /** A `/work` request that cannot be read: answered 400 with the message. */
-    static final class BadOrder extends Exception {
+    public static final class BadOrder extends Exception {
         BadOrder(String reason) {
             super(reason, null, false, false);
         }
@@ -20,7 +20,7 @@ record Order(int klass, double cpuMs, Io.Kind io, double ioMs) {
     /** A plain decimal number (no `NaN`, `Infinity`, hex or type suffix, which Java would accept). */
     private static final Pattern DECIMAL = Pattern.compile("[+-]?(\\d+\\.?\\d*|\\.\\d+)([eE][+-]?\\d+)?");
 
-    static Order parse(String query) throws BadOrder {
+    public static Order parse(String query) throws BadOrder {
         String klass = null, cpuMs = null, io = null, ioMs = null;
         for (String pair : (query == null ? "" : query).split("&")) {
             if (pair.isEmpty()) {
@@ -46,7 +46,7 @@ record Order(int klass, double cpuMs, Io.Kind io, double ioMs) {
         // Checked in contract.rs's order, so both give the same first reason.
         int k = classIndex(klass);
         double cpu = ms("cpu_ms", cpuMs);
-        Io.Kind kind = Io.Kind.parse(io);
+        IoKind kind = IoKind.parse(io);
         if (kind == null) {
             throw invalid("io", io, "timer, http or postgres");
         }
@@ -54,7 +54,7 @@ record Order(int klass, double cpuMs, Io.Kind io, double ioMs) {
     }
 
     /** The body of a served order. */
-    String answer() {
+    public String answer() {
         return "ok class=" + klass + "\n";
     }
 

@@ -1,4 +1,4 @@
-package threadloop.tomcat;
+package threadloop.jvm;
 
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
@@ -11,14 +11,14 @@ import jdk.jfr.consumer.RecordingStream;
  * events to a stream in batches, when it flushes (about once a second), so
  * {@link #count} waits for the flushes after the moment it is asked.
  */
-final class PinningCounter implements AutoCloseable {
+public final class PinningCounter implements AutoCloseable {
     private static final String EVENT = "jdk.VirtualThreadPinned";
 
     private final AtomicLong pinned = new AtomicLong();
     private final AtomicLong flushes = new AtomicLong();
     private final RecordingStream stream;
 
-    PinningCounter() {
+    public PinningCounter() {
         stream = new RecordingStream();
         stream.enable(EVENT).withThreshold(Duration.ZERO).withoutStackTrace();
         stream.onEvent(EVENT, e -> pinned.incrementAndGet());
@@ -33,7 +33,7 @@ final class PinningCounter implements AutoCloseable {
      * `wait`) until two flushes have ended after the call, the second of which
      * began after it and so holds every event committed before it.
      */
-    long count(Duration wait) throws InterruptedException {
+    public long count(Duration wait) throws InterruptedException {
         long target = flushes.get() + 2;
         long deadline = System.nanoTime() + wait.toNanos();
         while (flushes.get() < target && System.nanoTime() < deadline) {

@@ -1,4 +1,4 @@
-package threadloop.spring;
+package threadloop.jvm;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
@@ -9,22 +9,22 @@ import java.util.Arrays;
  * step as engine/src/work.rs), sized by this JVM's own calibration, so that
  * `cpu_ms` means milliseconds of CPU here as it does in the Rust models.
  */
-final class Cpu {
+public final class Cpu {
     /** Where every result goes, so the JIT cannot drop the loop as dead code. */
     private static volatile long sink;
 
     private final double itersPerMs;
 
-    Cpu(double itersPerMs) {
+    public Cpu(double itersPerMs) {
         this.itersPerMs = itersPerMs;
     }
 
-    double itersPerMs() {
+    public double itersPerMs() {
         return itersPerMs;
     }
 
     /** Does `ms` milliseconds of the work on the calling thread. */
-    void run(double ms) {
+    public void run(double ms) {
         long iters = Math.round(ms * itersPerMs);
         if (iters > 0) {
             sink = spin(iters);
@@ -32,14 +32,14 @@ final class Cpu {
     }
 
     /** One splitmix64 step: a dependent chain the CPU cannot overlap or skip. */
-    static long step(long x) {
+    public static long step(long x) {
         long z = x + 0x9E3779B97F4A7C15L;
         z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
         z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
         return z ^ (z >>> 31);
     }
 
-    static long spin(long iters) {
+    public static long spin(long iters) {
         long x = iters;
         for (long i = 0; i < iters; i++) {
             x = step(x);
@@ -52,7 +52,7 @@ final class Cpu {
      * preemption, unlike the wall clock): a JIT warm-up first, so the timings
      * measure compiled code, then the median of several ~20 ms timings.
      */
-    static double calibrate() {
+    public static double calibrate() {
         ThreadMXBean mx = ManagementFactory.getThreadMXBean();
         if (!mx.isCurrentThreadCpuTimeSupported()) {
             throw new IllegalStateException("thread CPU time is not supported: pass --cpu-iters-per-ms");
