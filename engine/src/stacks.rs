@@ -111,18 +111,12 @@ pub fn args(cell: &Cell) -> Result<(Stack, Vec<String>), StackError> {
     if let (true, Some(d)) = (cell.uses_http(), &cell.downstream) {
         flag("--downstream", d.clone());
     }
-    // The stack options: each set only for its own stack's cells.
-    if let Some(w) = cell.cpu_work {
-        flag("--cpu-work", w.name().into());
-    }
-    if let Some(u) = cell.uvicorn {
-        flag("--uvicorn", u.name().into());
-    }
-    if let Some(p) = cell.processor_cache {
-        flag("--processor-cache", p.attribute().to_string());
-    }
-    if cell.loop_debug == Some(true) {
-        a.push("--debug".into());
+    // The stack options, as declared (`SettingDef::flag`): each set only
+    // where it applies, so for its own stack's cells.
+    for def in threadloop_vocab::factors::SETTINGS {
+        if let Some(v) = cell.setting(def.setting) {
+            a.extend(def.flag(v));
+        }
     }
     Ok((stack, a))
 }
@@ -527,7 +521,7 @@ mod tests {
             .unwrap()
             .1
             .join(" ")
-            .ends_with("--max-connections -1 --processor-cache -1"));
+            .ends_with("--max-connections -1 --processor-cache unbounded"));
         let wrong = Cell {
             pinning: Some(Pinning::Mutex),
             ..cell(ModelKind::TomcatVirtual)

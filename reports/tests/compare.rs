@@ -183,6 +183,28 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// The line of each tokio cell in `md` says `says`.
+fn each_tokio_line_says(md: &str, says: &str) {
+    for cell in TOKIO {
+        let line = md
+            .lines()
+            .find(|l| l.contains(cell))
+            .unwrap_or_else(|| panic!("no line for {cell} in {md}"));
+        assert!(line.contains(says), "{line}");
+    }
+}
+
+/// The final table is on stdout, once (a rerun's own output goes to stderr).
+fn one_table_on_stdout(o: &Output) -> String {
+    let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert_eq!(
+        stdout.matches("# threadloop compare").count(),
+        1,
+        "{stdout}"
+    );
+    stdout
+}
+
 #[test]
 fn a_run_passes_against_itself() {
     let root = tmp("gate-self");
@@ -598,6 +620,15 @@ fn gate_rechecked(base: &Path, new: &Path, rerun: &Path, out: &Path) -> (Output,
 }
 
 /// A smoke run in which tokio lost half its throughput (one repetition).
+/// The rerun of unchanged code: 3 rounds, on the slower machine.
+fn unchanged_rerun(root: &Path) -> PathBuf {
+    let var = Variation {
+        repetitions: 3,
+        ..other_machine()
+    };
+    varied(root, "rerun-same", &var, 3)
+}
+
 fn halved(root: &Path, run_id: &str, reps: i64) -> PathBuf {
     let var = Variation {
         model_throughput: vec![("tokio".into(), 0.5)],
@@ -633,22 +664,11 @@ fn a_failure_the_rerun_does_not_reproduce_passes() {
     let out = root.join("out");
     let base = baseline(&root);
     let new = halved(&root, "new-halved", 1);
-    // The rerun: unchanged code, 3 rounds, on the slower machine.
-    let var = Variation {
-        repetitions: 3,
-        ..other_machine()
-    };
-    let rerun = varied(&root, "rerun-same", &var, 3);
+    let rerun = unchanged_rerun(&root);
     let (o, md) = gate_rechecked(&base, &new, &rerun, &out);
     assert_eq!(o.status.code(), Some(0), "{}\n{md}", stderr(&o));
-    for cell in TOKIO {
-        let line = md.lines().find(|l| l.contains(cell)).unwrap();
-        assert!(line.contains("REGRESSION throughput vs others"), "{line}");
-        assert!(
-            line.contains("not reproduced on rerun rerun-same (3 repetitions"),
-            "{line}"
-        );
-    }
+    each_tokio_line_says(&md, "REGRESSION throughput vs others");
+    each_tokio_line_says(&md, "not reproduced on rerun rerun-same (3 repetitions");
     assert!(md.contains("3 failing once but not on a rerun"), "{md}");
     let _ = std::fs::remove_dir_all(&root);
 }
@@ -667,10 +687,7 @@ fn a_failure_the_rerun_reproduces_fails() {
         "{}",
         stderr(&o)
     );
-    for cell in TOKIO {
-        let line = md.lines().find(|l| l.contains(cell)).unwrap();
-        assert!(line.contains("CONFIRMED on rerun rerun-halved"), "{line}");
-    }
+    each_tokio_line_says(&md, "CONFIRMED on rerun rerun-halved");
     // A rerun without the cell cannot clear it.
     let mut cmp = comparison(&base, &new);
     let without = halved(&root, "rerun-without", 3);
@@ -763,13 +780,7 @@ fn the_gate_passes_unchanged_code_without_a_rerun() {
     assert_eq!(o.status.code(), Some(0), "{}\n{md}", stderr(&o));
     assert!(md.contains("0 failing the 8% gate"), "{md}");
     assert_eq!(runner_args(&root), None, "nothing to rerun");
-    // The table is on stdout, once.
-    let stdout = String::from_utf8_lossy(&o.stdout);
-    assert_eq!(
-        stdout.matches("# threadloop compare").count(),
-        1,
-        "{stdout}"
-    );
+    one_table_on_stdout(&o);
     let _ = std::fs::remove_dir_all(&root);
 }
 
@@ -779,11 +790,7 @@ fn the_gate_reruns_a_ratio_failure_and_passes_if_it_does_not_reproduce() {
     let root = tmp("report-gate-rerun-pass");
     let base = baseline(&root);
     let new = halved(&root, "new-halved", 1);
-    let var = Variation {
-        repetitions: 3,
-        ..other_machine()
-    };
-    let rerun = varied(&root, "rerun-same", &var, 3);
+    let rerun = unchanged_rerun(&root);
     let specs_dir = specs(&root, &["h1-pool"]);
     let runner = fake_runner(&root, Some(&rerun), 0);
     let (o, md) = report_gate(&root, &base, &new, &runner);
@@ -809,21 +816,9 @@ fn the_gate_reruns_a_ratio_failure_and_passes_if_it_does_not_reproduce() {
         "{}",
         stderr(&o)
     );
-    for cell in TOKIO {
-        let line = md.lines().find(|l| l.contains(cell)).unwrap();
-        assert!(
-            line.contains("not reproduced on rerun rerun-same (3 repetitions"),
-            "{line}"
-        );
-    }
+    each_tokio_line_says(&md, "not reproduced on rerun rerun-same (3 repetitions");
     assert!(md.contains("3 failing once but not on a rerun"), "{md}");
-    // stdout holds the final table alone (the runner's stdout goes to stderr).
-    let stdout = String::from_utf8_lossy(&o.stdout);
-    assert_eq!(
-        stdout.matches("# threadloop compare").count(),
-        1,
-        "{stdout}"
-    );
+    let stdout = one_table_on_stdout(&o);
     assert!(stdout.contains("not reproduced on rerun"), "{stdout}");
     let _ = std::fs::remove_dir_all(&root);
 }
@@ -847,10 +842,7 @@ fn the_gate_fails_a_ratio_failure_the_rerun_reproduces() {
         stderr(&o)
     );
     assert!(!new.join("recheck/stale").exists());
-    for cell in TOKIO {
-        let line = md.lines().find(|l| l.contains(cell)).unwrap();
-        assert!(line.contains("CONFIRMED on rerun rerun-halved"), "{line}");
-    }
+    each_tokio_line_says(&md, "CONFIRMED on rerun rerun-halved");
     let _ = std::fs::remove_dir_all(&root);
 }
 

@@ -72,6 +72,7 @@ macro_rules! for_each_factor {
                 token: ("", ""),
                 applies: |c| c.traits().stack == Some(Stack::Fastapi),
                 default: SpecDefault::Unlisted(Value::Name("python")),
+                flag: Some("--cpu-work"),
             };
             offload: Str, "", Model, "where an async model runs the CPU part" => $crate::factor::Offload {
                 token: ("", ""),
@@ -103,16 +104,19 @@ macro_rules! for_each_factor {
                 token: ("processor-cache-", ""),
                 applies: |c| c.traits().stack == Some(Stack::Tomcat),
                 default: SpecDefault::Unlisted(Value::Name("stock")),
+                flag: Some("--processor-cache"),
             };
             loop_debug: Bool, "", Model, "FastAPI: asyncio's debug mode (warns of callbacks over 100 ms)" => bool {
                 token: ("loop-debug", ""),
                 applies: |c| c.traits().stack == Some(Stack::Fastapi),
                 default: SpecDefault::Unlisted(Value::Bool(false)),
+                flag: Some("--debug"),
             };
             uvicorn: Str, "", Model, "FastAPI: uvicorn's loop and parser, asyncio + h11 or uvicorn[standard]'s uvloop + httptools" => $crate::factor::Uvicorn {
                 token: ("", ""),
                 applies: |c| c.traits().stack == Some(Stack::Fastapi),
                 default: SpecDefault::Unlisted(Value::Name("asyncio-h11")),
+                flag: Some("--uvicorn"),
             };
             client: Str, "", Model, "the HTTP client or DB driver" => $crate::factor::Client {
                 token: ("client-", ""),
@@ -314,6 +318,10 @@ pub struct SettingDef {
     pub token_after: Option<Setting>,
     /// Parses a name (closed sets only).
     pub parse_name: fn(&str) -> Result<Value, UnknownName>,
+    /// A stack option: the launcher's flag for it (`serve --flag value`, a
+    /// boolean's flag alone when true), passed wherever the setting applies.
+    /// So a new option of one stack is its declaration and the stack's code.
+    pub flag: Option<&'static str>,
 }
 
 impl SettingDef {
@@ -331,7 +339,19 @@ impl SettingDef {
         aliases: &[],
         token_after: None,
         parse_name: <u32 as SettingType>::parse_name,
+        flag: None,
     };
+
+    /// Its launcher flag and value for `value` (none: not a stack option,
+    /// or a false boolean).
+    pub fn flag(&self, value: Value) -> Vec<String> {
+        match (self.flag, value) {
+            (None, _) | (Some(_), Value::Bool(false)) => Vec::new(),
+            (Some(f), Value::Bool(true)) => vec![f.to_string()],
+            (Some(f), Value::Int(n)) => vec![f.to_string(), n.to_string()],
+            (Some(f), Value::Name(n)) => vec![f.to_string(), n.to_string()],
+        }
+    }
 
     /// Its token in the id for `value`, if it shows one.
     pub fn token(&self, value: Value) -> Option<String> {

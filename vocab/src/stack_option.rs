@@ -103,16 +103,6 @@ pub enum ProcessorCache {
     Unbounded,
 }
 
-impl ProcessorCache {
-    /// The connector's `processorCache` attribute.
-    pub fn attribute(self) -> i32 {
-        match self {
-            ProcessorCache::Stock => 200,
-            ProcessorCache::Unbounded => -1,
-        }
-    }
-}
-
 impl Factor for ProcessorCache {
     const WHAT: &'static str = "processor cache";
 }

@@ -45,7 +45,7 @@ record Options(
 
     static final String USAGE = "usage: serve --java 21|25 [--port N] [--mode pool|async|virtual]"
             + " [--max-threads N] [--min-spare N] [--accept-count N] [--max-connections N]"
-            + " [--processor-cache N]"
+            + " [--processor-cache stock|unbounded|N]"
             + " [--pinning none|synchronized|jdbc] [--db-pool N] [--db-query sleep|point|update]"
             + " [--downstream HOST:PORT] [--cpu-iters-per-ms X]";
 
@@ -78,7 +78,12 @@ record Options(
                 case "--accept-count" -> acceptCount = number(flag, v, 1, 1_000_000);
                 case "--max-connections" -> maxConnections = number(flag, v, -1, 10_000_000);
                 // -1: no limit (Tomcat's spelling).
-                case "--processor-cache" -> processorCache = number(flag, v, -1, 10_000_000);
+                // The factor's names (stock: Tomcat's 200; unbounded: -1), or a count.
+                case "--processor-cache" -> processorCache = switch (v) {
+                    case "stock" -> 200;
+                    case "unbounded" -> -1;
+                    default -> number(flag, v, -1, 10_000_000);
+                };
                 case "--pinning" -> pinning = choice(Pinning.class, flag, v);
                 case "--db-pool" -> dbPool = number(flag, v, 1, 10_000);
                 case "--db-query" -> dbQuery = choice(Db.Query.class, flag, v);
