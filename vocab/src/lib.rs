@@ -33,6 +33,7 @@ pub mod class_row;
 pub mod factor;
 pub mod factors;
 pub mod manifest;
+pub mod model;
 pub mod notes;
 pub mod remedy;
 pub mod rule;
