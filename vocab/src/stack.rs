@@ -114,6 +114,12 @@ impl Stack {
         format!("stacks/{}/setup.sh", self.decl().dir)
     }
 
+    /// Runs on a JVM, whose JIT compiles the hot code while the load runs:
+    /// its warm-up ends when throughput has settled (`engine::wire::settle`).
+    pub fn has_jit(self) -> bool {
+        !self.decl().java.is_empty()
+    }
+
     /// Takes this group of flags.
     pub fn takes(self, flag: StackFlag) -> bool {
         self.decl().flags.contains(&flag)

@@ -23,10 +23,10 @@ pub const EXTRA_S: f64 = 8.0;
 /// the announcement before the window begins.
 const LEAD: Duration = Duration::from_millis(20);
 
-/// A JVM stack in a closed loop (open loop: the throughput is the offered
-/// rate, whether the JIT is done or not).
+/// A JVM stack (Tomcat, Spring) in a closed loop (open loop: the throughput
+/// is the offered rate, whether the JIT is done or not).
 pub fn settles(cell: &Cell) -> bool {
-    cell.model.stack() == Some(Stack::Tomcat) && matches!(cell.load, Load::Closed { .. })
+    cell.model.stack().is_some_and(Stack::has_jit) && matches!(cell.load, Load::Closed { .. })
 }
 
 /// The longest warm-up `cell` can take.
@@ -103,6 +103,13 @@ mod tests {
         };
         assert!(settles(&tomcat));
         assert_eq!(max_warmup_s(&tomcat), 2.0 + EXTRA_S);
+        for model in [ModelKind::SpringMvc, ModelKind::SpringWebflux] {
+            let spring = Cell {
+                model,
+                ..tomcat.clone()
+            };
+            assert!(settles(&spring), "{model:?}: Spring's JIT warms up too");
+        }
         let fastapi = Cell {
             model: ModelKind::Fastapi,
             ..tomcat.clone()
