@@ -1,6 +1,10 @@
 //! Calibration of an HTTP server's own cost: CPU seconds of the server's
-//! process per request, and its ceiling, on the trivial endpoint (no CPU
-//! work, a 0 ms timer) at saturation. The runner runs one such cell per
+//! process per request, and its ceiling, at saturation, on the cell's own
+//! kind of request with no wait and no CPU work: the trivial endpoint (a
+//! 0 ms timer) for a timer cell, the same database call or downstream call
+//! at 0 ms for the others. A trivial endpoint does not see what a driver or
+//! a client costs per call: FastAPI's asyncpg cells reached about half the
+//! bound it priced, with the one Python thread busy in asyncpg. The runner runs one such cell per
 //! server configuration of a run, before the run's HTTP cells, and records
 //! the figures in the manifest ([`ServerCalibration`]); the theory prices
 //! the bound of that server's cells with them ([`crate::theory::priced`]).
@@ -44,31 +48,53 @@ pub fn key(cell: &Cell) -> Option<String> {
         key.push_str("-processor-cache-");
         key.push_str(p.name());
     }
+    // Another kind of request is another cost: the driver's or the
+    // client's part of it.
+    if cell.io != IoKind::Timer {
+        for part in [Some(cell.io.name()), cell.client.map(|c| c.name())]
+            .into_iter()
+            .chain([cell
+                .db_query
+                .filter(|_| cell.io == IoKind::Postgres)
+                .map(|q| q.name())])
+            .flatten()
+        {
+            key.push('-');
+            key.push_str(part);
+        }
+    }
     Some(key)
 }
 
 /// The calibration cell of `of`'s server: the same model and settings (the
-/// pool, the workers, the JVM), on the trivial endpoint: a 0 ms timer, no
-/// CPU work, no mix, no client or database, no pinning, [`CONCURRENCY`]
-/// clients (a pool's threads at most, so that no client waits on a held
-/// connection).
+/// pool, the workers, the JVM), on the same kind of request at 0 ms (a
+/// timer cell: the trivial endpoint; a database or downstream cell: the
+/// same driver, query and pool, or client, with no wait), no CPU work, no
+/// mix, no pinning, [`CONCURRENCY`] clients (a pool's threads at most, so
+/// that no client waits on a held connection).
 pub fn trivial_cell(of: &Cell) -> Cell {
+    let calls = of.io != IoKind::Timer;
     let concurrency = match of.threads {
         Some(t) if of.model.has_pool() => CONCURRENCY.min(t.max(1)),
         _ => CONCURRENCY,
     };
     Cell {
         load: Load::Closed { concurrency },
-        io: IoKind::Timer,
+        io: of.io,
         io_latency_ms: 0.0,
         cpu_ms: 0.0,
         offload: of.offload.map(|_| Offload::Inline),
         pool_threads: None,
         pinning: of.pinning.map(|_| Pinning::None),
         // FastAPI's client also picks how its timer waits: `asyncio.sleep`.
-        client: (of.model == ModelKind::Fastapi).then_some(Client::Async),
-        db_query: None,
-        db_pool: None,
+        client: if calls {
+            of.client
+        } else {
+            (of.model == ModelKind::Fastapi).then_some(Client::Async)
+        },
+        db_query: of.db_query.filter(|_| calls),
+        db_pool: of.db_pool.filter(|_| calls),
+        // The run's downstream, pointed at by the runner's services.
         downstream: None,
         server: None,
         classes: Vec::new(),
@@ -163,6 +189,59 @@ mod tests {
             h11.is_some() && uvloop.is_some() && h11 != uvloop,
             "{h11:?} {uvloop:?}"
         );
+    }
+
+    #[test]
+    fn a_database_or_downstream_cell_calibrates_on_its_own_call_at_0_ms() {
+        use crate::cell::DbQuery;
+        let asyncpg = Cell {
+            transport: Transport::Http,
+            io: IoKind::Postgres,
+            client: Some(Client::Async),
+            db_query: Some(DbQuery::Sleep),
+            db_pool: Some(100),
+            ..Cell::timer(ModelKind::Fastapi, Load::Closed { concurrency: 100 }, 50.0)
+        };
+        let t = trivial_cell(&asyncpg);
+        assert_eq!(
+            (t.io, t.client, t.db_query, t.db_pool, t.io_latency_ms),
+            (
+                IoKind::Postgres,
+                Some(Client::Async),
+                Some(DbQuery::Sleep),
+                Some(100),
+                0.0
+            ),
+            "the same driver, query and pool, no wait"
+        );
+        let timer = Cell {
+            io: IoKind::Timer,
+            client: Some(Client::Async),
+            db_query: None,
+            db_pool: None,
+            ..asyncpg.clone()
+        };
+        let psycopg2 = Cell {
+            client: Some(Client::Blocking),
+            ..asyncpg.clone()
+        };
+        let httpx = Cell {
+            io: IoKind::Http,
+            db_query: None,
+            db_pool: None,
+            ..asyncpg.clone()
+        };
+        let keys = [&timer, &asyncpg, &psycopg2, &httpx].map(|c| key(c).unwrap());
+        assert_eq!(keys[0], "fastapi", "a timer cell: the trivial endpoint");
+        assert_eq!(keys[1], "fastapi-postgres-async-sleep");
+        let distinct: std::collections::BTreeSet<_> = keys.iter().collect();
+        assert_eq!(
+            distinct.len(),
+            4,
+            "each kind of request its own server: {keys:?}"
+        );
+        let t = trivial_cell(&timer);
+        assert_eq!((t.io, t.db_query, t.db_pool), (IoKind::Timer, None, None));
     }
 
     #[test]

@@ -121,6 +121,8 @@ pub struct LoadResult {
     pub threads_peak: u32,
     pub rss_peak_in_window: u64,
     pub rss_at_window_end: u64,
+    /// Address space reserved (`VmSize`), peak in the window.
+    pub vm_peak_in_window: u64,
     /// The kernel's side, sampled with RSS: the reading with the largest total.
     pub kernel_peak_in_window: KernelMemory,
 }
@@ -165,6 +167,7 @@ pub struct Generator<'a> {
     service: Histogram<u64>,
     threads_peak: u32,
     rss_peak: u64,
+    vm_peak: u64,
     memory: &'a Meter,
     kernel_peak: KernelMemory,
     classes: Vec<ClassTally>,
@@ -200,6 +203,7 @@ impl<'a> Generator<'a> {
             service: new_histogram(),
             threads_peak: 0,
             rss_peak: 0,
+            vm_peak: 0,
             memory,
             kernel_peak: KernelMemory::default(),
             classes: ClassTally::per_class(cell.classes.len().max(1)),
@@ -326,6 +330,7 @@ impl<'a> Generator<'a> {
         let s = ProcStatus::read();
         self.threads_peak = self.threads_peak.max(s.threads);
         self.rss_peak = self.rss_peak.max(s.rss_bytes);
+        self.vm_peak = self.vm_peak.max(s.vm_bytes);
         self.kernel_peak = self.kernel_peak.max_by_total(self.memory.read());
     }
 
@@ -444,6 +449,7 @@ impl<'a> Generator<'a> {
             threads_peak: self.threads_peak.max(end_status.threads),
             rss_peak_in_window: self.rss_peak.max(end_status.rss_bytes),
             rss_at_window_end: end_status.rss_bytes,
+            vm_peak_in_window: self.vm_peak.max(end_status.vm_bytes),
             kernel_peak_in_window: self.kernel_peak.max_by_total(kernel_at_end),
         };
         (result, unanswered)

@@ -198,6 +198,9 @@ pub struct ProcStatus {
     pub threads: u32,
     pub rss_bytes: u64,
     pub rss_peak_bytes: u64,
+    /// The address space reserved (`VmSize`): every thread's whole stack
+    /// and every mapping, touched or not; what "1 MiB per thread" counts.
+    pub vm_bytes: u64,
 }
 
 impl ProcStatus {
@@ -212,6 +215,16 @@ impl ProcStatus {
         Self::parse(&text)
     }
 
+    /// The larger of each count: the peak over several readings.
+    pub fn peak(self, other: Self) -> Self {
+        ProcStatus {
+            threads: self.threads.max(other.threads),
+            rss_bytes: self.rss_bytes.max(other.rss_bytes),
+            rss_peak_bytes: self.rss_peak_bytes.max(other.rss_peak_bytes),
+            vm_bytes: self.vm_bytes.max(other.vm_bytes),
+        }
+    }
+
     pub fn parse(text: &str) -> Self {
         let mut s = ProcStatus::default();
         for line in text.lines() {
@@ -224,6 +237,7 @@ impl ProcStatus {
                 "Threads:" => s.threads = n as u32,
                 "VmRSS:" => s.rss_bytes = n * 1024,
                 "VmHWM:" => s.rss_peak_bytes = n * 1024,
+                "VmSize:" => s.vm_bytes = n * 1024,
                 _ => {}
             }
         }
@@ -256,7 +270,10 @@ mod tests {
 
     #[test]
     fn parses_proc_status() {
-        let s = ProcStatus::parse("Name:\tx\nVmHWM:\t  2048 kB\nVmRSS:\t  1024 kB\nThreads:\t7\n");
+        let s = ProcStatus::parse(
+            "Name:\tx\nVmSize:\t  9000 kB\nVmHWM:\t  2048 kB\nVmRSS:\t  1024 kB\nThreads:\t7\n",
+        );
+        assert_eq!(s.vm_bytes, 9000 * 1024);
         assert_eq!(s.threads, 7);
         assert_eq!(s.rss_bytes, 1024 * 1024);
         assert_eq!(s.rss_peak_bytes, 2048 * 1024);

@@ -74,6 +74,13 @@ pub struct CellOutcome {
     pub rss_idle_bytes: u64,
     pub rss_peak_bytes: u64,
     pub rss_window_peak_bytes: u64,
+    /// Address space reserved (`VmSize`) before load, and its peak in the
+    /// window: what a thread's stack reserves, against the RSS and kernel
+    /// memory it pays. Zero in a record from before it was read.
+    #[serde(default)]
+    pub vm_idle_bytes: u64,
+    #[serde(default)]
+    pub vm_window_peak_bytes: u64,
     /// Kernel memory of the process under test (kernel stacks, slab, page
     /// tables, socket buffers: none of it in RSS) before the load, and at
     /// its peak in the window, read where `memory_source` says.

@@ -359,6 +359,8 @@ pub fn run_cell(cell: &Cell) -> anyhow::Result<CellOutcome> {
         rss_idle_bytes: idle.rss_bytes,
         rss_peak_bytes: end_status.rss_peak_bytes,
         rss_window_peak_bytes: r.rss_peak_in_window,
+        vm_idle_bytes: idle.vm_bytes,
+        vm_window_peak_bytes: r.vm_peak_in_window,
         kernel_idle,
         kernel_window_peak: r.kernel_peak_in_window,
         memory_source: Some(memory.source()),

@@ -255,7 +255,7 @@ pub fn estimate_s(cell: &Cell) -> f64 {
 
 /// Estimated wall time of the stage that calibrates each server before the
 /// HTTP cells (`run/calibrate_servers.rs`): one execution of the trivial
-/// endpoint per distinct server of `cells`, start-up included. Returns the
+/// endpoint (or the cells' kind of request at 0 ms) per distinct server of `cells`, start-up included. Returns the
 /// number of servers and the seconds.
 pub fn servers_estimate_s<'a>(cells: impl IntoIterator<Item = &'a Cell>) -> (usize, f64) {
     use threadloop_engine::calibrate_server::{key, trivial_cell};

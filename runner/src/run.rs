@@ -2,7 +2,7 @@
 //! validate every spec first (nothing runs on bad input) and calibrate, or
 //! read back the run to resume ([`prepare`]); find what is left to execute
 //! ([`left`]); start the services the cells call ([`services`]); calibrate
-//! each HTTP server's own cost on the trivial endpoint
+//! each HTTP server's own cost per kind of request
 //! ([`calibrate_servers`]); execute the
 //! slots in their shuffled order, saving each record as it finishes and
 //! adding the extra repetitions the budget allows ([`execute`], [`slot`],

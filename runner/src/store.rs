@@ -363,6 +363,11 @@ pub fn results_frame(run_id: &str, records: &[CellRecord]) -> anyhow::Result<Dat
         .m_int(cols::rss_window_peak_bytes, |o| {
             o.rss_window_peak_bytes as i64
         })
+        // Null for a cell record from before VmSize was read.
+        .int(cols::vm_idle_bytes, |r| vm(r, |o| o.vm_idle_bytes))
+        .int(cols::vm_window_peak_bytes, |r| {
+            vm(r, |o| o.vm_window_peak_bytes)
+        })
         // Null for a cell record from before kernel memory was read.
         .int(cols::kernel_idle_bytes, |r| {
             kernel(r, |o| Some(o.kernel_idle.total_bytes))
@@ -520,6 +525,11 @@ fn db(r: &CellRecord) -> Option<&threadloop_engine::outcome::DbOutcome> {
 }
 
 /// A kernel-memory figure, null where the cell's kernel memory was not read.
+fn vm(r: &CellRecord, f: impl Fn(&threadloop_engine::CellOutcome) -> u64) -> Option<i64> {
+    let o = r.outcome.as_ref().filter(|o| o.vm_idle_bytes > 0)?;
+    Some(f(o) as i64)
+}
+
 fn kernel(
     r: &CellRecord,
     f: impl Fn(&threadloop_engine::CellOutcome) -> Option<u64>,

@@ -7,7 +7,7 @@
 /// The schema's version, `major.minor` (1.0: files from before it was
 /// written; they read as 1.x). A new column is a minor step; a
 /// removed or retyped one, or a changed meaning, is a major one.
-pub const VERSION: &str = "1.6";
+pub const VERSION: &str = "1.7";
 /// The Parquet key-value metadata key that holds [`VERSION`].
 pub const VERSION_KEY: &str = "threadloop.schema_version";
 
@@ -169,6 +169,8 @@ table! {
         rss_idle_bytes: Int, "bytes", Metric, "RSS before load";
         rss_peak_bytes: Int, "bytes", Metric, "the process's peak RSS (VmHWM)";
         rss_window_peak_bytes: Int, "bytes", Metric, "peak RSS in the window (sampled every 20 ms)";
+        vm_idle_bytes: Int, "bytes", Metric, "address space reserved (VmSize) before load: every thread's whole stack, touched or not";
+        vm_window_peak_bytes: Int, "bytes", Metric, "peak address space reserved in the window (sampled with RSS)";
         kernel_idle_bytes: Int, "bytes", Metric, "kernel memory of the process under test before load: kernel stacks, slab, page tables, socket buffers (not in RSS)";
         kernel_window_peak_bytes: Int, "bytes", Metric, "peak kernel memory in the window (sampled with RSS)";
         sock_idle_bytes: Int, "bytes", Metric, "the socket buffers in kernel_idle_bytes";
@@ -268,6 +270,8 @@ derived! {
     kernel_per_inflight_bytes: "bytes", "(kernel_window_peak_bytes - kernel_idle_bytes) / concurrency";
     memory_per_inflight_bytes: "bytes", "rss_per_inflight_bytes + kernel_per_inflight_bytes: what a request in flight costs the machine";
     ctx_per_request: "count", "(ctx_voluntary + ctx_involuntary) / completed";
+    vm_per_thread_bytes: "bytes", "(vm_window_peak_bytes - vm_idle_bytes) / (threads_peak - threads_idle): the address space a new thread reserves";
+    memory_per_thread_bytes: "bytes", "(rss_window_peak_bytes - rss_idle_bytes + kernel_window_peak_bytes - kernel_idle_bytes) / (threads_peak - threads_idle): what a new thread costs the machine";
 }
 
 /// The column called `name`.

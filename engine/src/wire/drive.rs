@@ -140,7 +140,7 @@ pub fn run(
     let lag = Arc::new(LagRecorder::new(window));
     model.start_probe(lag.clone());
 
-    let (usage, threads_peak, rss_peak, kernel_peak) = sample_window(server, window, memory);
+    let (usage, peak, kernel_peak) = sample_window(server, window, memory);
     let end_status = server.status();
     let kernel_at_end = memory.read();
     let limit = Duration::from_millis(cell.timeout_ms).max(Duration::from_secs(10));
@@ -183,9 +183,10 @@ pub fn run(
             window,
             usage,
             generator_usage: report.generator,
-            threads_peak: threads_peak.max(end_status.threads),
-            rss_peak_in_window: rss_peak.max(end_status.rss_bytes),
+            threads_peak: peak.threads.max(end_status.threads),
+            rss_peak_in_window: peak.rss_bytes.max(end_status.rss_bytes),
             rss_at_window_end: end_status.rss_bytes,
+            vm_peak_in_window: peak.vm_bytes.max(end_status.vm_bytes),
             kernel_peak_in_window: kernel_peak.max_by_total(kernel_at_end),
         },
         model,
@@ -230,17 +231,15 @@ fn sample_window(
     server: Server,
     window: Window,
     memory: &Meter,
-) -> (Usage, u32, u64, KernelMemory) {
+) -> (Usage, ProcStatus, KernelMemory) {
     let now = Instant::now();
     if window.start > now {
         std::thread::sleep(window.start - now);
     }
     let at_start = server.usage();
-    let (mut threads, mut rss, mut kernel) = (0, 0, KernelMemory::default());
+    let (mut peak, mut kernel) = (ProcStatus::default(), KernelMemory::default());
     loop {
-        let s = server.status();
-        threads = threads.max(s.threads);
-        rss = rss.max(s.rss_bytes);
+        peak = peak.peak(server.status());
         kernel = kernel.max_by_total(memory.read());
         let now = Instant::now();
         if now >= window.end {
@@ -248,5 +247,5 @@ fn sample_window(
         }
         std::thread::sleep(SAMPLE_EVERY.min(window.end - now));
     }
-    (server.usage().since(&at_start), threads, rss, kernel)
+    (server.usage().since(&at_start), peak, kernel)
 }

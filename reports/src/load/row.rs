@@ -128,11 +128,33 @@ impl Row {
             (Some(v), Some(i), Some(n)) if n > 0.0 => Some((v + i) / n),
             _ => None,
         };
+        // Per thread the process gained over the window (none gained: none).
+        let per_thread = |delta: Option<f64>| match (
+            delta,
+            self.num(cols::threads_peak),
+            self.num(cols::threads_idle),
+        ) {
+            (Some(d), Some(peak), Some(idle)) if peak > idle => Some(d / (peak - idle)),
+            _ => None,
+        };
+        let delta = |row: &Row, peak: &str, idle: &str| Some(row.num(peak)? - row.num(idle)?);
+        let vm = per_thread(delta(self, cols::vm_window_peak_bytes, cols::vm_idle_bytes));
+        let paid = per_thread(
+            delta(self, cols::rss_window_peak_bytes, cols::rss_idle_bytes)
+                .zip(delta(
+                    self,
+                    cols::kernel_window_peak_bytes,
+                    cols::kernel_idle_bytes,
+                ))
+                .map(|(r, k)| r + k),
+        );
         for (name, value) in [
             (derived::rss_per_inflight_bytes, rss),
             (derived::kernel_per_inflight_bytes, kernel),
             (derived::memory_per_inflight_bytes, total),
             (derived::ctx_per_request, ctx),
+            (derived::vm_per_thread_bytes, vm),
+            (derived::memory_per_thread_bytes, paid),
         ] {
             self.values
                 .insert(name.into(), value.map_or(Value::Null, Value::Num));
@@ -144,11 +166,13 @@ impl Row {
 /// [`Row::add_derived`]; each declared, with its unit and formula, in
 /// `threadloop_vocab::schema::DERIVED`): a rule may name them as it names a
 /// column.
-pub const DERIVED_METRICS: [&str; 4] = [
+pub const DERIVED_METRICS: [&str; 6] = [
     derived::rss_per_inflight_bytes,
     derived::kernel_per_inflight_bytes,
     derived::memory_per_inflight_bytes,
     derived::ctx_per_request,
+    derived::vm_per_thread_bytes,
+    derived::memory_per_thread_bytes,
 ];
 
 #[cfg(test)]
@@ -178,9 +202,26 @@ mod tests {
         assert_eq!(row.num(derived::rss_per_inflight_bytes), Some(2000.0));
         assert_eq!(row.num(derived::kernel_per_inflight_bytes), Some(4000.0));
         assert_eq!(row.num(derived::memory_per_inflight_bytes), Some(6000.0));
+        assert_eq!(
+            row.num(derived::vm_per_thread_bytes),
+            None,
+            "no threads counted"
+        );
+        for (c, v) in [
+            (cols::threads_idle, 10.0),
+            (cols::threads_peak, 30.0),
+            (cols::vm_idle_bytes, 1e9),
+            (cols::vm_window_peak_bytes, 1e9 + 20.0 * 1_048_576.0),
+        ] {
+            row.values.insert(c.into(), Value::Num(v));
+        }
+        row.add_derived();
+        assert_eq!(row.num(derived::vm_per_thread_bytes), Some(1_048_576.0));
+        assert_eq!(row.num(derived::memory_per_thread_bytes), Some(3000.0));
         row.values.remove(cols::kernel_idle_bytes);
         row.add_derived();
         assert_eq!(row.num(derived::memory_per_inflight_bytes), None);
+        assert_eq!(row.num(derived::memory_per_thread_bytes), None);
     }
 
     #[test]

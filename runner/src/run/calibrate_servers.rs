@@ -1,7 +1,8 @@
 //! The stage before the HTTP cells: each server the run's HTTP cells use
 //! (every stack on each JVM it runs on, each Rust model's HTTP server) is
-//! calibrated once on the trivial endpoint
-//! ([`threadloop_engine::calibrate_server`]), and the figures go into the
+//! calibrated once per kind of request its cells make, with no wait and no
+//! CPU work (the trivial endpoint for a timer cell;
+//! [`threadloop_engine::calibrate_server`]), and the figures go into the
 //! manifest (`servers`) as each finishes. A resumed run keeps the ones it
 //! has and calibrates only what is missing. [`price`] then hands each
 //! cell its server's cost, with which the cell's theory prices its bound.
@@ -45,6 +46,7 @@ pub fn calibrate_servers<'a>(
             break;
         }
         cell.seed = plan::slot_seed(manifest.run.seed, &k, SEED_SCOPE, 0);
+        services.connect(&mut cell);
         let skip = crate::limits::check(&cell, &manifest.limits)
             .or_else(|| threadloop_engine::stacks::missing(&cell));
         let result = services.execute(&cell, skip.as_deref(), interrupt);
@@ -64,9 +66,10 @@ pub fn calibrate_servers<'a>(
 fn log(cal: &ServerCalibration) {
     match (cal.cpu_per_request_ms, cal.ceiling_rps, &cal.error) {
         (Some(cpu), Some(ceiling), _) => tracing::info!(
-            "server {}: {cpu:.3} ms of CPU per request, ceiling {ceiling:.0} req/s ({} clients, trivial endpoint)",
+            "server {}: {cpu:.3} ms of CPU per request, ceiling {ceiling:.0} req/s ({} clients, {})",
             cal.server,
-            cal.concurrency
+            cal.concurrency,
+            cal.cell
         ),
         (_, _, Some(e)) => tracing::warn!(
             "server {}: not calibrated ({e}); its cells keep the claim's bound alone",
