@@ -27,9 +27,10 @@ pub const CONCURRENCY: u32 = 64;
 pub const WARMUP_S: f64 = 1.0;
 pub const DURATION_S: f64 = 2.0;
 
-/// The server configuration a cell runs on, as the manifest names it: the
-/// model, the JVM's version, FastAPI's debug mode (which slows every
-/// callback). None for an in-process cell: it has no server.
+/// The server configuration a cell of one kind of request runs on, as the
+/// manifest names it: the model, the JVM's version, FastAPI's debug mode
+/// (which slows every callback), the call. None for an in-process cell: it
+/// has no server. A mix of classes: [`parts`].
 pub fn key(cell: &Cell) -> Option<String> {
     if cell.transport != Transport::Http {
         return None;
@@ -50,7 +51,7 @@ pub fn key(cell: &Cell) -> Option<String> {
     }
     // Another kind of request is another cost: the driver's or the
     // client's part of it.
-    if cell.io != IoKind::Timer {
+    if calls(cell) {
         for part in [Some(cell.io.name()), cell.client.map(|c| c.name())]
             .into_iter()
             .chain([cell
@@ -66,6 +67,83 @@ pub fn key(cell: &Cell) -> Option<String> {
     Some(key)
 }
 
+/// The cell's requests are a kind of call (a database query, a downstream
+/// call), which its server is calibrated on.
+fn calls(cell: &Cell) -> bool {
+    cell.io != IoKind::Timer
+}
+
+/// One server configuration a cell's requests run on, with its share of
+/// them: a cell of one kind of request has one; a mix, one per class, so
+/// that each kind is priced on its own call (an httpx call costs FastAPI
+/// 3.2 ms of CPU here, the light requests beside it a tenth of that).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Part {
+    /// The server configuration ([`key`]).
+    pub key: String,
+    /// Its share of the cell's requests, 0 to 1.
+    pub share: f64,
+    /// Its calibration cell ([`trivial_cell`]).
+    pub trivial: Cell,
+}
+
+/// The parts of `cell`'s server cost (empty: in-process, no server).
+pub fn parts(cell: &Cell) -> Vec<Part> {
+    let total: f64 = cell.classes.iter().map(|c| c.weight.max(0.0)).sum();
+    let kinds: Vec<(f64, Cell)> = if cell.classes.is_empty() || total <= 0.0 {
+        vec![(1.0, cell.clone())]
+    } else {
+        cell.classes
+            .iter()
+            .filter(|c| c.weight > 0.0)
+            .map(|c| {
+                let one = Cell {
+                    io: c.io,
+                    io_latency_ms: c.io_latency_ms,
+                    cpu_ms: c.cpu_ms,
+                    classes: Vec::new(),
+                    ..cell.clone()
+                };
+                (c.weight / total, one)
+            })
+            .collect()
+    };
+    kinds
+        .into_iter()
+        .filter_map(|(share, one)| {
+            Some(Part {
+                key: key(&one)?,
+                share,
+                trivial: trivial_cell(&one),
+            })
+        })
+        .collect()
+}
+
+/// `cell`'s server cost from the run's calibrations: each part's CPU per
+/// request by its share, and the ceiling of the mix (its mean time per
+/// request is the parts' by their shares). None: in-process, or a part
+/// without a figure.
+pub fn cost(cell: &Cell, servers: &[ServerCalibration]) -> Option<ServerCost> {
+    let parts = parts(cell);
+    if parts.is_empty() {
+        return None;
+    }
+    let (mut cpu_ms, mut time_s) = (0.0, 0.0);
+    for part in &parts {
+        let c = servers
+            .iter()
+            .find(|s| s.server == part.key)
+            .and_then(ServerCalibration::cost)?;
+        cpu_ms += part.share * c.cpu_ms;
+        time_s += part.share / c.ceiling_rps;
+    }
+    (time_s > 0.0).then(|| ServerCost {
+        cpu_ms,
+        ceiling_rps: 1.0 / time_s,
+    })
+}
+
 /// The calibration cell of `of`'s server: the same model and settings (the
 /// pool, the workers, the JVM), on the same kind of request at 0 ms (a
 /// timer cell: the trivial endpoint; a database or downstream cell: the
@@ -73,14 +151,22 @@ pub fn key(cell: &Cell) -> Option<String> {
 /// mix, no pinning, [`CONCURRENCY`] clients (a pool's threads at most, so
 /// that no client waits on a held connection).
 pub fn trivial_cell(of: &Cell) -> Cell {
-    let calls = of.io != IoKind::Timer;
+    let calls = calls(of);
     let concurrency = match of.threads {
         Some(t) if of.model.has_pool() => CONCURRENCY.min(t.max(1)),
         _ => CONCURRENCY,
     };
+    // A call costs what it costs at the cell's own concurrency: more calls
+    // in flight than the cell makes measure another client (httpx beyond
+    // its 20 kept-alive connections opens one per call: 312 req/s at 64
+    // where the cell of 20 served 962).
+    let concurrency = match of.concurrency() {
+        Some(c) if calls => concurrency.min(c.max(1)),
+        _ => concurrency,
+    };
     Cell {
         load: Load::Closed { concurrency },
-        io: of.io,
+        io: if calls { of.io } else { IoKind::Timer },
         io_latency_ms: 0.0,
         cpu_ms: 0.0,
         offload: of.offload.map(|_| Offload::Inline),
@@ -214,6 +300,15 @@ mod tests {
             ),
             "the same driver, query and pool, no wait"
         );
+        let few = Cell {
+            load: Load::Closed { concurrency: 20 },
+            ..asyncpg.clone()
+        };
+        assert_eq!(
+            trivial_cell(&few).concurrency(),
+            Some(20),
+            "no more calls than the cell's"
+        );
         let timer = Cell {
             io: IoKind::Timer,
             client: Some(Client::Async),
@@ -242,6 +337,47 @@ mod tests {
         );
         let t = trivial_cell(&timer);
         assert_eq!((t.io, t.db_query, t.db_pool), (IoKind::Timer, None, None));
+        // A mix of classes: each priced on its own kind of request.
+        let mixed = Cell {
+            classes: ["light", "llm"]
+                .into_iter()
+                .zip([(3.0, IoKind::Timer), (1.0, IoKind::Http)])
+                .map(|(name, (weight, io))| crate::cell::RequestClass {
+                    name: name.into(),
+                    weight,
+                    cpu_ms: 0.0,
+                    io,
+                    io_latency_ms: 50.0,
+                })
+                .collect(),
+            ..httpx.clone()
+        };
+        let mix = parts(&mixed);
+        let shares: Vec<_> = mix.iter().map(|p| (p.key.clone(), p.share)).collect();
+        assert_eq!(
+            shares,
+            vec![(keys[0].clone(), 0.75), (keys[3].clone(), 0.25)],
+            "the light class on the trivial endpoint, the call on its own"
+        );
+        assert_eq!(mix[0].trivial.io, IoKind::Timer);
+        assert_eq!(mix[1].trivial.io, IoKind::Http);
+        let cal = |server: &str, cpu: f64, ceiling: f64| ServerCalibration {
+            server: server.into(),
+            cpu_per_request_ms: Some(cpu),
+            ceiling_rps: Some(ceiling),
+            ..ServerCalibration::default()
+        };
+        let servers = [cal(&keys[0], 0.2, 4000.0), cal(&keys[3], 3.2, 250.0)];
+        let c = cost(&mixed, &servers).unwrap();
+        // 0.75 x 0.2 + 0.25 x 3.2 ms; 1 / (0.75 / 4000 + 0.25 / 250) s.
+        assert!((c.cpu_ms - 0.95).abs() < 1e-9, "{c:?}");
+        assert!((c.ceiling_rps - 1.0 / 0.0011875).abs() < 1e-6, "{c:?}");
+        assert_eq!(
+            cost(&mixed, &servers[..1]),
+            None,
+            "a part without a figure: no price"
+        );
+        assert_eq!(parts(&timer).len(), 1);
     }
 
     #[test]

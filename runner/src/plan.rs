@@ -254,18 +254,18 @@ pub fn estimate_s(cell: &Cell) -> f64 {
 }
 
 /// Estimated wall time of the stage that calibrates each server before the
-/// HTTP cells (`run/calibrate_servers.rs`): one execution of the trivial
-/// endpoint (or the cells' kind of request at 0 ms) per distinct server of `cells`, start-up included. Returns the
-/// number of servers and the seconds.
+/// HTTP cells (`run/calibrate_servers.rs`): one execution per distinct
+/// server and kind of request of `cells`, start-up included. Returns the
+/// number of calibrations and the seconds.
 pub fn servers_estimate_s<'a>(cells: impl IntoIterator<Item = &'a Cell>) -> (usize, f64) {
-    use threadloop_engine::calibrate_server::{key, trivial_cell};
     let mut seen = std::collections::BTreeSet::new();
     let mut s = 0.0;
-    for cell in cells {
-        if let Some(k) = key(cell) {
-            if seen.insert(k) {
-                s += estimate_s(&trivial_cell(cell));
-            }
+    for part in cells
+        .into_iter()
+        .flat_map(threadloop_engine::calibrate_server::parts)
+    {
+        if seen.insert(part.key) {
+            s += estimate_s(&part.trivial);
         }
     }
     (seen.len(), s)

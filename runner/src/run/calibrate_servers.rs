@@ -13,7 +13,7 @@ use crate::manifest::Manifest;
 use crate::plan::{self, PlannedCell};
 use crate::store::RunDir;
 use std::sync::atomic::{AtomicBool, Ordering};
-use threadloop_engine::calibrate_server::{key, summarise, trivial_cell, ServerCalibration};
+use threadloop_engine::calibrate_server::{cost, parts, summarise, ServerCalibration};
 use threadloop_engine::Cell;
 
 /// The experiment name the calibration cells' seeds are drawn under.
@@ -32,13 +32,10 @@ pub fn calibrate_servers<'a>(
     interrupt: &AtomicBool,
 ) -> anyhow::Result<()> {
     let mut wanted: Vec<(String, Cell)> = Vec::new();
-    for planned in cells {
-        let Some(k) = key(&planned.cell) else {
-            continue;
-        };
-        let known = manifest.run.servers.iter().any(|s| s.server == k);
-        if !known && !wanted.iter().any(|(w, _)| *w == k) {
-            wanted.push((k, trivial_cell(&planned.cell)));
+    for part in cells.into_iter().flat_map(|p| parts(&p.cell)) {
+        let known = manifest.run.servers.iter().any(|s| s.server == part.key);
+        if !known && !wanted.iter().any(|(w, _)| *w == part.key) {
+            wanted.push((part.key, part.trivial));
         }
     }
     for (k, mut cell) in wanted {
@@ -80,11 +77,9 @@ fn log(cal: &ServerCalibration) {
 }
 
 /// Hands `cell` its server's calibrated cost (None: in-process, or no
-/// figure for its server).
+/// figure for one of its kinds of request).
 pub fn price(cell: &mut Cell, servers: &[ServerCalibration]) {
-    cell.server = key(cell)
-        .and_then(|k| servers.iter().find(|s| s.server == k))
-        .and_then(ServerCalibration::cost);
+    cell.server = cost(cell, servers);
 }
 
 #[cfg(test)]
