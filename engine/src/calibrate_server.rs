@@ -4,9 +4,11 @@
 //! 0 ms timer) for a timer cell, the same database call or downstream call
 //! at 0 ms for the others. A trivial endpoint does not see what a driver or
 //! a client costs per call: FastAPI's asyncpg cells reached about half the
-//! bound it priced, with the one Python thread busy in asyncpg. The runner runs one such cell per
-//! server configuration of a run, before the run's HTTP cells, and records
-//! the figures in the manifest ([`ServerCalibration`]); the theory prices
+//! bound it priced, with the one Python thread busy in asyncpg. A request
+//! mix is priced class by class ([`parts`]). The runner runs one such cell
+//! per server configuration and kind of request of a run, before the
+//! run's HTTP cells, and records the figures in the manifest
+//! ([`ServerCalibration`]); the theory prices
 //! the bound of that server's cells with them ([`crate::theory::priced`]).
 //! Like [`crate::calibrate`], it runs through the same binary and the same
 //! path (the cell process, the load generator) as the cells it prices.
@@ -89,13 +91,14 @@ pub struct Part {
 
 /// The parts of `cell`'s server cost (empty: in-process, no server).
 pub fn parts(cell: &Cell) -> Vec<Part> {
-    let total: f64 = cell.classes.iter().map(|c| c.weight.max(0.0)).sum();
+    // The mix's weights as `Cell::mean_parts_ms` reads them (the spec
+    // checker asks each to be > 0).
+    let total: f64 = cell.classes.iter().map(|c| c.weight).sum();
     let kinds: Vec<(f64, Cell)> = if cell.classes.is_empty() || total <= 0.0 {
         vec![(1.0, cell.clone())]
     } else {
         cell.classes
             .iter()
-            .filter(|c| c.weight > 0.0)
             .map(|c| {
                 let one = Cell {
                     io: c.io,

@@ -165,9 +165,8 @@ pub struct Generator<'a> {
     cpu_used: Duration,
     cpu_asked: Duration,
     service: Histogram<u64>,
-    threads_peak: u32,
-    rss_peak: u64,
-    vm_peak: u64,
+    /// The process's status at its peak over the window's samples.
+    status_peak: ProcStatus,
     memory: &'a Meter,
     kernel_peak: KernelMemory,
     classes: Vec<ClassTally>,
@@ -201,9 +200,7 @@ impl<'a> Generator<'a> {
             cpu_used: Duration::ZERO,
             cpu_asked: Duration::ZERO,
             service: new_histogram(),
-            threads_peak: 0,
-            rss_peak: 0,
-            vm_peak: 0,
+            status_peak: ProcStatus::default(),
             memory,
             kernel_peak: KernelMemory::default(),
             classes: ClassTally::per_class(cell.classes.len().max(1)),
@@ -327,10 +324,7 @@ impl<'a> Generator<'a> {
     }
 
     fn sample(&mut self) {
-        let s = ProcStatus::read();
-        self.threads_peak = self.threads_peak.max(s.threads);
-        self.rss_peak = self.rss_peak.max(s.rss_bytes);
-        self.vm_peak = self.vm_peak.max(s.vm_bytes);
+        self.status_peak = self.status_peak.peak(ProcStatus::read());
         self.kernel_peak = self.kernel_peak.max_by_total(self.memory.read());
     }
 
@@ -446,10 +440,10 @@ impl<'a> Generator<'a> {
             window: self.window,
             usage,
             generator_usage,
-            threads_peak: self.threads_peak.max(end_status.threads),
-            rss_peak_in_window: self.rss_peak.max(end_status.rss_bytes),
+            threads_peak: self.status_peak.threads.max(end_status.threads),
+            rss_peak_in_window: self.status_peak.rss_bytes.max(end_status.rss_bytes),
             rss_at_window_end: end_status.rss_bytes,
-            vm_peak_in_window: self.vm_peak.max(end_status.vm_bytes),
+            vm_peak_in_window: self.status_peak.vm_bytes.max(end_status.vm_bytes),
             kernel_peak_in_window: self.kernel_peak.max_by_total(kernel_at_end),
         };
         (result, unanswered)

@@ -524,12 +524,13 @@ fn db(r: &CellRecord) -> Option<&threadloop_engine::outcome::DbOutcome> {
     r.outcome.as_ref().and_then(|o| o.db.as_ref())
 }
 
-/// A kernel-memory figure, null where the cell's kernel memory was not read.
+/// An address-space figure, null in a record from before VmSize was read.
 fn vm(r: &CellRecord, f: impl Fn(&threadloop_engine::CellOutcome) -> u64) -> Option<i64> {
     let o = r.outcome.as_ref().filter(|o| o.vm_idle_bytes > 0)?;
     Some(f(o) as i64)
 }
 
+/// A kernel-memory figure, null where the cell's kernel memory was not read.
 fn kernel(
     r: &CellRecord,
     f: impl Fn(&threadloop_engine::CellOutcome) -> Option<u64>,

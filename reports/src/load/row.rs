@@ -105,49 +105,29 @@ impl Row {
     }
 
     pub(super) fn add_derived(&mut self) {
-        let per_inflight = |row: &Row, peak: &str, idle: &str| match (
-            row.num(peak),
-            row.num(idle),
-            row.num(cols::concurrency),
-        ) {
-            (Some(peak), Some(idle), Some(c)) if c > 0.0 => Some((peak - idle) / c),
+        // A figure's growth over the window, and its share per request in
+        // flight or per thread the process gained (none gained: none).
+        let delta = |peak: &str, idle: &str| Some(self.num(peak)? - self.num(idle)?);
+        let over = |d: Option<f64>, n: Option<f64>| match (d, n) {
+            (Some(d), Some(n)) if n > 0.0 => Some(d / n),
             _ => None,
         };
-        let rss = per_inflight(self, cols::rss_window_peak_bytes, cols::rss_idle_bytes);
-        let kernel = per_inflight(
-            self,
-            cols::kernel_window_peak_bytes,
-            cols::kernel_idle_bytes,
-        );
+        let inflight = self.num(cols::concurrency);
+        let gained = delta(cols::threads_peak, cols::threads_idle);
+        let rss_delta = delta(cols::rss_window_peak_bytes, cols::rss_idle_bytes);
+        let kernel_delta = delta(cols::kernel_window_peak_bytes, cols::kernel_idle_bytes);
+        let rss = over(rss_delta, inflight);
+        let kernel = over(kernel_delta, inflight);
         let total = rss.zip(kernel).map(|(r, k)| r + k);
-        let ctx = match (
-            self.num(cols::ctx_voluntary),
-            self.num(cols::ctx_involuntary),
-            self.num(cols::completed),
-        ) {
-            (Some(v), Some(i), Some(n)) if n > 0.0 => Some((v + i) / n),
-            _ => None,
-        };
-        // Per thread the process gained over the window (none gained: none).
-        let per_thread = |delta: Option<f64>| match (
-            delta,
-            self.num(cols::threads_peak),
-            self.num(cols::threads_idle),
-        ) {
-            (Some(d), Some(peak), Some(idle)) if peak > idle => Some(d / (peak - idle)),
-            _ => None,
-        };
-        let delta = |row: &Row, peak: &str, idle: &str| Some(row.num(peak)? - row.num(idle)?);
-        let vm = per_thread(delta(self, cols::vm_window_peak_bytes, cols::vm_idle_bytes));
-        let paid = per_thread(
-            delta(self, cols::rss_window_peak_bytes, cols::rss_idle_bytes)
-                .zip(delta(
-                    self,
-                    cols::kernel_window_peak_bytes,
-                    cols::kernel_idle_bytes,
-                ))
-                .map(|(r, k)| r + k),
+        let switches = self
+            .num(cols::ctx_voluntary)
+            .zip(self.num(cols::ctx_involuntary));
+        let ctx = over(switches.map(|(v, i)| v + i), self.num(cols::completed));
+        let vm = over(
+            delta(cols::vm_window_peak_bytes, cols::vm_idle_bytes),
+            gained,
         );
+        let paid = over(rss_delta.zip(kernel_delta).map(|(r, k)| r + k), gained);
         for (name, value) in [
             (derived::rss_per_inflight_bytes, rss),
             (derived::kernel_per_inflight_bytes, kernel),
