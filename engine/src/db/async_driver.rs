@@ -84,29 +84,39 @@ impl<R: AsyncRuntime> AsyncDb<R> {
         let addr = server_addr(&config)?;
         let (idle_tx, idle_rx) = async_channel::bounded(size.max(1) as usize);
         let (done_tx, done_rx) = std::sync::mpsc::channel();
-        let (tx, rt2, counters2) = (idle_tx.clone(), rt.clone(), counters.clone());
-        rt.spawn(async move {
-            let mut result = Ok(());
-            for _ in 0..size.max(1) {
-                match connect(rt2.as_ref(), (&conninfo, &config), addr, query, &counters2).await {
-                    Ok(c) => drop(tx.try_send(c)),
-                    Err(e) => {
-                        result = Err(e);
-                        break;
+        // A few openers at once (`super::OPENERS` says why).
+        let shares = super::opener_shares(size);
+        for share in shares.iter().copied() {
+            let (tx, rt2, counters2, done_tx) =
+                (idle_tx.clone(), rt.clone(), counters.clone(), done_tx.clone());
+            let (conninfo, config) = (conninfo.clone(), config.clone());
+            rt.spawn(async move {
+                let mut result = Ok(());
+                for _ in 0..share {
+                    match connect(rt2.as_ref(), (&conninfo, &config), addr, query, &counters2).await
+                    {
+                        Ok(c) => drop(tx.try_send(c)),
+                        Err(e) => {
+                            result = Err(e);
+                            break;
+                        }
                     }
                 }
-            }
-            // The runtime's last handle must never be dropped on one of its
-            // own threads (tokio panics: "Cannot drop a runtime in a context
-            // where blocking is not allowed"). Dropping ours before reporting
-            // leaves the caller, a plain thread, holding the last one when
-            // opening fails.
-            drop(rt2);
-            let _ = done_tx.send(result);
-        });
-        done_rx
-            .recv_timeout(Duration::from_secs(30))
-            .map_err(|_| DbError("connecting the pool took over 30 s".into()))??;
+                // The runtime's last handle must never be dropped on one of its
+                // own threads (tokio panics: "Cannot drop a runtime in a context
+                // where blocking is not allowed"). Dropping ours before reporting
+                // leaves the caller, a plain thread, holding the last one when
+                // opening fails.
+                drop(rt2);
+                let _ = done_tx.send(result);
+            });
+        }
+        let deadline = Instant::now() + Duration::from_secs(30);
+        for _ in &shares {
+            done_rx
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+                .map_err(|_| DbError("connecting the pool took over 30 s".into()))??;
+        }
         Ok(AsyncDb {
             query,
             idle_tx,

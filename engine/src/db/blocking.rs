@@ -33,15 +33,32 @@ impl BlockingDb {
         counters: Arc<CellCounters>,
     ) -> Result<Self, DbError> {
         let url = super::session_url(url, timeout.as_millis() as u64);
-        let conns = (0..size.max(1))
-            .map(|_| {
-                let mut c =
-                    Conn::connect(&url).map_err(|e| super::connect_error(&url, "libpq", e))?;
-                c.prepare(STATEMENT, sql(query))
-                    .map_err(|e| err(&counters, e))?;
-                Ok(c)
-            })
-            .collect::<Result<Vec<_>, DbError>>()?;
+        let open = |n: u32| {
+            (0..n)
+                .map(|_| {
+                    let mut c =
+                        Conn::connect(&url).map_err(|e| super::connect_error(&url, "libpq", e))?;
+                    c.prepare(STATEMENT, sql(query))
+                        .map_err(|e| err(&counters, e))?;
+                    Ok(c)
+                })
+                .collect::<Result<Vec<_>, DbError>>()
+        };
+        // A few openers at once (`super::OPENERS` says why), on threads of
+        // their own that end before the cell's load begins.
+        let conns = std::thread::scope(|s| {
+            let openers: Vec<_> = super::opener_shares(size)
+                .into_iter()
+                .map(|n| s.spawn(move || open(n)))
+                .collect();
+            openers
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect::<Result<Vec<_>, DbError>>()
+        })?
+        .into_iter()
+        .flatten()
+        .collect();
         Ok(BlockingDb {
             query,
             idle: Mutex::new(conns),

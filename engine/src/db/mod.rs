@@ -26,6 +26,20 @@ use std::time::Duration;
 /// (`host=… port=… user=… password=… dbname=…`) or a `postgres://` URL.
 pub const URL_ENV: &str = "THREADLOOP_PG_URL";
 
+/// Connections a pool opens at once. PostgreSQL forks a backend and checks
+/// the password (SCRAM) for each, about 7 ms here, so a pool of 400 opened
+/// one by one took 3 s before its cell's load; a few at a time overlap the
+/// round trips and the two sides' hashing. Before the load, not in it.
+pub const OPENERS: u32 = 8;
+
+/// How many of a pool's `size` connections each opener opens: [`OPENERS`]
+/// shares (fewer for a small pool), the remainder spread over the first.
+pub fn opener_shares(size: u32) -> Vec<u32> {
+    let size = size.max(1);
+    let n = OPENERS.min(size);
+    (0..n).map(|i| size / n + u32::from(i < size % n)).collect()
+}
+
 /// A failed query: connection lost, server error, wrong answer, pool timeout.
 #[derive(Debug, thiserror::Error)]
 #[error("postgres: {0}")]
@@ -164,3 +178,19 @@ fn one_line(s: &str) -> String {
 /// Connections per cell when the spec does not say (asyncpg's pool default
 /// maximum is 10; HikariCP's is 10).
 pub const DEFAULT_POOL: u32 = 10;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_openers_share_the_whole_pool_and_no_more() {
+        for size in [0, 1, 3, OPENERS, OPENERS + 1, 10, 400, 401] {
+            let shares = opener_shares(size);
+            assert_eq!(shares.iter().sum::<u32>(), size.max(1), "size {size}");
+            assert!(shares.len() as u32 <= OPENERS && shares.iter().all(|&s| s > 0));
+            let (lo, hi) = (shares.iter().min().unwrap(), shares.iter().max().unwrap());
+            assert!(hi - lo <= 1, "even shares for {size}: {shares:?}");
+        }
+    }
+}
