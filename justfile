@@ -11,8 +11,9 @@ runner := "target/release/runner"
 # two repetitions an interval needs, took the planned repetitions alone to
 # about 27 minutes here (measured: 26m52s, with 2m of calibrating servers),
 # so a budget of 24m left no adaptive repetition and 27 rules undecided at
-# n = 2; 32m leaves about 5 minutes for them, as the plan of 19 had before,
-# and `just run-all` takes about 36 minutes on 2 cores with build and report.
+# n = 2. Measured at b619408: calibration 4m15s, planned executions 23m44s,
+# so 32m leaves about 4 minutes to the adaptive repetitions (42 ran), and
+# `just run-all` takes about 34 minutes on 2 cores with build and report.
 budget := "32m"
 
 # The bare-servlet Tomcat experiments whose claims the Spring stack repeats
