@@ -20,6 +20,7 @@ PGJDBC_SYNC="$STACKS_OUT/spring-pgjdbc-synchronized.jar"
 # of plain jars, the layout Spring Boot's own docs deploy with class data
 # sharing (CDS, which cannot archive classes from a jar nested in a jar).
 APP="$STACKS_OUT/spring-app"
+APP_JAR="$APP/spring.jar"
 MAIN=threadloop.spring.Main
 # One CDS archive per configuration that loads its own classes (setup.sh
 # makes them, serve uses them): start-up only, the code that runs is the same.
@@ -40,7 +41,14 @@ JVM_OPTS=(
 # application's 42.7 (the class loader searches the path in order), so
 # that HikariCP's connections run QueryExecutorImpl's synchronized execute.
 classpath() {
-    if [ "${1:-}" = jdbc ]; then echo "$PGJDBC_SYNC:$APP/spring.jar"; else echo "$APP/spring.jar"; fi
+    if [ "${1:-}" = jdbc ]; then echo "$PGJDBC_SYNC:$APP_JAR"; else echo "$APP_JAR"; fi
+}
+
+# A CDS configuration as setup.sh lists it, `mode` or `mode:pinning`, into
+# $mode and $pinning (none when it names none).
+cds_config() {
+    mode=${1%%:*} pinning=none
+    if [ "$1" != "$mode" ]; then pinning=${1#*:}; fi
 }
 
 # The CDS archive for Java $1, `--mode` $2, `--pinning` $3: one per mode

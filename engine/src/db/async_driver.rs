@@ -87,8 +87,12 @@ impl<R: AsyncRuntime> AsyncDb<R> {
         // A few openers at once (`super::OPENERS` says why).
         let shares = super::opener_shares(size);
         for share in shares.iter().copied() {
-            let (tx, rt2, counters2, done_tx) =
-                (idle_tx.clone(), rt.clone(), counters.clone(), done_tx.clone());
+            let (tx, rt2, counters2, done_tx) = (
+                idle_tx.clone(),
+                rt.clone(),
+                counters.clone(),
+                done_tx.clone(),
+            );
             let (conninfo, config) = (conninfo.clone(), config.clone());
             rt.spawn(async move {
                 let mut result = Ok(());
