@@ -410,9 +410,11 @@ pub fn run_cell(cell: &Cell) -> anyhow::Result<CellOutcome> {
     out.notes.extend(memory.note.clone());
     if let Some(w) = out.warmup.filter(|w| !w.settled) {
         out.notes.push(format!(
-            "the server's throughput had not settled (within 5% over {} slices of {} ms) after a {:.1} s warm-up: the window may include the JIT's compiling",
+            "the server had not settled (throughput within {:.0}% over {} slices of {} ms, its JIT compiler threads at most {:.0}% of a core) after a {:.1} s warm-up: the window may include the JIT's compiling",
+            crate::wire::settle::TOLERANCE * 100.0,
             crate::wire::settle::SLICES,
             crate::wire::settle::SLICE.as_millis(),
+            crate::wire::settle::JIT_QUIET * 100.0,
             w.taken_s
         ));
     }

@@ -19,11 +19,15 @@ struct Args {
     /// The server: `[http://]HOST:PORT`, on this machine or another.
     #[arg(long)]
     target: String,
+    /// The server's process id, when it runs on this machine: a JVM's
+    /// settling warm-up also waits for its JIT compiler threads to go quiet.
+    #[arg(long)]
+    server_pid: Option<u32>,
 }
 
 fn main() {
     let args = <Args as clap::Parser>::parse();
-    if let Err(e) = main_inner(&args.target) {
+    if let Err(e) = main_inner(&args.target, args.server_pid) {
         failure::report(&e);
         std::process::exit(1);
     }
@@ -31,7 +35,7 @@ fn main() {
     std::process::exit(0);
 }
 
-fn main_inner(target: &str) -> anyhow::Result<()> {
+fn main_inner(target: &str, server_pid: Option<u32>) -> anyhow::Result<()> {
     use anyhow::Context as _;
     let hostport = target
         .trim_start_matches("http://")
@@ -47,7 +51,7 @@ fn main_inner(target: &str) -> anyhow::Result<()> {
         .read_to_string(&mut input)
         .context("read the cell from stdin")?;
     let cell: Cell = serde_json::from_str(&input).context("parse the cell (JSON on stdin)")?;
-    let plan = HttpPlan::of(&cell, addr)?;
+    let plan = HttpPlan::of(&cell, addr)?.watching(server_pid);
     let mut out = std::io::stdout().lock();
     let report = run(&plan, &mut out)?;
     writeln!(out, "{}", serde_json::to_string(&report)?)?;

@@ -91,6 +91,13 @@ pub fn run(
     command
         .arg("--target")
         .arg(addr.to_string())
+        .args(
+            server
+                .0
+                .map(|pid| ["--server-pid".to_string(), pid.to_string()])
+                .into_iter()
+                .flatten(),
+        )
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());

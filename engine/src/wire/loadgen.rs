@@ -53,6 +53,12 @@ pub struct HttpPlan {
     /// A JVM's warm-up: at least `warmup`, until throughput settles, at
     /// most this (`super::settle`); None: exactly `warmup`.
     settle_until: Option<Duration>,
+    /// The server's process on this machine, whose JIT a settling warm-up
+    /// watches (`super::jit`); None: a server elsewhere, throughput alone.
+    server_pid: Option<u32>,
+    /// The cell's bound (priced where its server is calibrated): a settling
+    /// warm-up that reaches it does not wait for the JIT.
+    bound_rps: Option<f64>,
 }
 
 /// The most connections an open-loop cell keeps (its `max_in_flight`, up
@@ -112,7 +118,17 @@ impl HttpPlan {
             seed: cell.seed,
             settle_until: super::settle::settles(cell)
                 .then(|| Duration::from_secs_f64(super::settle::max_warmup_s(cell))),
+            server_pid: None,
+            bound_rps: {
+                let t = crate::theory::theory(cell);
+                t.priced_rps.or(t.throughput_rps)
+            },
         })
+    }
+
+    /// The plan with the server's process on this machine to watch.
+    pub fn watching(self, server_pid: Option<u32>) -> HttpPlan {
+        HttpPlan { server_pid, ..self }
     }
 
     fn draw(&self, rng: &mut SmallRng) -> usize {
@@ -216,12 +232,7 @@ pub fn run(plan: &HttpPlan, announce: &mut dyn std::io::Write) -> anyhow::Result
             start,
             end: start + plan.duration,
         };
-        // A settling warm-up's window is fixed once the server has settled;
-        // until then, the latest it can start.
-        let shared = Rc::new(Shared::new(
-            plan.orders.len(),
-            fixed(t0 + plan.settle_until.unwrap_or(plan.warmup)),
-        ));
+        let shared = Rc::new(Shared::new(plan.orders.len(), first_window(&plan, t0)));
         let announce_window = |announce: &mut dyn std::io::Write, w: Window| {
             let ns = (ns_of(w.start), ns_of(w.end));
             writeln!(announce, "window {} {}", ns.0, ns.1)?;
@@ -244,7 +255,10 @@ pub fn run(plan: &HttpPlan, announce: &mut dyn std::io::Write) -> anyhow::Result
         let mut warmup = None;
         if let Some(until) = plan.settle_until {
             let answered = || shared.answered.get();
-            let (start, settled) = super::settle::warm_up(answered, t0, plan.warmup, until).await;
+            let compiler = plan.server_pid.and_then(super::jit::CompilerWatch::of);
+            let (start, settled) =
+                super::settle::warm_up(answered, compiler, plan.bound_rps, t0, plan.warmup, until)
+                    .await;
             shared.window.set(fixed(start));
             window_ns = announce_window(announce, shared.window.get())?;
             warmup = Some(crate::outcome::Warmup {
@@ -264,6 +278,28 @@ pub fn run(plan: &HttpPlan, announce: &mut dyn std::io::Write) -> anyhow::Result
         report.warmup = warmup;
         Ok(report)
     })
+}
+
+/// The window the clients count in from `t0`: the fixed one; or, for a
+/// settling warm-up, until the warm-up fixes it, one that counts nothing
+/// (it starts where it ends) and ends after the latest window could, so
+/// the clients keep going. The latest window as a placeholder counted the
+/// answers between the bound and the decision (reading a busy JVM's /proc
+/// took that long): 13% more than Little's law allowed, measured.
+fn first_window(plan: &HttpPlan, t0: Instant) -> Window {
+    match plan.settle_until {
+        Some(until) => {
+            let never = t0 + until + plan.duration + Duration::from_secs(3600);
+            Window {
+                start: never,
+                end: never,
+            }
+        }
+        None => Window {
+            start: t0 + plan.warmup,
+            end: t0 + plan.warmup + plan.duration,
+        },
+    }
 }
 
 /// The open loop, as wrk2 runs it: every arrival has an intended send time
@@ -687,5 +723,54 @@ async fn one_request(
             *conn = None;
             false
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cell::{ModelKind, Transport};
+
+    fn plan(model: ModelKind) -> HttpPlan {
+        let cell = Cell {
+            transport: Transport::Http,
+            java: Some(21),
+            warmup_s: 2.0,
+            duration_s: 3.0,
+            ..Cell::timer(model, Load::Closed { concurrency: 10 }, 100.0)
+        };
+        HttpPlan::of(&cell, super::super::LOOPBACK).unwrap()
+    }
+
+    #[test]
+    fn a_settling_window_counts_nothing_until_it_is_fixed() {
+        let t0 = Instant::now();
+        let jvm = plan(ModelKind::SpringMvc);
+        let until = jvm.settle_until.expect("a JVM in a closed loop settles");
+        let pending = first_window(&jvm, t0);
+        // Nothing from the start to well past the latest window's end.
+        let latest_end = t0 + until + jvm.duration;
+        for s in [
+            0.0,
+            2.0,
+            until.as_secs_f64(),
+            (latest_end - t0).as_secs_f64(),
+        ] {
+            let t = t0 + Duration::from_secs_f64(s);
+            assert!(!pending.contains(t), "counted at {s} s");
+        }
+        assert!(
+            pending.end > latest_end,
+            "the clients keep going until it is fixed"
+        );
+        // Without settling: the fixed window after the warm-up.
+        let rust = plan(ModelKind::Tokio);
+        assert!(rust.settle_until.is_none());
+        let w = first_window(&rust, t0);
+        assert_eq!(
+            (w.start - t0, w.end - w.start),
+            (rust.warmup, rust.duration)
+        );
+        assert!(w.contains(t0 + Duration::from_secs_f64(2.5)));
     }
 }

@@ -10,6 +10,7 @@ pub mod contract;
 pub mod drive;
 pub mod fd_limit;
 pub mod http1;
+pub mod jit;
 pub mod loadgen;
 pub mod pool_http;
 pub mod settle;
