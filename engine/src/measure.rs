@@ -19,6 +19,18 @@ pub fn record(h: &mut Histogram<u64>, d: Duration) {
     h.saturating_record((d.as_micros() as u64).min(MAX_US));
 }
 
+/// User and system CPU seconds from a `/proc/PID/stat` or
+/// `/proc/PID/task/TID/stat` line: after the command name in parentheses
+/// (which may hold any byte), state is field 3, utime 14, stime 15, in
+/// clock ticks. None when the line has no such fields.
+pub fn stat_cpu_s(stat: &str) -> Option<(f64, f64)> {
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    // SAFETY: sysconf has no preconditions.
+    let tick = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+    let ticks = |i: usize| fields.get(i)?.parse::<f64>().ok();
+    Some((ticks(11)? / tick, ticks(12)? / tick))
+}
+
 /// The measured window: warm-up excluded.
 #[derive(Debug, Clone, Copy)]
 pub struct Window {
@@ -143,21 +155,7 @@ impl Usage {
     /// Zero when the process is gone.
     pub fn of_pid(pid: u32) -> Self {
         let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-        // After the command name in parentheses: state is field 3, utime 14, stime 15.
-        let fields: Vec<&str> = stat
-            .rsplit_once(')')
-            .map_or("", |(_, rest)| rest)
-            .split_whitespace()
-            .collect();
-        // SAFETY: sysconf has no preconditions.
-        let tick = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
-        let secs = |i: usize| {
-            fields
-                .get(i)
-                .and_then(|v| v.parse::<f64>().ok())
-                .unwrap_or(0.0)
-                / tick
-        };
+        let (user_s, sys_s) = stat_cpu_s(&stat).unwrap_or((0.0, 0.0));
         let (mut voluntary, mut involuntary) = (0, 0);
         if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
             for t in tasks.flatten() {
@@ -173,8 +171,8 @@ impl Usage {
             }
         }
         Usage {
-            user_s: secs(11),
-            sys_s: secs(12),
+            user_s,
+            sys_s,
             voluntary,
             involuntary,
             maxrss_bytes: ProcStatus::of_pid(pid).rss_peak_bytes,
@@ -266,6 +264,17 @@ mod tests {
         assert!(by_pid.voluntary + by_pid.involuntary > 0, "{by_pid:?}");
         assert!(ProcStatus::of_pid(std::process::id()).threads >= 1);
         assert_eq!(ProcStatus::of_pid(u32::MAX).threads, 0);
+    }
+
+    #[test]
+    fn cpu_is_read_after_the_name_whatever_it_holds() {
+        // SAFETY: sysconf has no preconditions.
+        let tick = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+        let stat = "4242 (C2 CompilerThre) S 1 2 3 4 5 6 7 8 9 10 250 50 0 0 20 0";
+        assert_eq!(stat_cpu_s(stat), Some((250.0 / tick, 50.0 / tick)));
+        let odd = "7 (a) b (c) S 1 2 3 4 5 6 7 8 9 10 100 0 0 0";
+        assert_eq!(stat_cpu_s(odd), Some((100.0 / tick, 0.0)));
+        assert_eq!(stat_cpu_s("garbage"), None);
     }
 
     #[test]

@@ -17,20 +17,10 @@ pub fn is_compiler_thread(comm: &str) -> bool {
     comm.starts_with("C1 CompilerThre") || comm.starts_with("C2 CompilerThre")
 }
 
-/// User + system CPU seconds from a `/proc/.../stat` line (fields 14 and 15).
-fn cpu_s(stat: &str, tick: f64) -> Option<f64> {
-    let rest = stat.rsplit_once(')')?.1;
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    // After the name: state is field 3, so utime (14) is at 11 here.
-    let n = |i: usize| fields.get(i)?.parse::<f64>().ok();
-    Some((n(11)? + n(12)?) / tick)
-}
-
 /// Watches one process's compiler threads from slice to slice.
 #[derive(Debug)]
 pub struct CompilerWatch {
     pid: u32,
-    tick: f64,
     /// Each compiler thread's CPU seconds at the last reading, by thread id
     /// (HotSpot starts and stops compiler threads as its queue needs).
     last: HashMap<u32, f64>,
@@ -44,11 +34,8 @@ impl CompilerWatch {
     /// A watch on `pid`; None when it has no compiler thread to watch (not
     /// a HotSpot JVM, or gone): the warm-up then reads throughput alone.
     pub fn of(pid: u32) -> Option<CompilerWatch> {
-        // SAFETY: sysconf has no preconditions.
-        let tick = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
         let mut watch = CompilerWatch {
             pid,
-            tick,
             last: HashMap::new(),
             others: Default::default(),
         };
@@ -92,8 +79,8 @@ impl CompilerWatch {
                 continue;
             }
             let stat = std::fs::read_to_string(task.path().join("stat")).unwrap_or_default();
-            if let Some(s) = cpu_s(&stat, self.tick) {
-                self.last.insert(tid, s);
+            if let Some((user, sys)) = crate::measure::stat_cpu_s(&stat) {
+                self.last.insert(tid, user + sys);
             }
         }
     }
@@ -118,15 +105,6 @@ mod tests {
         ] {
             assert!(!is_compiler_thread(name), "{name:?}");
         }
-    }
-
-    #[test]
-    fn cpu_is_read_after_the_name_whatever_it_holds() {
-        let stat = "4242 (C2 CompilerThre) S 1 2 3 4 5 6 7 8 9 10 250 50 0 0 20 0";
-        assert_eq!(cpu_s(stat, 100.0), Some(3.0));
-        let odd = "7 (a) b (c) S 1 2 3 4 5 6 7 8 9 10 100 0 0 0";
-        assert_eq!(cpu_s(odd, 100.0), Some(1.0));
-        assert_eq!(cpu_s("garbage", 100.0), None);
     }
 
     #[test]

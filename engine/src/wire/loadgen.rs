@@ -93,6 +93,7 @@ impl HttpPlan {
                 })
                 .collect()
         };
+        let settles = super::settle::settles(cell);
         let requests = orders
             .iter()
             .map(|o| {
@@ -116,13 +117,17 @@ impl HttpPlan {
                 .min(Duration::from_secs_f64(cell.warmup_s)),
             open,
             seed: cell.seed,
-            settle_until: super::settle::settles(cell)
+            settle_until: settles
                 .then(|| Duration::from_secs_f64(super::settle::max_warmup_s(cell))),
             server_pid: None,
-            bound_rps: {
-                let t = crate::theory::theory(cell);
-                t.priced_rps.or(t.throughput_rps)
-            },
+            // Only a settling warm-up reads it (an open loop's theory
+            // replays its arrivals: not worth it for nothing).
+            bound_rps: settles
+                .then(|| {
+                    let t = crate::theory::theory(cell);
+                    t.priced_rps.or(t.throughput_rps)
+                })
+                .flatten(),
         })
     }
 
