@@ -88,16 +88,11 @@ pub fn run(
     let kernel_idle = memory.read();
 
     let mut command = Command::new(loadgen_binary()?);
+    command.arg("--target").arg(addr.to_string());
+    if let Some(pid) = server.0 {
+        command.arg("--server-pid").arg(pid.to_string());
+    }
     command
-        .arg("--target")
-        .arg(addr.to_string())
-        .args(
-            server
-                .0
-                .map(|pid| ["--server-pid".to_string(), pid.to_string()])
-                .into_iter()
-                .flatten(),
-        )
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());

@@ -136,6 +136,14 @@ impl HttpPlan {
         HttpPlan { server_pid, ..self }
     }
 
+    /// The measured window once its start is known: `duration` long.
+    fn window_from(&self, start: Instant) -> Window {
+        Window {
+            start,
+            end: start + self.duration,
+        }
+    }
+
     fn draw(&self, rng: &mut SmallRng) -> usize {
         self.mix.draw(rng)
     }
@@ -233,10 +241,6 @@ pub fn run(plan: &HttpPlan, announce: &mut dyn std::io::Write) -> anyhow::Result
     local.block_on(&rt, async {
         verify(&plan).await?;
         let t0 = Instant::now();
-        let fixed = |start: Instant| Window {
-            start,
-            end: start + plan.duration,
-        };
         let shared = Rc::new(Shared::new(plan.orders.len(), first_window(&plan, t0)));
         let announce_window = |announce: &mut dyn std::io::Write, w: Window| {
             let ns = (ns_of(w.start), ns_of(w.end));
@@ -264,7 +268,7 @@ pub fn run(plan: &HttpPlan, announce: &mut dyn std::io::Write) -> anyhow::Result
             let (start, settled) =
                 super::settle::warm_up(answered, compiler, plan.bound_rps, t0, plan.warmup, until)
                     .await;
-            shared.window.set(fixed(start));
+            shared.window.set(plan.window_from(start));
             window_ns = announce_window(announce, shared.window.get())?;
             warmup = Some(crate::outcome::Warmup {
                 taken_s: (start - t0).as_secs_f64(),
@@ -300,10 +304,7 @@ fn first_window(plan: &HttpPlan, t0: Instant) -> Window {
                 end: never,
             }
         }
-        None => Window {
-            start: t0 + plan.warmup,
-            end: t0 + plan.warmup + plan.duration,
-        },
+        None => plan.window_from(t0 + plan.warmup),
     }
 }
 

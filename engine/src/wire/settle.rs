@@ -58,17 +58,12 @@ pub fn max_warmup_s(cell: &Cell) -> f64 {
 /// at over 5% of a core for 9 s even at 100 clients and 1,000 req/s, where
 /// the cap, not the code, sets the throughput.
 pub fn settled(counts: &[u64], jit_s: &[f64], bound: Option<f64>) -> bool {
-    let Some(last) = counts.len().checked_sub(SLICES).map(|i| &counts[i..]) else {
+    let Some(last) = last_slices(counts) else {
         return false;
     };
     let mean = last.iter().sum::<u64>() as f64 / SLICES as f64;
     let at_bound = bound.is_some_and(|b| b > 0.0 && mean >= (1.0 - TOLERANCE) * b);
-    if let Some(jit) = jit_s
-        .len()
-        .checked_sub(SLICES)
-        .map(|i| &jit_s[i..])
-        .filter(|_| !at_bound)
-    {
+    if let Some(jit) = last_slices(jit_s).filter(|_| !at_bound) {
         let span_s = SLICE.as_secs_f64() * SLICES as f64;
         if jit.iter().sum::<f64>() > JIT_QUIET * span_s {
             return false;
@@ -81,6 +76,11 @@ pub fn settled(counts: &[u64], jit_s: &[f64], bound: Option<f64>) -> bool {
     }
     let tol = TOLERANCE.max(3.0 / (lo as f64).sqrt());
     hi as f64 / lo as f64 - 1.0 <= tol
+}
+
+/// The last [`SLICES`] readings; None before there are that many.
+fn last_slices<T>(readings: &[T]) -> Option<&[T]> {
+    readings.len().checked_sub(SLICES).map(|i| &readings[i..])
 }
 
 /// Watches `answered` (the answers so far) and, where there is one, the
@@ -98,6 +98,7 @@ pub async fn warm_up(
 ) -> (Instant, bool) {
     let (mut at, mut last) = (t0, answered());
     let (mut counts, mut jit_s) = (Vec::new(), Vec::new());
+    let bound = bound_rps.map(|b| b * SLICE.as_secs_f64());
     loop {
         at += SLICE;
         tokio::time::sleep_until(at.into()).await;
@@ -116,7 +117,6 @@ pub async fn warm_up(
             }
         }
         let elapsed = at - t0;
-        let bound = bound_rps.map(|b| b * SLICE.as_secs_f64());
         if elapsed >= min && settled(&counts, &jit_s, bound) {
             return (Instant::now() + LEAD, true);
         }
